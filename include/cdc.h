@@ -1,0 +1,425 @@
+/*
+ * cdc.h - the public C interface of libcdc, a learned image codec based on
+ * "Lossy Image Compression with Conditional Diffusion Models" (Yang & Mandt).
+ *
+ * This is the only public header of libcdc. It is plain C (C99 and later, and
+ * valid C++); nothing of the C++ implementation is visible through it.
+ *
+ * Objects
+ * -------
+ * - cdc_model: immutable weights and entropy-coder tables. Loaded once, then
+ *   shared READ-ONLY by any number of threads at the same time. Free it only
+ *   after every context that uses it has finished its call.
+ * - cdc_context: per-thread working state and options (threads, decoding
+ *   steps, gamma, seed, progress callback, last error message). A context is
+ *   used by ONE thread at a time; reuse it for many calls. Create one context
+ *   per thread to encode or decode in parallel with one shared model.
+ *
+ * Thread safety
+ * -------------
+ * - Every function that takes a const cdc_model* may be called concurrently
+ *   with the same model from several threads.
+ * - Functions that take a cdc_context* must not be called concurrently with
+ *   the same context.
+ * - Functions with no handle (version queries, cdc_status_string,
+ *   cdc_stream_get_info, model loading) are thread-safe.
+ * - The progress callback runs on the calling thread, synchronously, inside
+ *   cdc_encode/cdc_decode. It must not call back into libcdc with the same
+ *   context.
+ *
+ * Errors
+ * ------
+ * Every fallible function returns a cdc_status. CDC_STATUS_OK is 0. On
+ * failure a human-readable message is kept per context
+ * (cdc_context_last_error) and per thread (cdc_last_error), and no output is
+ * produced: output pointers are set to NULL/0 and caller buffers may have been
+ * written only partially. No C++ exception ever leaves the library.
+ *
+ * Memory
+ * ------
+ * cdc_encode returns a buffer owned by the library; release it with
+ * cdc_buffer_free. cdc_decode writes into a buffer owned by the caller, whose
+ * size is known from cdc_stream_get_info.
+ */
+#ifndef CDC_H_
+#define CDC_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cdc_version.h"
+
+#if defined(_WIN32) && defined(CDC_SHARED)
+#  if defined(CDC_BUILDING_LIBRARY)
+#    define CDC_API __declspec(dllexport)
+#  else
+#    define CDC_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && defined(CDC_BUILDING_LIBRARY)
+#  define CDC_API __attribute__((visibility("default")))
+#else
+#  define CDC_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+/* ------------------------------------------------------------------------ */
+
+/** Result of every fallible call. Values are stable and never reused. */
+typedef enum cdc_status {
+  /** Success. */
+  CDC_STATUS_OK = 0,
+  /** A NULL pointer, an out-of-range option value, a bad size or stride. */
+  CDC_STATUS_INVALID_ARGUMENT = 1,
+  /** An allocation failed. */
+  CDC_STATUS_OUT_OF_MEMORY = 2,
+  /** A file could not be opened, read or written. */
+  CDC_STATUS_IO_ERROR = 3,
+  /** A model file or checkpoint is malformed, truncated or inconsistent. */
+  CDC_STATUS_INVALID_MODEL = 4,
+  /** A .cdc stream is malformed (bad magic, checksum, field or payload). */
+  CDC_STATUS_CORRUPT_STREAM = 5,
+  /** A .cdc stream ends before its declared end. */
+  CDC_STATUS_TRUNCATED_STREAM = 6,
+  /** A .cdc stream was made with another model than the one given. */
+  CDC_STATUS_MODEL_MISMATCH = 7,
+  /** A valid but unsupported input (e.g. a newer format version). */
+  CDC_STATUS_UNSUPPORTED = 8,
+  /** An input exceeds a documented limit (image size, pixel count). */
+  CDC_STATUS_LIMIT_EXCEEDED = 9,
+  /** The caller's output buffer is too small. */
+  CDC_STATUS_BUFFER_TOO_SMALL = 10,
+  /** The progress callback asked to stop. No output was produced. */
+  CDC_STATUS_CANCELLED = 11,
+  /** The requested item (e.g. a built-in model) is not part of this build. */
+  CDC_STATUS_NOT_FOUND = 12,
+  /** The operation is not available yet in this version of the library. */
+  CDC_STATUS_NOT_IMPLEMENTED = 13,
+  /** An unexpected internal failure; the message says more. */
+  CDC_STATUS_INTERNAL_ERROR = 99
+} cdc_status;
+
+/**
+ * A static, human-readable name for a status, e.g. "corrupt stream".
+ * Never NULL; unknown values give "unknown status".
+ */
+CDC_API const char *cdc_status_string(cdc_status status);
+
+/**
+ * The message of the most recent failure of a libcdc call made on the calling
+ * thread, or "" if none. Valid until the next libcdc call on this thread.
+ */
+CDC_API const char *cdc_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * The library version as MAJOR * 1000000 + MINOR * 1000 + PATCH, the same
+ * encoding as the CDC_VERSION_NUMBER macro of cdc_version.h. Compare the two
+ * to detect a header/library mismatch at run time.
+ */
+CDC_API uint32_t cdc_version_number(void);
+
+/** The library version as "MAJOR.MINOR.PATCH". Static; never NULL. */
+CDC_API const char *cdc_version_string(void);
+
+/**
+ * The version of the .cdc bitstream format that cdc_encode writes. It is
+ * independent of the library version: it changes only when the format does.
+ */
+CDC_API uint32_t cdc_format_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Immutable model: weights, configuration and entropy tables. */
+typedef struct cdc_model cdc_model;
+
+/**
+ * Loads a libcdc model file (written by `cdc convert` or `cdc-train`).
+ * On success *model receives a new model to release with cdc_model_free.
+ * Errors: INVALID_ARGUMENT (NULL), IO_ERROR, INVALID_MODEL (truncated,
+ * foreign or inconsistent file), UNSUPPORTED (newer model format).
+ */
+CDC_API cdc_status cdc_model_load_file(const char *path, cdc_model **model);
+
+/**
+ * Loads a model from a memory buffer holding the bytes of a model file.
+ * The buffer is copied as needed; it may be released after the call.
+ */
+CDC_API cdc_status cdc_model_load_memory(const void *data, size_t size,
+                                         cdc_model **model);
+
+/**
+ * Loads the default built-in model (see cdc_builtin_model_name(0)).
+ * Errors: NOT_FOUND if this build of the library carries no built-in model.
+ */
+CDC_API cdc_status cdc_model_load_default(cdc_model **model);
+
+/**
+ * Loads a built-in model by name (see cdc_builtin_model_count).
+ * Errors: NOT_FOUND for an unknown name.
+ */
+CDC_API cdc_status cdc_model_load_builtin(const char *name, cdc_model **model);
+
+/** The number of models built into this library (0 or more). */
+CDC_API size_t cdc_builtin_model_count(void);
+
+/**
+ * The name of built-in model number index (0 is the default), or NULL when
+ * index >= cdc_builtin_model_count(). Static storage.
+ */
+CDC_API const char *cdc_builtin_model_name(size_t index);
+
+/** Releases a model. NULL is accepted and ignored. */
+CDC_API void cdc_model_free(cdc_model *model);
+
+/**
+ * Facts about a model. The caller sets struct_size to sizeof(cdc_model_info)
+ * before the call; fields the library knows of but that do not fit in
+ * struct_size are not written, so older callers keep working.
+ */
+typedef struct cdc_model_info {
+  /** Set by the caller: sizeof(cdc_model_info). */
+  size_t struct_size;
+  /** Model name (e.g. "default-low"); owned by the model. */
+  const char *name;
+  /** Model id: 32 lowercase hex digits, a hash of the model's content.
+   *  Every .cdc stream carries the id of the model that made it. */
+  const char *id;
+  /** The model configuration as a JSON object; owned by the model. */
+  const char *config_json;
+  /** Number of diffusion timesteps T the model was trained with. */
+  uint32_t num_timesteps;
+  /** Decoding steps used when CDC_OPTION_STEPS is 0. */
+  uint32_t default_steps;
+  /** Gamma used when CDC_OPTION_GAMMA is negative (the default). */
+  double default_gamma;
+  /** Images are padded internally to a multiple of this size. */
+  uint32_t size_multiple;
+  /** Number of parameters (compressor and denoiser). */
+  uint64_t parameter_count;
+} cdc_model_info;
+
+/**
+ * Fills *info. Errors: INVALID_ARGUMENT for NULL or a struct_size smaller
+ * than offsetof(cdc_model_info, name) + sizeof(const char *).
+ */
+CDC_API cdc_status cdc_model_get_info(const cdc_model *model,
+                                      cdc_model_info *info);
+
+/**
+ * Converts a checkpoint of the reference PyTorch implementation of CDC
+ * (x-param `ckpt["ema"]` or epsilon-param `ckpt["model"]`) into a libcdc model
+ * file at output_path, written atomically. name may be NULL (the file name is
+ * used). The configuration is inferred from the tensor shapes.
+ * Errors: IO_ERROR, INVALID_MODEL (unreadable or inconsistent checkpoint).
+ */
+CDC_API cdc_status cdc_convert_checkpoint(const char *checkpoint_path,
+                                          const char *output_path,
+                                          const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* Contexts and options                                                     */
+/* ------------------------------------------------------------------------ */
+
+/** Per-thread working state and options. */
+typedef struct cdc_context cdc_context;
+
+/** Creates a context with default options. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY. */
+CDC_API cdc_status cdc_context_create(cdc_context **context);
+
+/** Releases a context. NULL is accepted and ignored. */
+CDC_API void cdc_context_free(cdc_context *context);
+
+/**
+ * The message of the last failure of a call made with this context, or "".
+ * Valid until the next call with this context. NULL context gives "".
+ */
+CDC_API const char *cdc_context_last_error(const cdc_context *context);
+
+/**
+ * Options of a context. Values are stable and never reused; set them with
+ * cdc_context_set_option and query their bounds with cdc_option_bounds.
+ */
+typedef enum cdc_option {
+  /** Threads used for computation. 0 = the number of cores (default).
+   *  Bounds 0..1024. */
+  CDC_OPTION_THREADS = 1,
+  /** Diffusion decoding steps. 0 = the model's default (default).
+   *  Bounds 0..65536; values above the model's T are clamped to T. */
+  CDC_OPTION_STEPS = 2,
+  /** Gamma: the start of decoding is x_N = gamma * N(0, I). 0 gives the
+   *  deterministic decode (x_N = 0); negative = the model's default
+   *  (default -1). Bounds -1..10. */
+  CDC_OPTION_GAMMA = 3,
+  /** Seed of the noise when gamma > 0; the same seed gives the same output.
+   *  Bounds 0..2^53 (default 0). */
+  CDC_OPTION_SEED = 4,
+  /** Largest image, in pixels, that cdc_decode and cdc_encode accept
+   *  (a guard against absurd sizes). Bounds 1..2^31, default 2^26. */
+  CDC_OPTION_MAX_PIXELS = 5
+} cdc_option;
+
+/**
+ * Sets an option. Integer options take integral values. Errors:
+ * INVALID_ARGUMENT for an unknown option, a value out of bounds or a
+ * non-integral value for an integer option; the option is then unchanged.
+ */
+CDC_API cdc_status cdc_context_set_option(cdc_context *context,
+                                          cdc_option option, double value);
+
+/** Reads an option's current value into *value. */
+CDC_API cdc_status cdc_context_get_option(const cdc_context *context,
+                                          cdc_option option, double *value);
+
+/**
+ * The bounds and the default of an option. Any output pointer may be NULL.
+ * Errors: INVALID_ARGUMENT for an unknown option.
+ */
+CDC_API cdc_status cdc_option_bounds(cdc_option option, double *min_value,
+                                     double *max_value, double *default_value);
+
+/* ------------------------------------------------------------------------ */
+/* Progress                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/** Stages reported to the progress callback, in data-flow order. */
+typedef enum cdc_stage {
+  /** Encoder: analysis and hyper-analysis transforms. */
+  CDC_STAGE_ANALYSIS = 1,
+  /** Encoder: entropy coding of the latents. */
+  CDC_STAGE_ENTROPY_ENCODE = 2,
+  /** Decoder: entropy decoding of the latents. */
+  CDC_STAGE_ENTROPY_DECODE = 3,
+  /** Decoder: the context features from the latent. */
+  CDC_STAGE_CONTEXT = 4,
+  /** Decoder: diffusion steps (done/total count steps). */
+  CDC_STAGE_DIFFUSION = 5
+} cdc_stage;
+
+/** What the progress callback sees. Valid only during the callback. */
+typedef struct cdc_progress {
+  /** sizeof(cdc_progress) as known by the library. */
+  size_t struct_size;
+  /** The current stage. */
+  cdc_stage stage;
+  /** Units of work done in this stage so far (0..total). */
+  uint32_t done;
+  /** Units of work in this stage. */
+  uint32_t total;
+  /** During CDC_STAGE_DIFFUSION, after each step: the current prediction of
+   *  the image (x0), 8-bit interleaved RGB, preview_width x preview_height,
+   *  rows preview_stride bytes apart. NULL otherwise. Read-only. */
+  const uint8_t *preview;
+  uint32_t preview_width;
+  uint32_t preview_height;
+  size_t preview_stride;
+} cdc_progress;
+
+/**
+ * Progress callback. Return 0 to continue, non-zero to cancel: the call then
+ * fails with CDC_STATUS_CANCELLED and produces no output.
+ */
+typedef int (*cdc_progress_fn)(void *user, const cdc_progress *progress);
+
+/**
+ * Installs (or with fn = NULL removes) the progress callback of a context.
+ * user is passed back untouched.
+ */
+CDC_API cdc_status cdc_context_set_progress(cdc_context *context,
+                                            cdc_progress_fn fn, void *user);
+
+/* ------------------------------------------------------------------------ */
+/* Encoding and decoding                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** Interleaved 8-bit pixel layouts. The value is the number of channels. */
+typedef enum cdc_pixel_format {
+  CDC_PIXEL_GRAY8 = 1,
+  CDC_PIXEL_RGB8 = 3,
+  CDC_PIXEL_RGBA8 = 4
+} cdc_pixel_format;
+
+/** Largest width or height accepted by the codec. */
+#define CDC_MAX_DIMENSION 65535u
+
+/**
+ * Compresses an image into a new .cdc stream.
+ *
+ * pixels: width x height pixels of the given format, rows stride bytes apart
+ * (stride 0 means width * channels). Any width and height from 1 up to
+ * CDC_MAX_DIMENSION whose product is at most CDC_OPTION_MAX_PIXELS.
+ * Gray images are coded as color and restored as gray; the alpha channel of
+ * RGBA is kept losslessly.
+ *
+ * On success *data receives a buffer of *size bytes, to release with
+ * cdc_buffer_free. On failure *data is NULL and *size 0.
+ * Errors: INVALID_ARGUMENT, LIMIT_EXCEEDED, CANCELLED, OUT_OF_MEMORY.
+ */
+CDC_API cdc_status cdc_encode(cdc_context *context, const cdc_model *model,
+                              const uint8_t *pixels, uint32_t width,
+                              uint32_t height, cdc_pixel_format format,
+                              size_t stride, uint8_t **data, size_t *size);
+
+/** Releases a buffer returned by cdc_encode. NULL is accepted. */
+CDC_API void cdc_buffer_free(void *buffer);
+
+/** What the header of a .cdc stream says; filled by cdc_stream_get_info. */
+typedef struct cdc_stream_info {
+  /** Set by the caller: sizeof(cdc_stream_info). */
+  size_t struct_size;
+  /** Image width and height in pixels. */
+  uint32_t width;
+  uint32_t height;
+  /** Channels of the original image: 1 (gray), 3 (RGB) or 4 (RGBA). */
+  uint32_t channels;
+  /** Bitstream format version of the stream. */
+  uint32_t format_version;
+  /** Id of the model that made the stream (32 hex digits, NUL-terminated). */
+  char model_id[33];
+  /** Total size of the stream in bytes, header included. */
+  uint64_t stream_size;
+  /** Bytes of the fixed-size header and of the coded payload. */
+  uint64_t header_size;
+  uint64_t payload_size;
+  /** The encoder model's own estimate of the payload, in bits. */
+  double estimated_bits;
+} cdc_stream_info;
+
+/**
+ * Reads and checks the header of a .cdc stream without decoding it.
+ * Errors: INVALID_ARGUMENT, CORRUPT_STREAM, TRUNCATED_STREAM, UNSUPPORTED,
+ * LIMIT_EXCEEDED.
+ */
+CDC_API cdc_status cdc_stream_get_info(const void *data, size_t size,
+                                       cdc_stream_info *info);
+
+/**
+ * Decodes a .cdc stream into the caller's buffer.
+ *
+ * format: the pixel layout wanted (it may differ from the stream's channels:
+ * gray is expanded, color is converted to gray by luma, alpha is 255 where
+ * the stream has none). stride: bytes between rows, 0 for width * channels.
+ * capacity: the size of pixels in bytes; it must hold
+ * (height - 1) * stride + width * channels bytes.
+ * Errors: INVALID_ARGUMENT, BUFFER_TOO_SMALL, CORRUPT_STREAM,
+ * TRUNCATED_STREAM, MODEL_MISMATCH, UNSUPPORTED, LIMIT_EXCEEDED, CANCELLED.
+ */
+CDC_API cdc_status cdc_decode(cdc_context *context, const cdc_model *model,
+                              const void *data, size_t size, uint8_t *pixels,
+                              size_t capacity, cdc_pixel_format format,
+                              size_t stride);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CDC_H_ */

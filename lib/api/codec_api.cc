@@ -1,0 +1,162 @@
+// Encoding, decoding and stream queries of the C API.
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "api/api_internal.h"
+#include "codec/codec.h"
+#include "image/preview.h"
+
+namespace {
+
+int channels_of(cdc_pixel_format format) {
+  switch (format) {
+    case CDC_PIXEL_GRAY8: return 1;
+    case CDC_PIXEL_RGB8: return 3;
+    case CDC_PIXEL_RGBA8: return 4;
+  }
+  cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "unknown pixel format {}", static_cast<int>(format));
+}
+
+// Checks dimensions and stride; returns the effective stride.
+size_t checked_stride(uint32_t width, uint32_t height, int channels, size_t stride) {
+  if (width == 0 || height == 0)
+    cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "image size {}x{} is empty", width, height);
+  if (width > CDC_MAX_DIMENSION || height > CDC_MAX_DIMENSION)
+    cdc::fail(CDC_STATUS_LIMIT_EXCEEDED, "image size {}x{} exceeds the limit of {} per side",
+              width, height, CDC_MAX_DIMENSION);
+  const size_t row = static_cast<size_t>(width) * static_cast<size_t>(channels);
+  if (stride == 0) return row;
+  if (stride < row)
+    cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "stride {} is smaller than a row ({} bytes)", stride,
+              row);
+  return stride;
+}
+
+cdc::CodecOptions options_of(cdc_context* context, std::vector<uint8_t>* preview) {
+  cdc::CodecOptions options;
+  options.threads = context->threads;
+  options.steps = context->steps;
+  options.gamma = context->gamma;
+  options.seed = context->seed;
+  options.max_pixels = context->max_pixels;
+  if (context->progress != nullptr) {
+    cdc_progress_fn fn = context->progress;
+    void* user = context->progress_user;
+    options.progress = [fn, user, preview](cdc_stage stage, uint32_t done, uint32_t total,
+                                           const torch::Tensor* x0) {
+      cdc_progress p{};
+      p.struct_size = sizeof(cdc_progress);
+      p.stage = stage;
+      p.done = done;
+      p.total = total;
+      if (x0 != nullptr) {
+        cdc::PreviewImage image = cdc::render_preview(*x0, preview);
+        p.preview = image.pixels;
+        p.preview_width = image.width;
+        p.preview_height = image.height;
+        p.preview_stride = image.stride;
+      }
+      return fn(user, &p) == 0;
+    };
+  }
+  return options;
+}
+
+}  // namespace
+
+using cdc::api::guarded;
+using cdc::api::require;
+
+extern "C" {
+
+cdc_status cdc_encode(cdc_context* context, const cdc_model* model, const uint8_t* pixels,
+                      uint32_t width, uint32_t height, cdc_pixel_format format, size_t stride,
+                      uint8_t** data, size_t* size) {
+  if (data != nullptr) *data = nullptr;
+  if (size != nullptr) *size = 0;
+  return guarded(context, [&] {
+    require(context, "context");
+    require(model, "model");
+    require(pixels, "pixels");
+    require(data, "data");
+    require(size, "size");
+    cdc::ImageView image;
+    image.pixels = pixels;
+    image.width = width;
+    image.height = height;
+    image.channels = channels_of(format);
+    image.stride = checked_stride(width, height, image.channels, stride);
+    std::vector<uint8_t> preview;
+    std::vector<uint8_t> stream =
+        cdc::encode_image(*model->model, image, options_of(context, &preview));
+    auto* buffer = static_cast<uint8_t*>(std::malloc(stream.size()));
+    if (buffer == nullptr) throw std::bad_alloc();
+    std::memcpy(buffer, stream.data(), stream.size());
+    *data = buffer;
+    *size = stream.size();
+  });
+}
+
+void cdc_buffer_free(void* buffer) { std::free(buffer); }
+
+cdc_status cdc_stream_get_info(const void* data, size_t size, cdc_stream_info* info) {
+  return guarded(nullptr, [&] {
+    require(data, "data");
+    require(info, "info");
+    const size_t min_size = offsetof(cdc_stream_info, height);
+    if (info->struct_size < min_size)
+      cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "info->struct_size ({}) is too small",
+                info->struct_size);
+    cdc::StreamSummary s = cdc::read_stream_summary(static_cast<const uint8_t*>(data), size,
+                                                    std::numeric_limits<int64_t>::max());
+    cdc_stream_info full{};
+    full.struct_size = info->struct_size;
+    full.width = s.width;
+    full.height = s.height;
+    full.channels = s.channels;
+    full.format_version = s.format_version;
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < s.model_id.size(); ++i) {
+      full.model_id[2 * i] = hex[s.model_id[i] >> 4];
+      full.model_id[2 * i + 1] = hex[s.model_id[i] & 15];
+    }
+    full.model_id[32] = '\0';
+    full.stream_size = s.stream_size;
+    full.header_size = s.header_size;
+    full.payload_size = s.payload_size;
+    full.estimated_bits = s.estimated_bits;
+    std::memcpy(info, &full, std::min(info->struct_size, sizeof(full)));
+  });
+}
+
+cdc_status cdc_decode(cdc_context* context, const cdc_model* model, const void* data,
+                      size_t size, uint8_t* pixels, size_t capacity, cdc_pixel_format format,
+                      size_t stride) {
+  return guarded(context, [&] {
+    require(context, "context");
+    require(model, "model");
+    require(data, "data");
+    require(pixels, "pixels");
+    const int channels = channels_of(format);
+    cdc::StreamSummary s =
+        cdc::read_stream_summary(static_cast<const uint8_t*>(data), size, context->max_pixels);
+    cdc::MutableImageView out;
+    out.pixels = pixels;
+    out.width = s.width;
+    out.height = s.height;
+    out.channels = channels;
+    out.stride = checked_stride(s.width, s.height, channels, stride);
+    const size_t needed = (static_cast<size_t>(s.height) - 1) * out.stride +
+                          static_cast<size_t>(s.width) * static_cast<size_t>(channels);
+    if (capacity < needed)
+      cdc::fail(CDC_STATUS_BUFFER_TOO_SMALL,
+                "the output buffer holds {} bytes; {}x{} with {} channels and stride {} needs {}",
+                capacity, s.width, s.height, channels, out.stride, needed);
+    std::vector<uint8_t> preview;
+    cdc::decode_image(*model->model, static_cast<const uint8_t*>(data), size, out,
+                      options_of(context, &preview));
+  });
+}
+
+}  // extern "C"

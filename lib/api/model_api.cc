@@ -1,0 +1,124 @@
+// Model loading and queries of the C API.
+#include <cstring>
+
+#include "api/api_internal.h"
+#include "model/builtin/builtin_models.h"
+#include "model/checkpoint_import.h"
+
+namespace {
+
+cdc_model* wrap(std::shared_ptr<const cdc::Model> model) {
+  auto handle = std::make_unique<cdc_model>();
+  handle->config_json = model->config().to_json();
+  handle->model = std::move(model);
+  return handle.release();
+}
+
+const cdc::BuiltinModelBlob* find_builtin(const char* name) {
+  size_t count = 0;
+  const cdc::BuiltinModelBlob* blobs = cdc::builtin_model_blobs(&count);
+  for (size_t i = 0; i < count; ++i)
+    if (std::strcmp(blobs[i].name, name) == 0) return &blobs[i];
+  return nullptr;
+}
+
+void load_builtin(const cdc::BuiltinModelBlob& blob, cdc_model** out) {
+  *out = wrap(cdc::Model::load_memory(blob.data, blob.size));
+}
+
+}  // namespace
+
+using cdc::api::guarded;
+using cdc::api::require;
+
+extern "C" {
+
+cdc_status cdc_model_load_file(const char* path, cdc_model** model) {
+  if (model != nullptr) *model = nullptr;
+  return guarded(nullptr, [&] {
+    require(path, "path");
+    require(model, "model");
+    *model = wrap(cdc::Model::load_file(path));
+  });
+}
+
+cdc_status cdc_model_load_memory(const void* data, size_t size, cdc_model** model) {
+  if (model != nullptr) *model = nullptr;
+  return guarded(nullptr, [&] {
+    require(data, "data");
+    require(model, "model");
+    *model = wrap(cdc::Model::load_memory(static_cast<const uint8_t*>(data), size));
+  });
+}
+
+cdc_status cdc_model_load_default(cdc_model** model) {
+  if (model != nullptr) *model = nullptr;
+  return guarded(nullptr, [&] {
+    require(model, "model");
+    size_t count = 0;
+    const cdc::BuiltinModelBlob* blobs = cdc::builtin_model_blobs(&count);
+    if (count == 0)
+      cdc::fail(CDC_STATUS_NOT_FOUND, "this build of libcdc has no built-in model");
+    load_builtin(blobs[0], model);
+  });
+}
+
+cdc_status cdc_model_load_builtin(const char* name, cdc_model** model) {
+  if (model != nullptr) *model = nullptr;
+  return guarded(nullptr, [&] {
+    require(name, "name");
+    require(model, "model");
+    const cdc::BuiltinModelBlob* blob = find_builtin(name);
+    if (blob == nullptr)
+      cdc::fail(CDC_STATUS_NOT_FOUND, "no built-in model named '{}'", name);
+    load_builtin(*blob, model);
+  });
+}
+
+size_t cdc_builtin_model_count(void) {
+  size_t count = 0;
+  cdc::builtin_model_blobs(&count);
+  return count;
+}
+
+const char* cdc_builtin_model_name(size_t index) {
+  size_t count = 0;
+  const cdc::BuiltinModelBlob* blobs = cdc::builtin_model_blobs(&count);
+  return index < count ? blobs[index].name : nullptr;
+}
+
+void cdc_model_free(cdc_model* model) { delete model; }
+
+cdc_status cdc_model_get_info(const cdc_model* model, cdc_model_info* info) {
+  return guarded(nullptr, [&] {
+    require(model, "model");
+    require(info, "info");
+    const size_t min_size = offsetof(cdc_model_info, name) + sizeof(const char*);
+    if (info->struct_size < min_size)
+      cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "info->struct_size ({}) is too small",
+                info->struct_size);
+    cdc_model_info full{};
+    const cdc::Model& m = *model->model;
+    full.struct_size = info->struct_size;
+    full.name = m.name().c_str();
+    full.id = m.id_hex().c_str();
+    full.config_json = model->config_json.c_str();
+    full.num_timesteps = static_cast<uint32_t>(m.config().num_timesteps);
+    full.default_steps = static_cast<uint32_t>(m.config().default_steps);
+    full.default_gamma = m.config().default_gamma;
+    full.size_multiple = static_cast<uint32_t>(m.size_multiple());
+    full.parameter_count = static_cast<uint64_t>(m.parameter_count());
+    std::memcpy(info, &full, std::min(info->struct_size, sizeof(full)));
+  });
+}
+
+cdc_status cdc_convert_checkpoint(const char* checkpoint_path, const char* output_path,
+                                  const char* name) {
+  return guarded(nullptr, [&] {
+    require(checkpoint_path, "checkpoint_path");
+    require(output_path, "output_path");
+    cdc::convert_checkpoint(checkpoint_path, output_path, name != nullptr ? name : "");
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,101 @@
+#include "image/pixels.h"
+
+#include <cmath>
+
+#include "common/error.h"
+
+namespace cdc {
+
+uint32_t padded_size(uint32_t n, uint32_t multiple) {
+  CDC_CHECK(n >= 1 && multiple >= 1);
+  return ((n + multiple - 1) / multiple) * multiple;
+}
+
+torch::Tensor image_to_tensor(const ImageView& image) {
+  const int64_t h = image.height, w = image.width;
+  torch::Tensor x = torch::empty({1, 3, h, w}, torch::kFloat32);
+  float* r = x.data_ptr<float>();
+  float* g = r + h * w;
+  float* b = g + h * w;
+  for (int64_t yy = 0; yy < h; ++yy) {
+    const uint8_t* row = image.pixels + static_cast<size_t>(yy) * image.stride;
+    for (int64_t xx = 0; xx < w; ++xx) {
+      const uint8_t* p = row + xx * image.channels;
+      const int64_t i = yy * w + xx;
+      if (image.channels == 1) {
+        r[i] = g[i] = b[i] = p[0] * (2.0f / 255.0f) - 1.0f;
+      } else {
+        r[i] = p[0] * (2.0f / 255.0f) - 1.0f;
+        g[i] = p[1] * (2.0f / 255.0f) - 1.0f;
+        b[i] = p[2] * (2.0f / 255.0f) - 1.0f;
+      }
+    }
+  }
+  return x;
+}
+
+torch::Tensor pad_to(const torch::Tensor& x, int64_t height, int64_t width) {
+  const int64_t h = x.size(2), w = x.size(3);
+  CDC_CHECK(height >= h && width >= w);
+  if (height == h && width == w) return x;
+  // Edge replication by index selection (works for any size, 1x1 included).
+  torch::Tensor rows = torch::arange(height, torch::kLong).clamp_max(h - 1);
+  torch::Tensor cols = torch::arange(width, torch::kLong).clamp_max(w - 1);
+  return x.index_select(2, rows).index_select(3, cols).contiguous();
+}
+
+void tensor_to_image(const torch::Tensor& x_in, const MutableImageView& out) {
+  CDC_CHECK(x_in.dim() == 4 && x_in.size(1) == 3);
+  CDC_CHECK(x_in.size(2) >= out.height && x_in.size(3) >= out.width);
+  torch::Tensor x = x_in.index({0, torch::indexing::Slice(),
+                                torch::indexing::Slice(0, out.height),
+                                torch::indexing::Slice(0, out.width)})
+                        .clamp(-1.0, 1.0)
+                        .add(1.0)
+                        .mul(127.5)
+                        .round()
+                        .to(torch::kUInt8)
+                        .contiguous();
+  const int64_t h = out.height, w = out.width;
+  const uint8_t* r = x.data_ptr<uint8_t>();
+  const uint8_t* g = r + h * w;
+  const uint8_t* b = g + h * w;
+  for (int64_t yy = 0; yy < h; ++yy) {
+    uint8_t* row = out.pixels + static_cast<size_t>(yy) * out.stride;
+    for (int64_t xx = 0; xx < w; ++xx) {
+      const int64_t i = yy * w + xx;
+      uint8_t* p = row + xx * out.channels;
+      if (out.channels == 1) {
+        p[0] = static_cast<uint8_t>((299 * r[i] + 587 * g[i] + 114 * b[i] + 500) / 1000);
+      } else {
+        p[0] = r[i];
+        p[1] = g[i];
+        p[2] = b[i];
+        if (out.channels == 4) p[3] = 255;
+      }
+    }
+  }
+}
+
+std::vector<uint8_t> extract_alpha(const ImageView& image) {
+  CDC_CHECK(image.channels == 4);
+  std::vector<uint8_t> alpha(static_cast<size_t>(image.width) * image.height);
+  for (uint32_t yy = 0; yy < image.height; ++yy) {
+    const uint8_t* row = image.pixels + static_cast<size_t>(yy) * image.stride;
+    for (uint32_t xx = 0; xx < image.width; ++xx)
+      alpha[static_cast<size_t>(yy) * image.width + xx] = row[xx * 4 + 3];
+  }
+  return alpha;
+}
+
+void insert_alpha(const std::vector<uint8_t>& alpha, const MutableImageView& out) {
+  CDC_CHECK(out.channels == 4);
+  CDC_CHECK(alpha.size() == static_cast<size_t>(out.width) * out.height);
+  for (uint32_t yy = 0; yy < out.height; ++yy) {
+    uint8_t* row = out.pixels + static_cast<size_t>(yy) * out.stride;
+    for (uint32_t xx = 0; xx < out.width; ++xx)
+      row[xx * 4 + 3] = alpha[static_cast<size_t>(yy) * out.width + xx];
+  }
+}
+
+}  // namespace cdc

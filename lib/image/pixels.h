@@ -1,0 +1,37 @@
+// Conversions between interleaved 8-bit pixels and the model's tensors, and
+// the padding rule: images are padded on the right and bottom to a multiple
+// of the model's size multiple by repeating the last column and row
+// (docs/format.md, "Padding").
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "codec/codec.h"
+
+namespace cdc {
+
+// The padded size of n for a multiple m (n >= 1, m >= 1).
+uint32_t padded_size(uint32_t n, uint32_t multiple);
+
+// Interleaved pixels -> 1x3xHxW float32 in [-1, 1], x = 2 * p / 255 - 1.
+// Gray is replicated to three channels; alpha is ignored.
+torch::Tensor image_to_tensor(const ImageView& image);
+
+// Pads 1xCxHxW on the right/bottom to (height, width) by edge replication.
+torch::Tensor pad_to(const torch::Tensor& x, int64_t height, int64_t width);
+
+// 1x3xHxW in [-1, 1] (at least out's size; the top-left part is used) ->
+// interleaved pixels of out's format: clamp, map to [0, 255], round half
+// away from zero. Gray output is the BT.601 luma of the RGB result; alpha,
+// if wanted, is set to 255 (the caller overwrites it when the stream has one).
+void tensor_to_image(const torch::Tensor& x, const MutableImageView& out);
+
+// Copies the alpha channel of an RGBA image into a tightly packed plane.
+std::vector<uint8_t> extract_alpha(const ImageView& image);
+// Writes a tightly packed alpha plane into an RGBA output.
+void insert_alpha(const std::vector<uint8_t>& alpha, const MutableImageView& out);
+
+}  // namespace cdc
