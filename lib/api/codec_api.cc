@@ -147,9 +147,11 @@ cdc_status cdc_decode(cdc_context* context, const cdc_model* model, const void* 
     out.height = s.height;
     out.channels = channels;
     out.stride = checked_stride(s.width, s.height, channels, stride);
-    const size_t needed = (static_cast<size_t>(s.height) - 1) * out.stride +
-                          static_cast<size_t>(s.width) * static_cast<size_t>(channels);
-    if (capacity < needed)
+    size_t needed = 0;
+    const bool overflow =
+        __builtin_mul_overflow(static_cast<size_t>(s.height) - 1, out.stride, &needed) ||
+        __builtin_add_overflow(needed, static_cast<size_t>(s.width) * channels, &needed);
+    if (overflow || capacity < needed)
       cdc::fail(CDC_STATUS_BUFFER_TOO_SMALL,
                 "the output buffer holds {} bytes; {}x{} with {} channels and stride {} needs {}",
                 capacity, s.width, s.height, channels, out.stride, needed);

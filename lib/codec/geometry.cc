@@ -1,0 +1,26 @@
+#include "codec/geometry.h"
+
+#include "common/error.h"
+
+namespace cdc {
+
+bitstream::Limits stream_limits(const Model& model, int64_t max_pixels) {
+  const ModelConfig& config = model.config();
+  bitstream::Limits limits;
+  limits.max_pixels = static_cast<uint64_t>(max_pixels);
+  limits.size_multiple = static_cast<uint32_t>(model.size_multiple());
+  // The analysis transform halves the size once per stage; the hyper analysis
+  // twice more.
+  limits.y_factor = 1u << config.compressor_dim_mults.size();
+  limits.z_factor = limits.y_factor * 4;
+  return limits;
+}
+
+void check_pixel_limit(uint64_t width, uint64_t height, int64_t max_pixels) {
+  if (width * height > static_cast<uint64_t>(max_pixels))
+    fail(CDC_STATUS_LIMIT_EXCEEDED,
+         "image of {}x{} = {} pixels exceeds the limit of {} pixels (CDC_OPTION_MAX_PIXELS)",
+         width, height, width * height, max_pixels);
+}
+
+}  // namespace cdc

@@ -1,0 +1,17 @@
+// The geometry of a model's latents: padding multiple and downsampling
+// factors of y and z, as the bitstream parser checks them.
+#pragma once
+
+#include "bitstream/format.h"
+#include "model/model.h"
+
+namespace cdc {
+
+// Stream limits for a model: its size multiple and latent factors, plus the
+// caller's pixel limit.
+bitstream::Limits stream_limits(const Model& model, int64_t max_pixels);
+
+// Raises CDC_STATUS_LIMIT_EXCEEDED when width * height exceeds max_pixels.
+void check_pixel_limit(uint64_t width, uint64_t height, int64_t max_pixels);
+
+}  // namespace cdc
