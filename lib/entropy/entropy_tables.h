@@ -11,6 +11,10 @@
 
 namespace cdc::entropy {
 
+// Bits of precision of every quantized CDF: the masses of a table sum to
+// 1 << kCdfPrecision. The rANS coder (entropy/rans.h) needs <= 16.
+inline constexpr int kCdfPrecision = 16;
+
 // A quantized CDF over the symbols offset, offset+1, ..., offset+n-1 plus one
 // escape symbol (index n) for values outside that range.
 // cdf has n + 2 entries: cdf[0] = 0, cdf[n + 1] = 1 << kCdfPrecision, strictly

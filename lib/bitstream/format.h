@@ -1,0 +1,93 @@
+// The .cdc container (specified in docs/format.md): a fixed 120-byte header
+// followed by the payload, the concatenation of the hyper-latent (z) substream,
+// the latent (y) substream and an optional alpha substream.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#ifndef CDC_FORMAT_VERSION_VALUE
+#error "CDC_FORMAT_VERSION_VALUE must be defined by the build (CMakeLists.txt)"
+#endif
+
+namespace cdc::bitstream {
+
+inline constexpr uint32_t kFormatVersion = CDC_FORMAT_VERSION_VALUE;
+inline constexpr size_t kMagicSize = 8;
+inline constexpr uint8_t kMagic[kMagicSize] = {0x89, 'C', 'D', 'C', 0x0D, 0x0A, 0x1A, 0x0A};
+inline constexpr size_t kHeaderSize = 120;  // format version 1
+inline constexpr uint32_t kMaxDimension = 65535;
+inline constexpr uint32_t kFlagAlpha = 1u << 0;
+
+struct LatentShape {
+  uint32_t channels = 0, height = 0, width = 0;
+  uint64_t count() const { return uint64_t{channels} * height * width; }
+  bool operator==(const LatentShape& o) const {
+    return channels == o.channels && height == o.height && width == o.width;
+  }
+};
+
+struct StreamHeader {
+  uint32_t format_version = kFormatVersion;  // set by parse_stream; write_stream writes kFormatVersion
+  std::array<uint8_t, 16> model_id{};
+  uint32_t width = 0, height = 0;
+  uint32_t channels = 0;                     // 1, 3 or 4
+  uint32_t padded_width = 0, padded_height = 0;
+  LatentShape y, z;
+  bool has_alpha = false;                    // an alpha substream follows (channels == 4)
+  double estimated_bits = 0.0;               // informational: the model's rate estimate
+};
+
+// Geometry rule and guards that parse_stream enforces. The defaults are the
+// paper layout: images padded to a multiple of 64, y at 1/16, z at 1/64.
+struct Limits {
+  uint64_t max_pixels = uint64_t{1} << 26;   // width * height
+  uint32_t max_latent_channels = 1024;
+  uint32_t size_multiple = 64;               // padded = round_up(size, size_multiple)
+  uint32_t y_factor = 16;                    // y height = padded height / y_factor
+  uint32_t z_factor = 64;                    // z height = padded height / z_factor
+};
+
+// Rounds v up to a multiple of m (m >= 1).
+inline uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
+
+// Fills the padding and latent shapes of a header from its width and height
+// under the given geometry rule (channels of y and z as given).
+void set_geometry(StreamHeader& header, uint32_t y_channels, uint32_t z_channels,
+                  const Limits& limits = Limits());
+
+struct ByteSpan {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
+struct ParsedStream {
+  StreamHeader header;
+  size_t header_size = 0;
+  uint64_t payload_size = 0;
+  // Views into the parsed buffer (valid while it is).
+  ByteSpan z, y, alpha;
+};
+
+// Serializes header and substreams into a complete stream (lengths and CRCs
+// are computed here). Throws cdc::Error(CDC_STATUS_INVALID_ARGUMENT) when the
+// header would not pass parse_stream with the given limits.
+std::vector<uint8_t> write_stream(const StreamHeader& header, const std::vector<uint8_t>& z,
+                                  const std::vector<uint8_t>& y,
+                                  const std::vector<uint8_t>& alpha,
+                                  const Limits& limits = Limits());
+
+// Parses and fully validates a stream: magic, version, header CRC, fields,
+// geometry, substream lengths and payload CRC. Throws cdc::Error with
+// CORRUPT_STREAM (bad magic, CRC, field, trailing bytes), TRUNCATED_STREAM
+// (the data ends before the declared end), UNSUPPORTED (newer version) or
+// LIMIT_EXCEEDED (dimensions, pixels or channels beyond the limits).
+ParsedStream parse_stream(const uint8_t* data, size_t size, const Limits& limits = Limits());
+
+// Like parse_stream but checks only the header (no payload CRC); the payload
+// must still be complete (TRUNCATED_STREAM otherwise).
+ParsedStream parse_header(const uint8_t* data, size_t size, const Limits& limits = Limits());
+
+}  // namespace cdc::bitstream
