@@ -1,0 +1,27 @@
+// The analysis transform (reference: context_fn.enc): image x (1x3xHxW in
+// [-1, 1]) -> latent y (1 x 4d x H/16 x W/16 for the paper layout).
+// Stage i: ResnetBlock(in, out, large filter at stage 0) then Downsample;
+// parameters "<i>.0.*" and "<i>.1.conv.*".
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "common/layers.h"
+#include "model/model_config.h"
+
+namespace cdc {
+
+class AnalysisTransformImpl : public torch::nn::Module {
+ public:
+  explicit AnalysisTransformImpl(const ModelConfig& config);
+  torch::Tensor forward(torch::Tensor x);
+
+ private:
+  std::vector<nn::ResnetBlock> resnets_;
+  std::vector<nn::Downsample> downs_;
+};
+TORCH_MODULE(AnalysisTransform);
+
+}  // namespace cdc

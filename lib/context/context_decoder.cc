@@ -1,0 +1,34 @@
+#include "context/context_decoder.h"
+
+#include <algorithm>
+
+namespace cdc {
+
+ContextDecoderImpl::ContextDecoderImpl(const ModelConfig& config) {
+  std::vector<int64_t> dims;
+  for (int m : config.reverse_dim_mults) dims.push_back(int64_t{config.compressor_dim} * m);
+  dims.push_back(config.out_channels);
+  const size_t n = dims.size() - 1;
+  for (size_t i = 0; i < n; ++i) {
+    const bool last = i + 1 == n;
+    const int64_t mid = last ? dims[i] : dims[i + 1];
+    resnets_.emplace_back(dims[i], mid, /*time_dim=*/0, /*large_filter=*/false);
+    ups_.emplace_back(mid, dims[i + 1]);
+    auto stage = std::make_shared<torch::nn::ModuleListImpl>();
+    stage->push_back(resnets_.back());
+    stage->push_back(ups_.back());
+    register_module(std::to_string(i), stage);
+  }
+}
+
+std::vector<torch::Tensor> ContextDecoderImpl::forward(torch::Tensor x) {
+  std::vector<torch::Tensor> out;
+  for (size_t i = 0; i < resnets_.size(); ++i) {
+    x = ups_[i]->forward(resnets_[i]->forward(x));
+    out.push_back(x);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace cdc

@@ -1,0 +1,28 @@
+// The context decoder (reference: context_fn.dec): y_hat -> multi-scale
+// context features for the U-Net. Stage i: ResnetBlock then Upsample
+// (parameters "<i>.0.*", "<i>.1.conv.*"); the last stage keeps its channels in
+// the ResnetBlock and upsamples to out_channels. The features are returned
+// finest first: [H: out_channels, H/2: d, H/4: 2d, H/8: 3d] for the paper.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "common/layers.h"
+#include "model/model_config.h"
+
+namespace cdc {
+
+class ContextDecoderImpl : public torch::nn::Module {
+ public:
+  explicit ContextDecoderImpl(const ModelConfig& config);
+  std::vector<torch::Tensor> forward(torch::Tensor y_hat);
+
+ private:
+  std::vector<nn::ResnetBlock> resnets_;
+  std::vector<nn::Upsample> ups_;
+};
+TORCH_MODULE(ContextDecoder);
+
+}  // namespace cdc

@@ -1,0 +1,53 @@
+#include "diffusion/sampler.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+#include "common/error.h"
+#include "diffusion/noise_schedule.h"
+
+namespace cdc {
+
+torch::Tensor start_noise(const std::vector<int64_t>& shape, double gamma, uint64_t seed) {
+  if (gamma == 0.0) return torch::zeros(shape, torch::kFloat32);
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  torch::Tensor n = torch::randn(shape, gen, torch::TensorOptions().dtype(torch::kFloat32));
+  return n * static_cast<float>(gamma);
+}
+
+torch::Tensor ddim_sample(const DenoiseFn& denoise, const std::vector<int64_t>& shape,
+                          const SamplerSettings& s, const StepCallback& callback) {
+  const int T = s.num_timesteps;
+  if (s.steps < 1 || s.steps > T)
+    fail(CDC_STATUS_INVALID_ARGUMENT, "decoding steps must be in 1..{}, got {}", T, s.steps);
+  CDC_CHECK(s.alphas_cumprod.defined() && s.alphas_cumprod.numel() == T);
+  const std::vector<int64_t> idx = sample_indices(T, s.steps);
+  torch::Tensor ac_t = s.alphas_cumprod.to(torch::kFloat32).contiguous();
+  const float* ac = ac_t.data_ptr<float>();
+
+  torch::Tensor x = start_noise(shape, s.gamma, s.seed);
+  torch::Tensor x0;
+  const int64_t batch = shape.at(0);
+  const int n = s.steps;
+  for (int i = n - 1, done = 1; i >= 0; --i, ++done) {
+    const float a = ac[idx[static_cast<size_t>(i)]];
+    const float a_prev = i > 0 ? ac[idx[static_cast<size_t>(i - 1)]] : 1.0f;
+    const float sqrt_a_prev = std::sqrt(a_prev);
+    const float one_minus_a_prev = 1.0f - a_prev;
+    const float sqrt_recip = std::sqrt(1.0f / a);
+    const float sqrt_recipm1 = std::sqrt(1.0f / a - 1.0f);
+    const float noise_coef = std::sqrt(std::max(one_minus_a_prev, 0.0f));
+    const float t_value = static_cast<float>(idx[static_cast<size_t>(i)]) / static_cast<float>(T);
+
+    torch::Tensor t = torch::full({batch, 1}, t_value, torch::kFloat32);
+    x0 = denoise(x, t).clamp(-1.0, 1.0);
+    torch::Tensor eps = (x * sqrt_recip - x0) / sqrt_recipm1;
+    x = x0 * sqrt_a_prev + eps * noise_coef;
+    if (callback && !callback(done, n, x0))
+      fail(CDC_STATUS_CANCELLED, "decoding cancelled by the progress callback");
+  }
+  return x;
+}
+
+}  // namespace cdc

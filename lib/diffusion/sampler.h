@@ -1,0 +1,40 @@
+// The reference's DDIM-style decoding loop for the x-parametrised model
+// (eta = 0): from x_N = gamma * N(0, I) (x_N = 0 when gamma is 0), for
+// i = N-1 ... 0 with a_i = alphas_cumprod[idx[i]] and a_prev (1 for i = 0):
+//   x0 = clamp(X(x, idx[i] / T), -1, 1)
+//   eps = (x / sqrt(a_i) - x0) / sqrt(1 / a_i - 1)
+//   x = sqrt(a_prev) x0 + sqrt(1 - a_prev) eps
+// Every coefficient is computed in float32 as the reference does.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "model/model.h"
+
+namespace cdc {
+
+// One call of the denoiser: (x, t of shape Bx1) -> x0 prediction.
+using DenoiseFn = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t)>;
+
+struct SamplerSettings {
+  int num_timesteps = 0;           // T
+  torch::Tensor alphas_cumprod;    // float32, shape T
+  int steps = 1;                   // 1..T
+  double gamma = 0.0;              // start noise scale (0: deterministic)
+  uint64_t seed = 0;               // seed of the start noise
+};
+
+// The start x_N: gamma * N(0, I) from a CPU generator seeded with seed, or
+// zeros when gamma is 0.
+torch::Tensor start_noise(const std::vector<int64_t>& shape, double gamma, uint64_t seed);
+
+// Runs the loop; throws cdc::Error(CDC_STATUS_CANCELLED) when the callback
+// returns false. The result is x0 of the last step (in [-1, 1]).
+torch::Tensor ddim_sample(const DenoiseFn& denoise, const std::vector<int64_t>& shape,
+                          const SamplerSettings& settings, const StepCallback& callback);
+
+}  // namespace cdc

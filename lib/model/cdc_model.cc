@@ -1,0 +1,211 @@
+#include "model/cdc_model.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "common/error.h"
+#include "diffusion/sampler.h"
+#include "hyperprior/gaussian_conditional.h"
+#include "model/model_file.h"
+
+namespace cdc {
+
+namespace {
+
+// Convolutions run channels-last (oneDNN's fast path on CPU) unless the
+// environment variable CDC_CHANNELS_LAST is "0" when a model is loaded (for
+// benchmarks).
+bool channels_last_default() {
+  const char* v = std::getenv("CDC_CHANNELS_LAST");
+  return v == nullptr || std::string(v) != "0";
+}
+
+// The grid of the deterministic hyper synthesis output (2^-16).
+constexpr double kHyperGrid = 65536.0;
+
+void check_image(const torch::Tensor& x, int channels, int multiple, const char* what) {
+  if (x.dim() != 4 || x.size(1) != channels || x.size(2) % multiple || x.size(3) % multiple ||
+      x.size(2) == 0 || x.size(3) == 0)
+    fail(CDC_STATUS_INVALID_ARGUMENT, "{}: expected Bx{}xHxW with H, W multiples of {}, got {}",
+         what, channels, multiple, c10::str(x.sizes()));
+}
+
+}  // namespace
+
+CdcModel::CdcModel(ModelConfig config, std::string name, const NamedTensors& tensors,
+                   entropy::EntropyTables tables, std::array<uint8_t, 16> id,
+                   const std::string& origin)
+    : config_(std::move(config)), name_(std::move(name)), id_(id), id_hex_(id_to_hex(id)),
+      tables_(std::move(tables)) {
+  torch::NoGradGuard no_grad;
+  conv_format_ = channels_last_default() ? torch::MemoryFormat::ChannelsLast
+                                         : torch::MemoryFormat::Contiguous;
+  network_ = CdcNetwork(config_);
+  load_network_tensors(*network_, tensors, origin);
+  net().eval();
+  for (const auto& p : net().parameters(true)) {
+    parameter_count_ += p.numel();
+    p.set_requires_grad(false);
+    if (p.dim() == 4) p.set_data(p.contiguous(conv_format_));
+  }
+  hyper_dec_double_ = net().context_fn->hyper_dec->double_weights();
+  const int prior_channels = config_.hyper_latent_channels();
+  if (tables_.prior.size() != static_cast<size_t>(prior_channels))
+    fail(CDC_STATUS_INVALID_MODEL, "{}: the entropy tables have {} prior channels, the model {}",
+         origin, tables_.prior.size(), prior_channels);
+}
+
+torch::Tensor CdcModel::analysis(const torch::Tensor& x) const {
+  check_image(x, config_.channels, size_multiple(), "analysis");
+  return net().context_fn->enc->forward(to_conv_format(x.to(torch::kFloat32))).contiguous();
+}
+
+torch::Tensor CdcModel::hyper_analysis(const torch::Tensor& y) const {
+  return net().context_fn->hyper_enc->forward(to_conv_format(y)).contiguous();
+}
+
+torch::Tensor CdcModel::prior_medians() const {
+  return net().context_fn->prior->medians().clone();
+}
+
+HyperParameters CdcModel::hyper_synthesis(const torch::Tensor& z_hat, bool deterministic) const {
+  auto& hyper_dec = net().context_fn->hyper_dec;
+  if (!deterministic) {
+    auto [mean, scale] = split_mean_scale(hyper_dec->forward(to_conv_format(z_hat)));
+    return {mean.contiguous(), scale.contiguous()};
+  }
+  torch::Tensor out = hyper_dec->forward_double(z_hat, hyper_dec_double_);
+  out = (torch::round(out * kHyperGrid) / kHyperGrid).to(torch::kFloat32);
+  auto [mean, scale] = split_mean_scale(out);
+  return {mean.contiguous(), scale.contiguous()};
+}
+
+torch::Tensor CdcModel::prior_likelihood(const torch::Tensor& z_hat) const {
+  return net().context_fn->prior->likelihood(z_hat.contiguous());
+}
+
+torch::Tensor CdcModel::gaussian_likelihood(const torch::Tensor& y_hat,
+                                            const HyperParameters& p) const {
+  return cdc::gaussian_likelihood(y_hat, p.mean, p.scale);
+}
+
+std::vector<torch::Tensor> CdcModel::context(const torch::Tensor& y_hat) const {
+  // Kept channels-last: they are only fed back to denoise().
+  return net().context_fn->dec->forward(to_conv_format(y_hat));
+}
+
+torch::Tensor CdcModel::denoise(const torch::Tensor& x, const torch::Tensor& t,
+                                const std::vector<torch::Tensor>& context) const {
+  check_image(x, config_.channels, size_multiple(), "denoise");
+  if (context.size() != config_.context_dim_mults.size())
+    fail(CDC_STATUS_INVALID_ARGUMENT, "denoise: expected {} context tensors, got {}",
+         config_.context_dim_mults.size(), context.size());
+  std::vector<torch::Tensor> ctx;
+  for (const auto& c : context) ctx.push_back(to_conv_format(c));
+  return net().denoise_fn->forward(to_conv_format(x), t.to(torch::kFloat32), ctx).contiguous();
+}
+
+torch::Tensor CdcModel::sample(const std::vector<torch::Tensor>& context, int steps, double gamma,
+                               uint64_t seed, const StepCallback& callback) const {
+  if (context.empty()) fail(CDC_STATUS_INVALID_ARGUMENT, "sample: no context");
+  const torch::Tensor& finest = context.front();
+  const std::vector<int64_t> shape{finest.size(0), config_.channels, finest.size(2),
+                                   finest.size(3)};
+  SamplerSettings s;
+  s.num_timesteps = config_.num_timesteps;
+  s.alphas_cumprod = net().train_alphas_cumprod;
+  s.steps = steps;
+  s.gamma = gamma;
+  s.seed = seed;
+  std::vector<torch::Tensor> ctx;
+  for (const auto& c : context) ctx.push_back(to_conv_format(c));
+  DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {
+    return net().denoise_fn->forward(to_conv_format(x), t, ctx);
+  };
+  return ddim_sample(fn, shape, s, callback).contiguous();
+}
+
+int64_t CdcModel::unet_macs(int64_t height, int64_t width) const {
+  return net().denoise_fn->macs(height, width);
+}
+
+// --- loading -----------------------------------------------------------------
+
+namespace {
+
+std::shared_ptr<const Model> model_from_contents(ModelFileContents contents,
+                                                 const std::string& origin) {
+  entropy::EntropyTables tables = entropy::EntropyTables::deserialize(
+      contents.entropy_tables.data(), contents.entropy_tables.size());
+  return std::make_shared<CdcModel>(std::move(contents.config), std::move(contents.name),
+                                    contents.tensors, std::move(tables), contents.id, origin);
+}
+
+}  // namespace
+
+std::shared_ptr<const Model> Model::load_file(const std::string& path) {
+  std::vector<uint8_t> bytes = read_whole_file(path);
+  try {
+    return model_from_contents(read_model_file(bytes.data(), bytes.size()), path);
+  } catch (const Error& e) {
+    if (e.status() == CDC_STATUS_INVALID_MODEL || e.status() == CDC_STATUS_UNSUPPORTED) {
+      const std::string msg = e.what();
+      if (msg.rfind(path, 0) == 0) throw;
+      throw Error(e.status(), path + ": " + msg);
+    }
+    throw;
+  }
+}
+
+std::shared_ptr<const Model> Model::load_memory(const uint8_t* data, size_t size) {
+  return model_from_contents(read_model_file(data, size), "model");
+}
+
+// --- building model files ------------------------------------------------------
+
+entropy::EntropyTables build_network_tables(const CdcNetworkImpl& network) {
+  torch::NoGradGuard no_grad;
+  const FactorizedPriorImpl& prior = *network.context_fn->prior;
+  torch::Tensor med = prior.medians().to(torch::kFloat64).contiguous();
+  std::vector<double> medians(med.data_ptr<double>(), med.data_ptr<double>() + med.numel());
+  return entropy::build_entropy_tables(
+      static_cast<int>(prior.channels()),
+      [&prior](int channel, const std::vector<double>& points) {
+        return prior.cdf_logit_double(channel, points);
+      },
+      medians);
+}
+
+std::vector<uint8_t> make_model_file(const ModelConfig& config, const std::string& name,
+                                     const NamedTensors& tensors, const std::string& origin) {
+  torch::NoGradGuard no_grad;
+  CdcNetwork network(config);
+  load_network_tensors(*network, tensors, origin);
+  const entropy::EntropyTables tables = build_network_tables(*network);
+  return write_model_file(config, name, network_tensors(*network), tables.serialize());
+}
+
+std::vector<uint8_t> make_random_model_file(const ModelConfig& config, const std::string& name,
+                                            uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(seed);
+  CdcNetwork network(config);
+  // torch's default init leaves the prior at zero; give it a proper density
+  // (the reference's init: softplus^-1 of 1 / scale / width, random biases).
+  auto& prior = *network->context_fn->prior;
+  for (auto& p : prior.named_parameters(true)) {
+    const std::string& key = p.key();
+    if (key.rfind("affine.", 0) == 0 && key.find("weight") != std::string::npos) {
+      const double width = static_cast<double>(p.value().size(-1));
+      const double scale = std::pow(10.0, 1.0 / 4.0);
+      p.value().fill_(std::log(std::expm1(1.0 / scale / width)));
+    } else if (key.rfind("affine.", 0) == 0) {
+      p.value().uniform_(-0.5, 0.5);
+    }
+  }
+  // LayerNorm gains and time-embedding weights are fine with torch's init.
+  const entropy::EntropyTables tables = build_network_tables(*network);
+  return write_model_file(config, name, network_tensors(*network), tables.serialize());
+}
+
+}  // namespace cdc

@@ -1,0 +1,34 @@
+// Import of the reference implementation's checkpoints (torch.save files).
+// x-param: ckpt["ema"] holds the EMA wrapper's state dict; the model is under
+// "ema_model." (online_model.*, initted, step and the LPIPS weights
+// loss_fn_vgg.* are ignored). The configuration is inferred from the tensor
+// shapes; the decoding defaults come from the paper preset.
+#pragma once
+
+#include <string>
+
+#include "model/model_config.h"
+#include "model/network.h"
+
+namespace cdc {
+
+struct ImportedCheckpoint {
+  ModelConfig config;
+  NamedTensors tensors;  // names as in network.h
+};
+
+// Reads and checks a checkpoint. Throws cdc::Error: IO_ERROR (unreadable
+// file), INVALID_MODEL (not a checkpoint, inconsistent shapes),
+// UNSUPPORTED (a layout this version cannot run, e.g. epsilon-param).
+ImportedCheckpoint import_checkpoint(const std::string& path);
+
+// Infers the configuration from the state-dict shapes (keys without the
+// "ema_model." prefix). Throws cdc::Error(CDC_STATUS_INVALID_MODEL).
+ModelConfig infer_config(const NamedTensors& state);
+
+// Converts a checkpoint into a libcdc model file written atomically at
+// output_path. An empty name uses the output file's name without extension.
+void convert_checkpoint(const std::string& checkpoint_path, const std::string& output_path,
+                        const std::string& name);
+
+}  // namespace cdc

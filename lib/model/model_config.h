@@ -1,0 +1,75 @@
+// The configuration of a CDC model: architecture of the conditional U-Net and
+// of the compressor, diffusion schedule and decoding defaults. It is stored in
+// every model file as JSON (see docs/model-format.md) and fully determines the
+// set of tensors (names and shapes) a model holds.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cdc {
+
+enum class ModelVariant { kXParam, kEpsilonParam };
+enum class NoiseSchedule { kCosine, kLinear };
+enum class PredictionMode { kX, kNoise, kV };
+
+struct ModelConfig {
+  ModelVariant variant = ModelVariant::kXParam;
+
+  // Conditional U-Net (denoise_fn).
+  int dim = 64;
+  std::vector<int> dim_mults{1, 2, 3, 4, 5, 6};
+  std::vector<int> context_dim_mults{1, 2, 3, 4};
+  int channels = 3;
+  int context_channels = 64;
+  std::string embd_type = "01";
+
+  // Compressor (context_fn).
+  int compressor_dim = 64;
+  std::vector<int> compressor_dim_mults{1, 2, 3, 4};
+  std::vector<int> reverse_dim_mults{4, 3, 2, 1};
+  std::vector<int> hyper_dims_mults{4, 4, 4};
+  int out_channels = 64;
+
+  // Diffusion.
+  int num_timesteps = 8193;
+  NoiseSchedule schedule = NoiseSchedule::kCosine;
+  PredictionMode pred_mode = PredictionMode::kX;
+
+  // Decoding defaults (used when the caller passes 0 steps / negative gamma).
+  int default_steps = 65;
+  double default_gamma = 0.8;
+
+  // Throws cdc::Error(CDC_STATUS_INVALID_MODEL) naming the first problem.
+  void validate() const;
+
+  // Images are padded to a multiple of this (64 for the paper layout).
+  int size_multiple() const;
+  // Channels of the latent y, of the hyper-latent z and of the hyper
+  // synthesis output (mean and scale).
+  int latent_channels() const;
+  int hyper_latent_channels() const;
+  // Channels of the context features, finest first.
+  std::vector<int> context_feature_channels() const;
+
+  // JSON text (a flat object; see docs/model-format.md). from_json accepts
+  // exactly what to_json writes (unknown keys are rejected); it validates.
+  std::string to_json(int indent = 0) const;
+  static ModelConfig from_json(const std::string& text);
+
+  // Named presets: "paper-xparam" (the published x-param models),
+  // "paper-epsilonparam", "golden-x8" (the reference test config, dim 8),
+  // "small" (dim 16, a fast config for tests and benchmarks).
+  static ModelConfig preset(const std::string& name);
+  static std::vector<std::string> preset_names();
+
+  bool operator==(const ModelConfig& other) const;
+  bool operator!=(const ModelConfig& other) const { return !(*this == other); }
+};
+
+const char* to_string(ModelVariant v);
+const char* to_string(NoiseSchedule s);
+const char* to_string(PredictionMode m);
+
+}  // namespace cdc

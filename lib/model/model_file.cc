@@ -1,0 +1,409 @@
+#include "model/model_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <unordered_set>
+
+#include "common/error.h"
+
+namespace cdc {
+
+namespace {
+
+constexpr char kMagic[8] = {'C', 'D', 'C', 'M', 'O', 'D', 'E', 'L'};
+constexpr size_t kHeaderSize = 64;
+constexpr size_t kEntrySize = 32;
+constexpr size_t kAlign = 64;
+constexpr uint32_t kMaxSections = 64;
+constexpr uint32_t kMaxTensors = 1u << 20;
+constexpr uint32_t kMaxNameLength = 4096;
+constexpr uint32_t kMaxDims = 8;
+
+enum SectionType : uint32_t {
+  kSectionConfig = 1,
+  kSectionName = 2,
+  kSectionTensors = 3,
+  kSectionEntropy = 4,
+};
+
+constexpr uint32_t kDtypeFloat32 = 1;
+
+constexpr cdc_status kInvalid = CDC_STATUS_INVALID_MODEL;
+
+bool host_is_little_endian() {
+  const uint16_t one = 1;
+  uint8_t b;
+  std::memcpy(&b, &one, 1);
+  return b == 1;
+}
+
+// --- little-endian writer ----------------------------------------------------
+
+class Writer {
+ public:
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) buf_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) buf_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void bytes(const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    buf_.insert(buf_.end(), b, b + n);
+  }
+  void pad_to(size_t align) {
+    while (buf_.size() % align) buf_.push_back(0);
+  }
+  void put_u64_at(size_t pos, uint64_t v) {
+    for (int i = 0; i < 8; ++i) buf_[pos + i] = static_cast<uint8_t>(v >> (8 * i));
+  }
+  size_t size() const { return buf_.size(); }
+  std::vector<uint8_t>& buffer() { return buf_; }
+
+ private:
+  std::vector<uint8_t> buf_;
+};
+
+void write_f32(Writer& w, const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  const size_t n = static_cast<size_t>(c.numel());
+  if (host_is_little_endian()) {
+    w.bytes(c.data_ptr<float>(), n * 4);
+  } else {
+    const float* p = c.data_ptr<float>();
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t u;
+      std::memcpy(&u, &p[i], 4);
+      w.u32(u);
+    }
+  }
+}
+
+// --- bounds-checked little-endian reader ---------------------------------------
+
+class Reader {
+ public:
+  Reader(const uint8_t* data, size_t size, const char* what) : p_(data), n_(size), what_(what) {}
+  void need(size_t k) const {
+    if (k > n_ - pos_) fail(kInvalid, "model file: truncated {} (needs {} more bytes at offset {})",
+                            what_, k, pos_);
+  }
+  uint32_t u32() {
+    need(4);
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= uint32_t{p_[pos_ + i]} << (8 * i);
+    pos_ += 4;
+    return v;
+  }
+  uint64_t u64() {
+    need(8);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t{p_[pos_ + i]} << (8 * i);
+    pos_ += 8;
+    return v;
+  }
+  const uint8_t* bytes(size_t k) {
+    need(k);
+    const uint8_t* b = p_ + pos_;
+    pos_ += k;
+    return b;
+  }
+  size_t pos() const { return pos_; }
+
+ private:
+  const uint8_t* p_;
+  size_t n_;
+  size_t pos_ = 0;
+  const char* what_;
+};
+
+struct Section {
+  uint32_t type;
+  uint64_t offset, size, checksum;
+};
+
+std::vector<uint8_t> tensor_section(const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
+  // Index first (with data offsets patched in), then 64-byte aligned data.
+  Writer w;
+  w.u32(static_cast<uint32_t>(tensors.size()));
+  w.u32(0);
+  std::vector<size_t> offset_slots;
+  for (const auto& [name, t] : tensors) {
+    if (name.empty() || name.size() > kMaxNameLength)
+      fail(CDC_STATUS_INVALID_ARGUMENT, "bad tensor name '{}'", name);
+    w.u32(static_cast<uint32_t>(name.size()));
+    w.bytes(name.data(), name.size());
+    w.u32(kDtypeFloat32);
+    w.u32(static_cast<uint32_t>(t.dim()));
+    for (int64_t d : t.sizes()) w.u64(static_cast<uint64_t>(d));
+    offset_slots.push_back(w.size());
+    w.u64(0);  // data offset, patched below
+    w.u64(static_cast<uint64_t>(t.numel()) * 4);
+  }
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    w.pad_to(kAlign);
+    w.put_u64_at(offset_slots[i], w.size());
+    write_f32(w, tensors[i].second);
+  }
+  return std::move(w.buffer());
+}
+
+}  // namespace
+
+std::string id_to_hex(const std::array<uint8_t, 16>& id) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : id) {
+    s += digits[b >> 4];
+    s += digits[b & 15];
+  }
+  return s;
+}
+
+namespace {
+
+// The id: XXH3-128 over (type, size, bytes) of the config, tensor and entropy
+// sections in this order; the name is not part of the model's identity.
+std::array<uint8_t, 16> compute_id(const std::vector<std::pair<uint32_t, std::pair<const uint8_t*, size_t>>>& parts) {
+  XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) fail(CDC_STATUS_OUT_OF_MEMORY, "out of memory");
+  XXH3_128bits_reset(state);
+  for (const auto& [type, span] : parts) {
+    if (type == kSectionName) continue;
+    uint8_t head[12];
+    for (int i = 0; i < 4; ++i) head[i] = static_cast<uint8_t>(type >> (8 * i));
+    for (int i = 0; i < 8; ++i) head[4 + i] = static_cast<uint8_t>(uint64_t{span.second} >> (8 * i));
+    XXH3_128bits_update(state, head, sizeof head);
+    XXH3_128bits_update(state, span.first, span.second);
+  }
+  XXH128_hash_t h = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  XXH128_canonical_t canon;
+  XXH128_canonicalFromHash(&canon, h);
+  std::array<uint8_t, 16> id;
+  std::memcpy(id.data(), canon.digest, 16);
+  return id;
+}
+
+}  // namespace
+
+std::vector<uint8_t> write_model_file(const ModelConfig& config, const std::string& name,
+                                      const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                                      const std::vector<uint8_t>& entropy_tables,
+                                      std::array<uint8_t, 16>* id_out) {
+  config.validate();
+  const std::string json = config.to_json(1);
+  const std::vector<uint8_t> tensor_bytes = tensor_section(tensors);
+  const std::vector<std::pair<uint32_t, std::pair<const uint8_t*, size_t>>> parts = {
+      {kSectionConfig, {reinterpret_cast<const uint8_t*>(json.data()), json.size()}},
+      {kSectionName, {reinterpret_cast<const uint8_t*>(name.data()), name.size()}},
+      {kSectionTensors, {tensor_bytes.data(), tensor_bytes.size()}},
+      {kSectionEntropy, {entropy_tables.data(), entropy_tables.size()}},
+  };
+  const std::array<uint8_t, 16> id = compute_id(parts);
+  if (id_out != nullptr) *id_out = id;
+
+  Writer w;
+  w.bytes(kMagic, sizeof kMagic);
+  w.u32(kModelFileVersion);
+  w.u32(static_cast<uint32_t>(parts.size()));
+  w.u64(0);  // file size, patched
+  w.bytes(id.data(), id.size());
+  w.pad_to(kHeaderSize);
+  const size_t table = w.size();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    w.u32(parts[i].first);
+    w.u32(0);
+    w.u64(0);  // offset, patched
+    w.u64(parts[i].second.second);
+    w.u64(XXH3_64bits(parts[i].second.first, parts[i].second.second));
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    w.pad_to(kAlign);
+    w.put_u64_at(table + i * kEntrySize + 8, w.size());
+    w.bytes(parts[i].second.first, parts[i].second.second);
+  }
+  w.put_u64_at(16, w.size());
+  return std::move(w.buffer());
+}
+
+ModelFileContents read_model_file(const uint8_t* data, size_t size) {
+  if (data == nullptr || size < kHeaderSize)
+    fail(kInvalid, "model file: too short ({} bytes) to be a libcdc model file", size);
+  if (std::memcmp(data, kMagic, sizeof kMagic) != 0)
+    fail(kInvalid, "model file: not a libcdc model file (bad magic)");
+  Reader hdr(data + 8, kHeaderSize - 8, "header");
+  const uint32_t version = hdr.u32();
+  if (version > kModelFileVersion)
+    fail(CDC_STATUS_UNSUPPORTED,
+         "model file: format version {} is newer than this library supports ({})", version,
+         kModelFileVersion);
+  if (version == 0) fail(kInvalid, "model file: bad format version 0");
+  const uint32_t count = hdr.u32();
+  const uint64_t file_size = hdr.u64();
+  if (file_size != size)
+    fail(kInvalid, "model file: truncated or extended: header says {} bytes, got {}", file_size,
+         size);
+  std::array<uint8_t, 16> stored_id;
+  std::memcpy(stored_id.data(), hdr.bytes(16), 16);
+  for (size_t i = 40; i < kHeaderSize; ++i)
+    if (data[i] != 0) fail(kInvalid, "model file: nonzero reserved header bytes");
+  if (count == 0 || count > kMaxSections)
+    fail(kInvalid, "model file: bad section count {}", count);
+  Reader tab(data, size, "section table");
+  tab.bytes(kHeaderSize);
+  tab.need(size_t{count} * kEntrySize);
+
+  std::vector<Section> sections;
+  std::unordered_set<uint32_t> types;
+  for (uint32_t i = 0; i < count; ++i) {
+    Section s;
+    s.type = tab.u32();
+    if (tab.u32() != 0) fail(kInvalid, "model file: section entry {} has nonzero reserved bits", i);
+    s.offset = tab.u64();
+    s.size = tab.u64();
+    s.checksum = tab.u64();
+    if (s.offset > size || s.size > size - s.offset || s.offset < kHeaderSize + count * kEntrySize)
+      fail(kInvalid, "model file: section {} (type {}) lies outside the file", i, s.type);
+    if (!types.insert(s.type).second)
+      fail(kInvalid, "model file: section type {} appears twice", s.type);
+    if (XXH3_64bits(data + s.offset, s.size) != s.checksum)
+      fail(kInvalid, "model file: section {} (type {}) is corrupted (checksum mismatch)", i,
+           s.type);
+    sections.push_back(s);
+  }
+  auto find = [&](uint32_t type, const char* what) -> const Section& {
+    for (const auto& s : sections)
+      if (s.type == type) return s;
+    fail(kInvalid, "model file: missing {} section", what);
+  };
+
+  std::vector<std::pair<uint32_t, std::pair<const uint8_t*, size_t>>> parts;
+  for (const auto& s : sections)
+    parts.push_back({s.type, {data + s.offset, static_cast<size_t>(s.size)}});
+  if (compute_id(parts) != stored_id)
+    fail(kInvalid, "model file: the content does not match the model id (corrupted file)");
+
+  ModelFileContents out;
+  out.id = stored_id;
+  const Section& cfg = find(kSectionConfig, "config");
+  out.config = ModelConfig::from_json(
+      std::string(reinterpret_cast<const char*>(data + cfg.offset), cfg.size));
+  const Section& nm = find(kSectionName, "name");
+  if (nm.size > kMaxNameLength) fail(kInvalid, "model file: name too long");
+  out.name.assign(reinterpret_cast<const char*>(data + nm.offset), nm.size);
+  const Section& en = find(kSectionEntropy, "entropy tables");
+  out.entropy_tables.assign(data + en.offset, data + en.offset + en.size);
+
+  const Section& ts = find(kSectionTensors, "tensors");
+  const uint8_t* base = data + ts.offset;
+  Reader r(base, ts.size, "tensor section");
+  const uint32_t n = r.u32();
+  r.u32();
+  if (n > kMaxTensors) fail(kInvalid, "model file: too many tensors ({})", n);
+  const bool little = host_is_little_endian();
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t len = r.u32();
+    if (len == 0 || len > kMaxNameLength) fail(kInvalid, "model file: bad tensor name length");
+    std::string name(reinterpret_cast<const char*>(r.bytes(len)), len);
+    const uint32_t dtype = r.u32();
+    if (dtype != kDtypeFloat32)
+      fail(kInvalid, "model file: tensor '{}' has unsupported dtype {}", name, dtype);
+    const uint32_t ndim = r.u32();
+    if (ndim > kMaxDims) fail(kInvalid, "model file: tensor '{}' has {} dimensions", name, ndim);
+    std::vector<int64_t> shape;
+    uint64_t numel = 1;
+    for (uint32_t k = 0; k < ndim; ++k) {
+      const uint64_t d = r.u64();
+      if (d > (uint64_t{1} << 32)) fail(kInvalid, "model file: tensor '{}' is too large", name);
+      numel *= d;
+      if (numel > (uint64_t{1} << 34)) fail(kInvalid, "model file: tensor '{}' is too large", name);
+      shape.push_back(static_cast<int64_t>(d));
+    }
+    const uint64_t offset = r.u64();
+    const uint64_t bytes = r.u64();
+    if (bytes != numel * 4)
+      fail(kInvalid, "model file: tensor '{}' has {} data bytes, its shape needs {}", name, bytes,
+           numel * 4);
+    if (offset > ts.size || bytes > ts.size - offset)
+      fail(kInvalid, "model file: tensor '{}' lies outside its section", name);
+    torch::Tensor t = torch::empty(shape, torch::kFloat32);
+    if (numel > 0) {
+      if (little) {
+        std::memcpy(t.data_ptr<float>(), base + offset, bytes);
+      } else {
+        float* p = t.data_ptr<float>();
+        for (uint64_t k = 0; k < numel; ++k) {
+          const uint8_t* b = base + offset + 4 * k;
+          uint32_t u = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 |
+                       uint32_t{b[3]} << 24;
+          std::memcpy(&p[k], &u, 4);
+        }
+      }
+    }
+    out.tensors.emplace_back(std::move(name), std::move(t));
+  }
+  return out;
+}
+
+void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(CDC_STATUS_IO_ERROR, "cannot create '{}': {}", tmp, std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t k = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      const int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail(CDC_STATUS_IO_ERROR, "cannot write '{}': {}", tmp, std::strerror(e));
+    }
+    done += static_cast<size_t>(k);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    fail(CDC_STATUS_IO_ERROR, "cannot write '{}': {}", tmp, std::strerror(e));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    fail(CDC_STATUS_IO_ERROR, "cannot rename '{}' to '{}': {}", tmp, path, std::strerror(e));
+  }
+  // Make the rename durable: fsync the folder (best effort).
+  std::string dir = path;
+  const size_t slash = dir.find_last_of('/');
+  dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+std::vector<uint8_t> read_whole_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    fail(CDC_STATUS_IO_ERROR, "cannot open '{}': {}", path,
+         std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) fail(CDC_STATUS_IO_ERROR, "cannot open '{}'", path);
+  const std::streamoff n = f.tellg();
+  if (n < 0) fail(CDC_STATUS_IO_ERROR, "cannot read '{}'", path);
+  std::vector<uint8_t> bytes(static_cast<size_t>(n));
+  f.seekg(0);
+  if (n > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), n))
+    fail(CDC_STATUS_IO_ERROR, "cannot read '{}'", path);
+  return bytes;
+}
+
+}  // namespace cdc

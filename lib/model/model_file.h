@@ -1,0 +1,52 @@
+// The libcdc model file (.cdcm), documented in docs/model-format.md:
+// a 64-byte header (magic, version, section table), then 64-byte aligned
+// sections: config (JSON), name, tensors (float32), entropy tables. The model
+// id is the XXH3-128 hash of the config, tensor and entropy sections.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/model_config.h"
+
+namespace cdc {
+
+constexpr uint32_t kModelFileVersion = 1;
+
+struct ModelFileContents {
+  ModelConfig config;
+  std::string name;
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;  // float32, contiguous
+  std::vector<uint8_t> entropy_tables;  // EntropyTables::serialize() bytes
+  std::array<uint8_t, 16> id{};
+};
+
+// Serializes a model file; the id is computed here (and returned in *id if
+// not null). Tensors are written as float32.
+std::vector<uint8_t> write_model_file(const ModelConfig& config, const std::string& name,
+                                      const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                                      const std::vector<uint8_t>& entropy_tables,
+                                      std::array<uint8_t, 16>* id = nullptr);
+
+// Parses and checks a model file (bounds, alignment, checksums, id). Throws
+// cdc::Error: INVALID_MODEL for a truncated, foreign or corrupted file,
+// UNSUPPORTED for a newer format version. Tensor shapes are checked against
+// the config later, when the network is built.
+ModelFileContents read_model_file(const uint8_t* data, size_t size);
+
+// Writes bytes to path atomically: a temporary file in the same folder,
+// fsync, rename. Throws cdc::Error(CDC_STATUS_IO_ERROR).
+void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes);
+
+// Reads a whole file. Throws cdc::Error(CDC_STATUS_IO_ERROR).
+std::vector<uint8_t> read_whole_file(const std::string& path);
+
+// 32 lowercase hex digits.
+std::string id_to_hex(const std::array<uint8_t, 16>& id);
+
+}  // namespace cdc

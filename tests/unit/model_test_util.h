@@ -1,0 +1,85 @@
+// Shared helpers of the model tests (golden data, temporary files, small
+// random models).
+#pragma once
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/cdc_model.h"
+#include "model/checkpoint_import.h"
+#include "model/model_file.h"
+
+namespace cdc_test {
+
+inline std::string golden_path(const std::string& file) {
+  return std::string(CDC_TEST_DATA_DIR) + "/golden_x8/" + file;
+}
+
+// A fresh path in a per-process temporary folder.
+inline std::string temp_path(const std::string& stem) {
+  static std::atomic<int> counter{0};
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("cdc_model_tests_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return (dir / (std::to_string(counter++) + "_" + stem)).string();
+}
+
+inline std::map<std::string, torch::Tensor> load_expected() {
+  std::ifstream f(golden_path("expected.pt"), std::ios::binary);
+  std::vector<char> data((std::istreambuf_iterator<char>(f)), {});
+  c10::IValue v = torch::pickle_load(data);
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& kv : v.toGenericDict()) out[kv.key().toStringRef()] = kv.value().toTensor();
+  return out;
+}
+
+// The golden input image as 1x3xHxW in [-1, 1].
+inline torch::Tensor load_golden_image() {
+  const int64_t w = 192, h = 128;
+  std::ifstream f(golden_path("image_192x128.rgb"), std::ios::binary);
+  std::vector<char> data((std::istreambuf_iterator<char>(f)), {});
+  if (static_cast<int64_t>(data.size()) != w * h * 3) throw std::runtime_error("bad image file");
+  torch::Tensor px = torch::from_blob(data.data(), {h, w, 3}, torch::kUInt8).clone();
+  return px.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).div(255.0).mul(2.0).sub(1.0);
+}
+
+// The golden checkpoint converted once into a model file (bytes).
+inline const std::vector<uint8_t>& golden_model_bytes() {
+  static const std::vector<uint8_t> bytes = [] {
+    const std::string path = temp_path("golden.cdcm");
+    cdc::convert_checkpoint(golden_path("checkpoint.pt"), path, "golden-x8");
+    std::vector<uint8_t> b = cdc::read_whole_file(path);
+    std::filesystem::remove(path);
+    return b;
+  }();
+  return bytes;
+}
+
+inline std::shared_ptr<const cdc::Model> golden_model() {
+  static const std::shared_ptr<const cdc::Model> model = cdc::Model::load_memory(
+      golden_model_bytes().data(), golden_model_bytes().size());
+  return model;
+}
+
+// A small random model (golden-x8 layout) with T timesteps.
+inline std::shared_ptr<const cdc::Model> small_random_model(int timesteps = 20, uint64_t seed = 1) {
+  cdc::ModelConfig c = cdc::ModelConfig::preset("golden-x8");
+  c.num_timesteps = timesteps;
+  c.default_steps = std::min(c.default_steps, timesteps);
+  const std::vector<uint8_t> bytes = cdc::make_random_model_file(c, "random", seed);
+  return cdc::Model::load_memory(bytes.data(), bytes.size());
+}
+
+inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+}  // namespace cdc_test

@@ -1,0 +1,122 @@
+// Parity of the C++ model with the reference implementation on the golden
+// vectors (tests/data/golden_x8): every tensor of expected.pt within 1e-4
+// absolute, decoded_uint8 within one level, the rate within 1e-3 relative.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+
+#include "common/threads.h"
+#include "hyperprior/gaussian_conditional.h"
+#include "model_test_util.h"
+
+using cdc_test::max_abs_diff;
+
+namespace {
+
+constexpr double kTol = 1e-4;
+
+void check_close(const std::string& name, const torch::Tensor& got, const torch::Tensor& want,
+                 double tol = kTol) {
+  INFO("tensor " << name);
+  REQUIRE(got.sizes() == want.sizes());
+  const double err = max_abs_diff(got, want);
+  MESSAGE(name << ": max abs error " << err);
+  CHECK(err <= tol);
+}
+
+}  // namespace
+
+TEST_CASE("model parity: golden x8 against the reference") {
+  torch::InferenceMode guard;
+  auto expected = cdc_test::load_expected();
+  auto model = cdc_test::golden_model();
+  const torch::Tensor x = cdc_test::load_golden_image();
+  REQUIRE(model->size_multiple() == 64);
+  REQUIRE(model->config() == cdc::ModelConfig::preset("golden-x8"));
+
+  const torch::Tensor y = model->analysis(x);
+  check_close("latent", y, expected["latent"]);
+  const torch::Tensor z = model->hyper_analysis(y);
+  check_close("hyper_latent", z, expected["hyper_latent"]);
+  const torch::Tensor medians = model->prior_medians();
+  check_close("prior_medians", medians.reshape({1, -1, 1, 1}), expected["prior_medians"]);
+  const torch::Tensor z_hat = cdc::quantize_with_offset(z, medians.reshape({1, -1, 1, 1}));
+  check_close("q_hyper_latent", z_hat, expected["q_hyper_latent"]);
+  const cdc::HyperParameters hp = model->hyper_synthesis(z_hat, false);
+  check_close("latent_mean", hp.mean, expected["latent_mean"]);
+  check_close("latent_scale", hp.scale, expected["latent_scale"]);
+  const torch::Tensor y_hat = cdc::quantize_with_offset(y, hp.mean);
+  check_close("q_latent", y_hat, expected["q_latent"]);
+
+  const auto ctx = model->context(y_hat);
+  REQUIRE(ctx.size() == 4);
+  for (size_t i = 0; i < ctx.size(); ++i)
+    check_close("context_" + std::to_string(i), ctx[i], expected["context_" + std::to_string(i)]);
+
+  const torch::Tensor d = model->denoise(expected["denoise_input"], expected["denoise_time"], ctx);
+  check_close("denoise_output", d, expected["denoise_output"]);
+
+  const int steps = static_cast<int>(expected["decoded_steps"].item<int64_t>());
+  CHECK(steps == 3);
+  const torch::Tensor dec = model->sample(ctx, steps, 0.0, 0, {});
+  check_close("decoded", dec, expected["decoded"]);
+  const torch::Tensor u8 =
+      ((dec.clamp(-1, 1) + 1) / 2 * 255).round().to(torch::kUInt8);
+  check_close("decoded_uint8", u8, expected["decoded_uint8"], 1.0);
+
+  // Rate estimate: -log2 of both likelihoods over H * W.
+  const double bits = cdc::rate_bits(model->prior_likelihood(z_hat)) +
+                      cdc::rate_bits(model->gaussian_likelihood(y_hat, hp));
+  const double bpp = bits / static_cast<double>(x.size(2) * x.size(3));
+  const double want = expected["bpp_estimate"].item<double>();
+  MESSAGE("bpp " << bpp << " (reference " << want << ")");
+  CHECK(std::abs(bpp - want) <= 1e-3 * std::abs(want));
+}
+
+TEST_CASE("model parity: deterministic hyper synthesis") {
+  torch::InferenceMode guard;
+  auto expected = cdc_test::load_expected();
+  auto model = cdc_test::golden_model();
+  const torch::Tensor z_hat = expected["q_hyper_latent"];
+  cdc::set_compute_threads(1);
+  const cdc::HyperParameters a = model->hyper_synthesis(z_hat, true);
+  cdc::set_compute_threads(2);
+  const cdc::HyperParameters b = model->hyper_synthesis(z_hat, true);
+  cdc::set_compute_threads(1);
+  CHECK(torch::equal(a.mean, b.mean));
+  CHECK(torch::equal(a.scale, b.scale));
+  CHECK(max_abs_diff(a.mean, expected["latent_mean"]) <= kTol);
+  CHECK(max_abs_diff(a.scale, expected["latent_scale"]) <= kTol);
+  CHECK(a.scale.min().item<float>() >= 0.1f);
+}
+
+TEST_CASE("model parity: convert -> file -> load equals the checkpoint's weights") {
+  torch::InferenceMode guard;
+  auto expected = cdc_test::load_expected();
+  const cdc::ImportedCheckpoint ck = cdc::import_checkpoint(cdc_test::golden_path("checkpoint.pt"));
+  // A model built straight from the checkpoint's tensors.
+  const auto& bytes = cdc_test::golden_model_bytes();
+  const cdc::ModelFileContents contents = cdc::read_model_file(bytes.data(), bytes.size());
+  cdc::CdcModel direct(ck.config, "direct", ck.tensors,
+                       cdc::entropy::EntropyTables::deserialize(contents.entropy_tables.data(),
+                                                                contents.entropy_tables.size()),
+                       contents.id, "checkpoint");
+  // And the one from the file, through load_file.
+  const std::string path = cdc_test::temp_path("roundtrip.cdcm");
+  cdc::convert_checkpoint(cdc_test::golden_path("checkpoint.pt"), path, "");
+  auto loaded = cdc::Model::load_file(path);
+  CHECK(loaded->name().find("_roundtrip") != std::string::npos);
+  CHECK(loaded->name().find(".cdcm") == std::string::npos);
+  CHECK(loaded->id_hex() == cdc_test::golden_model()->id_hex());
+  CHECK(loaded->id_hex().size() == 32);
+  CHECK(loaded->parameter_count() == direct.parameter_count());
+
+  const torch::Tensor x = cdc_test::load_golden_image();
+  CHECK(torch::equal(loaded->analysis(x), direct.analysis(x)));
+  const auto ctx_a = loaded->context(expected["q_latent"]);
+  const auto ctx_b = direct.context(expected["q_latent"]);
+  const torch::Tensor da = loaded->denoise(expected["denoise_input"], expected["denoise_time"], ctx_a);
+  const torch::Tensor db = direct.denoise(expected["denoise_input"], expected["denoise_time"], ctx_b);
+  CHECK(torch::equal(da, db));
+  std::remove(path.c_str());
+}
