@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# cli.sh SOURCE_DIR BUILD_DIR
+# The `cdc` tool as a user meets it: usage errors, every documented exit
+# code we can provoke, image reading (PNG gray/gray+alpha/RGB/RGBA/palette/
+# 1-bit/16-bit, 1x1, JPEG gray/RGB; truncated, corrupt, CMYK, empty and
+# oversized files fail cleanly), atomic output (no partial file, an existing
+# file is never replaced by a failed run) and, when a model is available, a
+# real encode/decode/info round trip and Ctrl-C cancellation.
+set -uo pipefail
+src=$(cd "${1:?usage: cli.sh SOURCE_DIR BUILD_DIR}" && pwd)
+build=$(cd "${2:?usage: cli.sh SOURCE_DIR BUILD_DIR}" && pwd)
+cdc=$build/tools/cdc
+[ -x "$cdc" ] || { echo "FAILED: $cdc not built" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+# expect CODE DESCRIPTION -- command...: runs it, checks the exit code.
+expect() {
+  local want=$1 what=$2
+  shift 3
+  "$@" > "$tmp/out.txt" 2> "$tmp/err.txt"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAILED: $what: exit $got, expected $want" >&2
+    sed 's/^/  | /' "$tmp/out.txt" "$tmp/err.txt" >&2
+    failures=$((failures + 1))
+  else
+    echo "ok: $what (exit $got)"
+  fi
+}
+# no_leftovers DIR: no temporary file may remain after a failed write.
+no_leftovers() {
+  local left
+  left=$(find "$1" -maxdepth 1 -name '.*.tmp-*')
+  if [ -n "$left" ]; then
+    echo "FAILED: temporary files left in $1: $left" >&2
+    failures=$((failures + 1))
+  fi
+}
+
+python3 "$src/tests/scripts/make_test_images.py" "$tmp/img" || { echo "FAILED: cannot make test images" >&2; exit 1; }
+printf 'P6\n24 16\n255\n' > "$tmp/img/rgb.ppm"
+head -c $((24 * 16 * 3)) /dev/urandom >> "$tmp/img/rgb.ppm"
+if command -v cjpeg > /dev/null; then
+  cjpeg -quality 90 "$tmp/img/rgb.ppm" > "$tmp/img/rgb.jpg"
+  cjpeg -grayscale "$tmp/img/rgb.ppm" > "$tmp/img/gray.jpg"
+fi
+if python3 -c 'import PIL' 2> /dev/null; then
+  python3 -c 'import sys; from PIL import Image; Image.new("CMYK", (8, 8), (0, 128, 255, 0)).save(sys.argv[1], "JPEG")' "$tmp/img/cmyk.jpg"
+fi
+
+# --- usage ---------------------------------------------------------------
+expect 0 "--version" -- "$cdc" --version
+grep -q "bitstream format" "$tmp/out.txt" || { echo "FAILED: --version lacks the format version" >&2; failures=$((failures + 1)); }
+expect 0 "--help" -- "$cdc" --help
+grep -q "Exit codes" "$tmp/out.txt" || { echo "FAILED: --help does not document the exit codes" >&2; failures=$((failures + 1)); }
+expect 1 "no subcommand" -- "$cdc"
+expect 1 "unknown subcommand" -- "$cdc" frobnicate
+expect 1 "encode without arguments" -- "$cdc" encode
+expect 1 "non-numeric --steps" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --steps many
+expect 1 "decode to an unknown extension" -- "$cdc" decode "$tmp/img/rgb.png" "$tmp/out.bmp"
+expect 1 "JPEG quality out of range" -- "$cdc" decode "$tmp/x.cdc" "$tmp/out.jpg" -q 101
+expect 1 "--threads out of bounds" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --threads 100000
+expect 0 "models" -- "$cdc" models
+expect 0 "models --json" -- "$cdc" models --json
+
+# --- unreadable input (2) ------------------------------------------------
+expect 2 "encode a missing file" -- "$cdc" encode "$tmp/nope.png" "$tmp/x.cdc"
+expect 2 "encode a directory" -- "$cdc" encode "$tmp" "$tmp/x.cdc"
+for bad in truncated.png bad_crc.png not_an_image.png empty.png huge_header.png truncated.jpg; do
+  expect 2 "encode $bad" -- "$cdc" encode "$tmp/img/$bad" "$tmp/x.cdc"
+done
+if [ -f "$tmp/img/cmyk.jpg" ]; then
+  expect 2 "encode a CMYK JPEG" -- "$cdc" encode "$tmp/img/cmyk.jpg" "$tmp/x.cdc"
+  grep -q CMYK "$tmp/err.txt" || { echo "FAILED: no clear CMYK message" >&2; failures=$((failures + 1)); }
+fi
+expect 2 "--max-pixels below the image size" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --max-pixels 100
+[ ! -e "$tmp/x.cdc" ] || { echo "FAILED: a failed encode wrote output" >&2; failures=$((failures + 1)); }
+
+# --- corrupt streams (3) -------------------------------------------------
+expect 2 "decode a missing file" -- "$cdc" decode "$tmp/nope.cdc" "$tmp/out.png"
+expect 3 "decode a text file" -- "$cdc" decode "$tmp/img/not_an_image.png" "$tmp/out.png"
+expect 3 "decode an empty file" -- "$cdc" decode "$tmp/img/empty.png" "$tmp/out.png"
+expect 3 "info on a PNG" -- "$cdc" info "$tmp/img/rgb.png"
+expect 2 "info on a missing file" -- "$cdc" info "$tmp/nope.cdc"
+
+# --- atomic output: a failed run never replaces an existing file --------
+mkdir -p "$tmp/outdir"
+echo "precious" > "$tmp/outdir/keep.png"
+expect 3 "decode garbage over an existing file" -- "$cdc" decode "$tmp/img/not_an_image.png" "$tmp/outdir/keep.png"
+grep -qx precious "$tmp/outdir/keep.png" || { echo "FAILED: an existing output was replaced" >&2; failures=$((failures + 1)); }
+no_leftovers "$tmp/outdir"
+expect 7 "encode into a missing directory" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/no/such/dir/x.cdc"
+
+# --- model errors (5) ----------------------------------------------------
+expect 5 "--model that is neither a built-in name nor a file" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --model no-such-model
+expect 5 "--model that is not a model file" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --model "$tmp/img/rgb.png"
+expect 2 "convert a missing checkpoint" -- "$cdc" convert "$tmp/nope.pt" "$tmp/m.cdcm"
+expect 5 "convert a non-checkpoint" -- "$cdc" convert "$tmp/img/rgb.png" "$tmp/m.cdcm"
+[ ! -e "$tmp/m.cdcm" ] || { echo "FAILED: a failed convert wrote output" >&2; failures=$((failures + 1)); }
+
+# --- with a model: real round trips --------------------------------------
+model=${CDC_TEST_MODEL:-}
+if [ -z "$model" ]; then
+  for candidate in "$build"/tests/data/*.cdcm "$build"/tests/*.cdcm "$src"/tests/data/*.cdcm; do
+    if [ -f "$candidate" ]; then model=$candidate; break; fi
+  done
+fi
+model_args=()
+[ -n "$model" ] && model_args=(--model "$model")
+if [ -z "$model" ] && ! "$cdc" models --json | grep -q '"name"'; then
+  # Valid images are read, then the missing model fails (5), not the image (2).
+  for good in rgb.png rgba.png gray.png gray_alpha.png rgb16.png palette.png gray1bit.png one_pixel.png rgb.jpg gray.jpg; do
+    [ -f "$tmp/img/$good" ] && expect 5 "encode $good with no model available" -- "$cdc" encode "$tmp/img/$good" "$tmp/x.cdc"
+  done
+  no_leftovers "$tmp"
+  echo "NOTE: no model (no test model file, no built-in model): round trips not run"
+else
+  echo "model: ${model:-built-in default}"
+  for good in rgb.png rgba.png gray.png gray_alpha.png rgb16.png palette.png gray1bit.png one_pixel.png rgb.jpg gray.jpg; do
+    [ -f "$tmp/img/$good" ] || continue
+    expect 0 "encode $good" -- "$cdc" encode --quiet "${model_args[@]}" "$tmp/img/$good" "$tmp/$good.cdc"
+    expect 0 "decode $good.cdc to PNG" -- "$cdc" decode --quiet --steps 3 "${model_args[@]}" "$tmp/$good.cdc" "$tmp/$good.out.png"
+    expect 0 "compare $good" -- "$cdc" compare "$tmp/img/$good" "$tmp/$good.out.png"
+  done
+  expect 0 "decode to JPEG" -- "$cdc" decode --quiet --steps 3 "${model_args[@]}" "$tmp/rgba.png.cdc" "$tmp/rgba.out.jpg" -q 80
+  expect 0 "info" -- "$cdc" info "$tmp/rgb.png.cdc"
+  expect 0 "info --json" -- "$cdc" info --json "$tmp/rgb.png.cdc"
+  grep -q '"estimated_bits"' "$tmp/out.txt" || { echo "FAILED: info --json lacks estimated_bits" >&2; failures=$((failures + 1)); }
+  # Truncated and damaged streams.
+  size=$(wc -c < "$tmp/rgb.png.cdc")
+  head -c $((size - 1)) "$tmp/rgb.png.cdc" > "$tmp/cut.cdc"
+  expect 3 "decode a truncated stream" -- "$cdc" decode --quiet "${model_args[@]}" "$tmp/cut.cdc" "$tmp/cut.png"
+  head -c 10 "$tmp/rgb.png.cdc" > "$tmp/cut10.cdc"
+  expect 3 "decode a 10-byte stream" -- "$cdc" decode --quiet "${model_args[@]}" "$tmp/cut10.cdc" "$tmp/cut.png"
+  [ ! -e "$tmp/cut.png" ] || { echo "FAILED: a failed decode wrote output" >&2; failures=$((failures + 1)); }
+  # Ctrl-C during a long decode: exit 6, no output, no temporary file.
+  # The signal is sent once the diffusion steps have begun (before main()
+  # runs, a background job ignores SIGINT).
+  "$cdc" decode --steps 65536 "${model_args[@]}" "$tmp/rgb.png.cdc" "$tmp/outdir/cancelled.png" > /dev/null 2> "$tmp/cancel.log" &
+  pid=$!
+  for _ in $(seq 600); do
+    grep -q 'diffusion' "$tmp/cancel.log" 2> /dev/null && break
+    kill -0 "$pid" 2> /dev/null || break
+    sleep 0.2
+  done
+  kill -INT "$pid" 2> /dev/null
+  wait "$pid"
+  rc=$?
+  if [ "$rc" -eq 0 ]; then
+    echo "NOTE: the decode finished before Ctrl-C; cancellation not checked"
+  elif [ "$rc" -ne 6 ]; then
+    echo "FAILED: Ctrl-C: exit $rc, expected 6" >&2; failures=$((failures + 1))
+  else
+    echo "ok: Ctrl-C cancels (exit 6)"
+    [ ! -e "$tmp/outdir/cancelled.png" ] || { echo "FAILED: a cancelled decode wrote output" >&2; failures=$((failures + 1)); }
+  fi
+  no_leftovers "$tmp/outdir"
+fi
+
+if [ "$failures" -ne 0 ]; then
+  echo "cli: $failures check(s) FAILED" >&2
+  exit 1
+fi
+echo "cli: OK"

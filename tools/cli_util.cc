@@ -1,0 +1,217 @@
+// cli_util.cc - file IO, Ctrl-C handling and progress display of `cdc`.
+#include "cli_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace cdc_tools {
+
+bool read_file(const std::string& path, std::vector<uint8_t>* data, std::string* error) {
+  data->clear();
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    *error = fmt::format("cannot open {}: {}", path, std::strerror(errno));
+    return false;
+  }
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(f);
+    *error = fmt::format("cannot read {}: it is a directory", path);
+    return false;
+  }
+  uint8_t chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0) data->insert(data->end(), chunk, chunk + n);
+  const bool failed = std::ferror(f) != 0;
+  const int saved_errno = errno;
+  std::fclose(f);
+  if (failed) {
+    *error = fmt::format("cannot read {}: {}", path, std::strerror(saved_errno));
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+std::string directory_of(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size,
+                       std::string* error) {
+  if (path.empty() || path.back() == '/') {
+    *error = fmt::format("cannot write '{}': not a file name", path);
+    return false;
+  }
+  const std::string dir = directory_of(path);
+  std::string temp = dir + "/." + base_of(path) + ".tmp-XXXXXX";
+  const int fd = mkstemp(temp.data());
+  if (fd < 0) {
+    *error = fmt::format("cannot create a file in {}: {}", dir, std::strerror(errno));
+    return false;
+  }
+  auto fail = [&](const std::string& what) {
+    const int saved_errno = errno;
+    if (fd >= 0) close(fd);
+    unlink(temp.c_str());
+    *error = saved_errno != 0 ? fmt::format("cannot write {}: {}: {}", path, what,
+                                            std::strerror(saved_errno))
+                              : fmt::format("cannot write {}: {}", path, what);
+    return false;
+  };
+  // mkstemp creates the file 0600; give it the usual permissions.
+  const mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
+
+  size_t written = 0;
+  while (written < size) {
+    const ssize_t n = write(fd, data + written, size - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("write failed");
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) return fail("fsync failed");
+  if (close(fd) != 0) {
+    const int saved_errno = errno;
+    unlink(temp.c_str());
+    *error = fmt::format("cannot write {}: {}", path, std::strerror(saved_errno));
+    return false;
+  }
+  if (interrupted()) {
+    unlink(temp.c_str());
+    *error = "interrupted";
+    return false;
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    const int saved_errno = errno;
+    unlink(temp.c_str());
+    *error = fmt::format("cannot write {}: {}", path, std::strerror(saved_errno));
+    return false;
+  }
+  // Make the rename itself durable; a failure here loses nothing already
+  // visible, so it is not reported.
+  const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd >= 0) {
+    fsync(dir_fd);
+    close(dir_fd);
+  }
+  return true;
+}
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void on_sigint(int) {
+  if (g_interrupted != 0) _exit(128 + SIGINT);  // second Ctrl-C: stop now
+  g_interrupted = 1;
+  static const char kMessage[] = "\ncdc: interrupted, stopping (Ctrl-C again to kill)\n";
+  const ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  (void)ignored;
+}
+
+}  // namespace
+
+void install_interrupt_handler() {
+  struct sigaction action;
+  std::memset(&action, 0, sizeof(action));
+  action.sa_handler = on_sigint;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+bool interrupted() { return g_interrupted != 0; }
+
+const char* stage_name(cdc_stage stage) {
+  switch (stage) {
+    case CDC_STAGE_ANALYSIS: return "analysis";
+    case CDC_STAGE_ENTROPY_ENCODE: return "entropy encode";
+    case CDC_STAGE_ENTROPY_DECODE: return "entropy decode";
+    case CDC_STAGE_CONTEXT: return "context";
+    case CDC_STAGE_DIFFUSION: return "diffusion";
+  }
+  return "working";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+Progress::Progress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0) {}
+
+Progress::~Progress() { finish(); }
+
+int Progress::callback(void* user, const cdc_progress* progress) {
+  auto* self = static_cast<Progress*>(user);
+  if (self == nullptr || progress == nullptr) return interrupted() ? 1 : 0;
+  // Never let an exception (e.g. from a failed write to stderr) cross into C.
+  try {
+    return self->on_progress(*progress);
+  } catch (...) {
+    return interrupted() ? 1 : 0;
+  }
+}
+
+void Progress::finish() {
+  if (line_open_) {
+    std::fputc('\n', stderr);
+    line_open_ = false;
+  }
+}
+
+int Progress::on_progress(const cdc_progress& p) {
+  if (interrupted()) return 1;
+  if (quiet_) return 0;
+  const int stage = static_cast<int>(p.stage);
+  if (stage != stage_) {
+    finish();
+    stage_ = stage;
+    last_decile_ = -1;
+    stage_start_ = std::chrono::steady_clock::now();
+  }
+  const uint32_t total = p.total;
+  const uint32_t done = p.done <= total ? p.done : total;
+  const double fraction = total > 0 ? static_cast<double>(done) / total : 1.0;
+  if (tty_) {
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(fraction * kWidth + 0.5);
+    fmt::print(stderr, "\r{:<15} [{:#<{}}{:.<{}}] {:>6}/{:<6} {:6.1f} s", stage_name(p.stage), "",
+               filled, "", kWidth - filled, done, total, seconds_since(stage_start_));
+    std::fflush(stderr);
+    line_open_ = true;
+    if (done == total) finish();
+  } else {
+    // Plain lines for logs: at most one per tenth of a stage.
+    const int decile = static_cast<int>(fraction * 10);
+    if (decile != last_decile_) {
+      fmt::print(stderr, "cdc: {}: {}/{} ({:.1f} s)\n", stage_name(p.stage), done, total,
+                 seconds_since(stage_start_));
+      last_decile_ = decile;
+    }
+  }
+  return 0;
+}
+
+}  // namespace cdc_tools

@@ -1,0 +1,75 @@
+// cli_util.h - helpers of the cdc command line tool: exit codes, file IO
+// (atomic writes), Ctrl-C handling and the progress display.
+#ifndef CDC_TOOLS_CLI_UTIL_H_
+#define CDC_TOOLS_CLI_UTIL_H_
+
+#include <cdc.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cdc_tools {
+
+// Exit codes of `cdc` (documented in README.md and `cdc --help`).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitUsage = 1,          // bad command line or option value
+  kExitBadInput = 2,       // missing/unreadable input file, bad image
+  kExitCorruptStream = 3,  // corrupt, truncated or unsupported .cdc stream
+  kExitModelMismatch = 4,  // the stream was made with another model
+  kExitModelError = 5,     // model missing, unreadable or invalid
+  kExitCancelled = 6,      // interrupted (Ctrl-C)
+  kExitWriteFailed = 7,    // the output file could not be written
+  kExitOther = 8,          // anything else (e.g. not implemented, out of memory)
+};
+
+// Reads a whole file. On failure returns false with a message in *error.
+bool read_file(const std::string& path, std::vector<uint8_t>* data, std::string* error);
+
+// Writes a file atomically: a temporary file in the same directory is
+// written, flushed with fsync and renamed over path. On any failure (or if
+// Ctrl-C was pressed before the rename) the temporary file is removed and an
+// existing file at path is left untouched.
+bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size,
+                       std::string* error);
+
+// Ctrl-C: the first SIGINT sets a flag that the progress callback turns into
+// a cancellation; a second one ends the process at once.
+void install_interrupt_handler();
+bool interrupted();
+
+// Progress display through cdc_context_set_progress: a bar on a terminal,
+// plain lines otherwise, nothing with quiet. Returns non-zero (cancel) once
+// Ctrl-C was pressed.
+class Progress {
+ public:
+  explicit Progress(bool quiet);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  static int callback(void* user, const cdc_progress* progress);
+  // Ends a bar line in progress, if any.
+  void finish();
+
+ private:
+  int on_progress(const cdc_progress& p);
+
+  bool quiet_;
+  bool tty_;
+  int stage_ = 0;
+  int last_decile_ = -1;
+  bool line_open_ = false;
+  std::chrono::steady_clock::time_point stage_start_;
+};
+
+const char* stage_name(cdc_stage stage);
+
+// Seconds since start, for messages.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
+}  // namespace cdc_tools
+
+#endif  // CDC_TOOLS_CLI_UTIL_H_
