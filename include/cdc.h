@@ -215,16 +215,34 @@ typedef struct cdc_model_info {
 CDC_API cdc_status cdc_model_get_info(const cdc_model *model,
                                       cdc_model_info *info);
 
+/** Options of cdc_convert_checkpoint. Zero-initialize, then set struct_size. */
+typedef struct cdc_convert_options {
+  /** Set by the caller: sizeof(cdc_convert_options). */
+  size_t struct_size;
+  /** Model name stored in the file; NULL or "" uses the output file's name
+   *  without its extension. */
+  const char *name;
+  /** Decoding steps stored as the model's default; 0 keeps the preset's
+   *  (65 for the paper configuration). */
+  uint32_t default_steps;
+  /** Gamma stored as the model's default; a negative value keeps the
+   *  preset's (0.8 for the paper configuration). Zero-initialized options
+   *  must set it explicitly to keep the preset: use -1. */
+  double default_gamma;
+} cdc_convert_options;
+
 /**
  * Converts a checkpoint of the reference PyTorch implementation of CDC
- * (x-param `ckpt["ema"]` or epsilon-param `ckpt["model"]`) into a libcdc model
- * file at output_path, written atomically. name may be NULL (the file name is
- * used). The configuration is inferred from the tensor shapes.
- * Errors: IO_ERROR, INVALID_MODEL (unreadable or inconsistent checkpoint).
+ * (x-param `ckpt["ema"]`) into a libcdc model file at output_path, written
+ * atomically. The configuration is inferred from the tensor shapes. options
+ * may be NULL (file name as the name, the preset's decoding defaults).
+ * Errors: INVALID_ARGUMENT, IO_ERROR, INVALID_MODEL (unreadable or
+ * inconsistent checkpoint), UNSUPPORTED (epsilon-param checkpoints, not yet
+ * supported).
  */
 CDC_API cdc_status cdc_convert_checkpoint(const char *checkpoint_path,
                                           const char *output_path,
-                                          const char *name);
+                                          const cdc_convert_options *options);
 
 /* ------------------------------------------------------------------------ */
 /* Contexts and options                                                     */

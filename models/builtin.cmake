@@ -1,2 +1,3 @@
 # Model files (models/<name>.cdcm) embedded into libcdc, the default first.
-set(CDC_BUILTIN_MODELS)
+# They are produced by training/ (see models/README.md).
+set(CDC_BUILTIN_MODELS default-mid default-low)

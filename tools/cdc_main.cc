@@ -438,15 +438,19 @@ int run_info(const std::string& in, bool json, Failure* f) {
 }
 
 int run_convert(const std::string& in, const std::string& out, const std::string& name,
-                bool quiet, Failure* f) {
+                unsigned default_steps, double default_gamma, bool quiet, Failure* f) {
   if (access(in.c_str(), R_OK) != 0) {
     *f = {kExitBadInput, fmt::format("cannot read {}", in)};
     return f->code;
   }
   if (!check_output_dir(out, f)) return f->code;
   const auto t0 = Clock::now();
-  const cdc_status status =
-      cdc_convert_checkpoint(in.c_str(), out.c_str(), name.empty() ? nullptr : name.c_str());
+  cdc_convert_options options{};
+  options.struct_size = sizeof(options);
+  options.name = name.empty() ? nullptr : name.c_str();
+  options.default_steps = default_steps;
+  options.default_gamma = default_gamma;
+  const cdc_status status = cdc_convert_checkpoint(in.c_str(), out.c_str(), &options);
   if (status != CDC_STATUS_OK) {
     int code = kExitOther;
     if (status == CDC_STATUS_INVALID_MODEL || status == CDC_STATUS_UNSUPPORTED) code = kExitModelError;
@@ -588,6 +592,8 @@ int run(int argc, char** argv) {
   app.add_flag("--quiet", o.quiet, "Print only errors");
 
   std::string in, out, name;
+  unsigned default_steps = 0;
+  double default_gamma = -1.0;
   int quality = 90;
   bool json = false;
 
@@ -610,6 +616,12 @@ int run(int argc, char** argv) {
   convert->add_option("checkpoint", in, "Reference checkpoint (.pt)")->required();
   convert->add_option("output", out, "Output model file")->required();
   convert->add_option("--name", name, "Model name (default: from the file name)");
+  convert->add_option("--default-steps", default_steps,
+                      "Decoding steps stored as the model's default (default: the preset's)")
+      ->check(CLI::Range(1, 65536));
+  convert->add_option("--default-gamma", default_gamma,
+                      "Gamma stored as the model's default (default: the preset's)")
+      ->check(CLI::Range(0.0, 10.0));
 
   auto* models = app.add_subcommand("models", "List the models built into the library");
   models->add_flag("--json", json, "Print JSON");
@@ -651,7 +663,7 @@ int run(int argc, char** argv) {
   } else if (*info) {
     rc = run_info(in, json, &failure);
   } else if (*convert) {
-    rc = run_convert(in, out, name, o.quiet, &failure);
+    rc = run_convert(in, out, name, default_steps, default_gamma, o.quiet, &failure);
   } else if (*models) {
     rc = run_models(json, &failure);
   } else if (*compare) {

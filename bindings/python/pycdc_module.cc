@@ -406,18 +406,24 @@ PYBIND11_MODULE(_pycdc, m) {
     return stream_info_dict(read_stream_info(buf.ptr, static_cast<size_t>(buf.size * buf.itemsize)));
   });
   m.def("convert_checkpoint",
-        [](const std::string& checkpoint, const std::string& output, std::optional<std::string> name) {
+        [](const std::string& checkpoint, const std::string& output, std::optional<std::string> name,
+           unsigned default_steps, double default_gamma) {
           cdc_status status;
           std::string message;
           {
             py::gil_scoped_release release;
-            status = cdc_convert_checkpoint(checkpoint.c_str(), output.c_str(),
-                                            name ? name->c_str() : nullptr);
+            cdc_convert_options options{};
+            options.struct_size = sizeof(options);
+            options.name = name ? name->c_str() : nullptr;
+            options.default_steps = default_steps;
+            options.default_gamma = default_gamma;
+            status = cdc_convert_checkpoint(checkpoint.c_str(), output.c_str(), &options);
             if (status != CDC_STATUS_OK) message = cdc_last_error();
           }
           check(status, message.c_str());
         },
-        py::arg("checkpoint"), py::arg("output"), py::arg("name") = py::none());
+        py::arg("checkpoint"), py::arg("output"), py::arg("name") = py::none(),
+        py::arg("default_steps") = 0u, py::arg("default_gamma") = -1.0);
 
   py::class_<Model>(m, "Model")
       .def_static("load_default", &Model::load_default)

@@ -113,11 +113,27 @@ cdc_status cdc_model_get_info(const cdc_model* model, cdc_model_info* info) {
 }
 
 cdc_status cdc_convert_checkpoint(const char* checkpoint_path, const char* output_path,
-                                  const char* name) {
+                                  const cdc_convert_options* options) {
   return guarded(nullptr, [&] {
     require(checkpoint_path, "checkpoint_path");
     require(output_path, "output_path");
-    cdc::convert_checkpoint(checkpoint_path, output_path, name != nullptr ? name : "");
+    cdc::ConvertOptions convert;
+    if (options != nullptr) {
+      const size_t min_size = offsetof(cdc_convert_options, name) + sizeof(const char*);
+      if (options->struct_size < min_size)
+        cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "options->struct_size ({}) is too small",
+                  options->struct_size);
+      cdc_convert_options full{};
+      full.default_gamma = -1.0;
+      std::memcpy(&full, options, std::min(options->struct_size, sizeof(full)));
+      if (full.name != nullptr) convert.name = full.name;
+      if (full.default_steps > 0) convert.default_steps = static_cast<int>(full.default_steps);
+      if (!(full.default_gamma <= 10.0))
+        cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "default_gamma {} is out of range",
+                  full.default_gamma);
+      convert.default_gamma = full.default_gamma;
+    }
+    cdc::convert_checkpoint(checkpoint_path, output_path, convert);
   });
 }
 

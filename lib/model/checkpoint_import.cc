@@ -199,9 +199,13 @@ ImportedCheckpoint import_checkpoint(const std::string& path) {
 }
 
 void convert_checkpoint(const std::string& checkpoint_path, const std::string& output_path,
-                        const std::string& name) {
+                        const ConvertOptions& options) {
   ImportedCheckpoint ck = import_checkpoint(checkpoint_path);
-  std::string model_name = name;
+  if (options.default_steps > 0)
+    ck.config.default_steps = std::min(options.default_steps, ck.config.num_timesteps);
+  if (options.default_gamma >= 0) ck.config.default_gamma = options.default_gamma;
+  ck.config.validate();
+  std::string model_name = options.name;
   if (model_name.empty()) {
     const size_t slash = output_path.find_last_of('/');
     model_name = slash == std::string::npos ? output_path : output_path.substr(slash + 1);

@@ -26,9 +26,15 @@ ImportedCheckpoint import_checkpoint(const std::string& path);
 // "ema_model." prefix). Throws cdc::Error(CDC_STATUS_INVALID_MODEL).
 ModelConfig infer_config(const NamedTensors& state);
 
+struct ConvertOptions {
+  std::string name;            // empty: the output file's name without extension
+  int default_steps = 0;       // 0: keep the preset's
+  double default_gamma = -1.0; // negative: keep the preset's
+};
+
 // Converts a checkpoint into a libcdc model file written atomically at
-// output_path. An empty name uses the output file's name without extension.
+// output_path.
 void convert_checkpoint(const std::string& checkpoint_path, const std::string& output_path,
-                        const std::string& name);
+                        const ConvertOptions& options);
 
 }  // namespace cdc

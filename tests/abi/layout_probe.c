@@ -12,6 +12,11 @@
 #define VALUE(v) printf("value %s %ld\n", #v, (long)(v))
 
 int main(void) {
+  SIZE(cdc_convert_options);
+  FIELD(cdc_convert_options, struct_size);
+  FIELD(cdc_convert_options, name);
+  FIELD(cdc_convert_options, default_steps);
+  FIELD(cdc_convert_options, default_gamma);
   SIZE(cdc_model_info);
   FIELD(cdc_model_info, struct_size);
   FIELD(cdc_model_info, name);

@@ -55,7 +55,7 @@ inline torch::Tensor load_golden_image() {
 inline const std::vector<uint8_t>& golden_model_bytes() {
   static const std::vector<uint8_t> bytes = [] {
     const std::string path = temp_path("golden.cdcm");
-    cdc::convert_checkpoint(golden_path("checkpoint.pt"), path, "golden-x8");
+    cdc::convert_checkpoint(golden_path("checkpoint.pt"), path, cdc::ConvertOptions{"golden-x8"});
     std::vector<uint8_t> b = cdc::read_whole_file(path);
     std::filesystem::remove(path);
     return b;

@@ -103,7 +103,7 @@ TEST_CASE("model parity: convert -> file -> load equals the checkpoint's weights
                        contents.id, "checkpoint");
   // And the one from the file, through load_file.
   const std::string path = cdc_test::temp_path("roundtrip.cdcm");
-  cdc::convert_checkpoint(cdc_test::golden_path("checkpoint.pt"), path, "");
+  cdc::convert_checkpoint(cdc_test::golden_path("checkpoint.pt"), path, cdc::ConvertOptions{});
   auto loaded = cdc::Model::load_file(path);
   CHECK(loaded->name().find("_roundtrip") != std::string::npos);
   CHECK(loaded->name().find(".cdcm") == std::string::npos);
@@ -119,4 +119,18 @@ TEST_CASE("model parity: convert -> file -> load equals the checkpoint's weights
   const torch::Tensor db = direct.denoise(expected["denoise_input"], expected["denoise_time"], ctx_b);
   CHECK(torch::equal(da, db));
   std::remove(path.c_str());
+}
+
+TEST_CASE("convert: decoding defaults from the options are stored in the model") {
+  const std::string path = cdc_test::temp_path("defaults.cdcm");
+  cdc::ConvertOptions options;
+  options.name = "with-defaults";
+  options.default_steps = 2;
+  options.default_gamma = 0.0;
+  cdc::convert_checkpoint(cdc_test::golden_path("checkpoint.pt"), path, options);
+  auto model = cdc::Model::load_file(path);
+  std::filesystem::remove(path);
+  CHECK(model->name() == "with-defaults");
+  CHECK(model->config().default_steps == 2);
+  CHECK(model->config().default_gamma == 0.0);
 }

@@ -110,10 +110,13 @@ def option_bounds(name):
     return tuple(_pycdc.option_bounds(_option_id(name)))
 
 
-def convert_checkpoint(checkpoint, output, name=None):
+def convert_checkpoint(checkpoint, output, name=None, default_steps=0, default_gamma=-1.0):
     """Converts a checkpoint of the reference PyTorch CDC implementation into a
-    libcdc model file (like ``cdc convert``)."""
-    _pycdc.convert_checkpoint(_os.fspath(checkpoint), _os.fspath(output), name)
+    libcdc model file (like ``cdc convert``). default_steps (0: the preset's)
+    and default_gamma (negative: the preset's) are stored as the model's
+    decoding defaults."""
+    _pycdc.convert_checkpoint(_os.fspath(checkpoint), _os.fspath(output), name,
+                              int(default_steps), float(default_gamma))
 
 
 # --- models ------------------------------------------------------------------
