@@ -10,7 +10,7 @@ packages=(
   libfmt-dev doctest-dev catch2 libcli11-dev
   libpng-dev libjpeg-dev zlib1g-dev libxxhash-dev
   abigail-tools
-  pybind11-dev python3-dev python3-numpy python3-pytest python3-torch python3-matplotlib
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-torch python3-matplotlib python3-pil
   clang libclang-rt-14-dev
   webp libavif-bin libjpeg-turbo-progs
 )
