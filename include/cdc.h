@@ -233,12 +233,12 @@ typedef struct cdc_convert_options {
 
 /**
  * Converts a checkpoint of the reference PyTorch implementation of CDC
- * (x-param `ckpt["ema"]`) into a libcdc model file at output_path, written
- * atomically. The configuration is inferred from the tensor shapes. options
- * may be NULL (file name as the name, the preset's decoding defaults).
+ * (x-param `ckpt["ema"]` or epsilon-param `ckpt["model"]`) into a libcdc
+ * model file at output_path, written atomically. The configuration is
+ * inferred from the tensor shapes. options may be NULL (file name as the
+ * name, the preset's decoding defaults).
  * Errors: INVALID_ARGUMENT, IO_ERROR, INVALID_MODEL (unreadable or
- * inconsistent checkpoint), UNSUPPORTED (epsilon-param checkpoints, not yet
- * supported).
+ * inconsistent checkpoint).
  */
 CDC_API cdc_status cdc_convert_checkpoint(const char *checkpoint_path,
                                           const char *output_path,

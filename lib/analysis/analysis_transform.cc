@@ -10,6 +10,8 @@ AnalysisTransformImpl::AnalysisTransformImpl(const ModelConfig& config) {
     downs_.emplace_back(dim_out, dim_out);
     auto stage = std::make_shared<torch::nn::ModuleListImpl>();
     stage->push_back(resnets_.back());
+    // epsilon-param (BigCompressor) has an unused slot between the two.
+    if (config.variant == ModelVariant::kEpsilonParam) stage->push_back(torch::nn::Identity());
     stage->push_back(downs_.back());
     register_module(std::to_string(i), stage);
     dim_in = dim_out;

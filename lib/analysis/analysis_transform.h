@@ -1,7 +1,8 @@
 // The analysis transform (reference: context_fn.enc): image x (1x3xHxW in
 // [-1, 1]) -> latent y (1 x 4d x H/16 x W/16 for the paper layout).
 // Stage i: ResnetBlock(in, out, large filter at stage 0) then Downsample;
-// parameters "<i>.0.*" and "<i>.1.conv.*".
+// parameters "<i>.0.*" and "<i>.1.conv.*" (x-param) or "<i>.2.conv.*"
+// (epsilon-param's BigCompressor, whose slot 1 is a parameterless Identity).
 #pragma once
 
 #include <torch/torch.h>

@@ -16,6 +16,8 @@ ContextDecoderImpl::ContextDecoderImpl(const ModelConfig& config) {
     ups_.emplace_back(mid, dims[i + 1]);
     auto stage = std::make_shared<torch::nn::ModuleListImpl>();
     stage->push_back(resnets_.back());
+    // epsilon-param (BigCompressor) has an unused slot between the two.
+    if (config.variant == ModelVariant::kEpsilonParam) stage->push_back(torch::nn::Identity());
     stage->push_back(ups_.back());
     register_module(std::to_string(i), stage);
   }

@@ -1,6 +1,7 @@
 // The context decoder (reference: context_fn.dec): y_hat -> multi-scale
 // context features for the U-Net. Stage i: ResnetBlock then Upsample
-// (parameters "<i>.0.*", "<i>.1.conv.*"); the last stage keeps its channels in
+// (parameters "<i>.0.*", "<i>.1.conv.*"; "<i>.2.conv.*" for epsilon-param's
+// BigCompressor, whose slot 1 is a parameterless Identity); the last stage keeps its channels in
 // the ResnetBlock and upsamples to out_channels. The features are returned
 // finest first: [H: out_channels, H/2: d, H/4: 2d, H/8: 3d] for the paper.
 #pragma once

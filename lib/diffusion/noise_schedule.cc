@@ -59,9 +59,9 @@ torch::Tensor alphas_cumprod_tensor(NoiseSchedule schedule, int T) {
   return torch::tensor(make_alphas_cumprod(schedule, T), torch::kFloat64).to(torch::kFloat32);
 }
 
-std::vector<int64_t> sample_indices(int T, int steps) {
+std::vector<int64_t> sample_indices(int T, int steps, ModelVariant variant) {
   CDC_CHECK(T >= 1 && steps >= 1 && steps <= T);
-  if (steps == 1) return {T - 1};
+  if (steps == 1) return {variant == ModelVariant::kXParam ? T - 1 : 0};
   torch::Tensor idx =
       torch::linspace(0, T - 1, steps, torch::TensorOptions().dtype(torch::kFloat32))
           .to(torch::kLong);

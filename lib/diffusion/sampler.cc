@@ -22,11 +22,13 @@ torch::Tensor ddim_sample(const DenoiseFn& denoise, const std::vector<int64_t>& 
   if (s.steps < 1 || s.steps > T)
     fail(CDC_STATUS_INVALID_ARGUMENT, "decoding steps must be in 1..{}, got {}", T, s.steps);
   CDC_CHECK(s.alphas_cumprod.defined() && s.alphas_cumprod.numel() == T);
-  const std::vector<int64_t> idx = sample_indices(T, s.steps);
+  const bool predicts_noise = s.variant == ModelVariant::kEpsilonParam;
+  const std::vector<int64_t> idx = sample_indices(T, s.steps, s.variant);
   torch::Tensor ac_t = s.alphas_cumprod.to(torch::kFloat32).contiguous();
   const float* ac = ac_t.data_ptr<float>();
 
-  torch::Tensor x = start_noise(shape, s.gamma, s.seed);
+  torch::Tensor x = s.start.defined() ? s.start.to(torch::kFloat32).reshape(shape)
+                                      : start_noise(shape, s.gamma, s.seed);
   torch::Tensor x0;
   const int64_t batch = shape.at(0);
   const int n = s.steps;
@@ -38,13 +40,22 @@ torch::Tensor ddim_sample(const DenoiseFn& denoise, const std::vector<int64_t>& 
     const float sqrt_recip = std::sqrt(1.0f / a);
     const float sqrt_recipm1 = std::sqrt(1.0f / a - 1.0f);
     const float noise_coef = std::sqrt(std::max(one_minus_a_prev, 0.0f));
-    const float t_value = static_cast<float>(idx[static_cast<size_t>(i)]) / static_cast<float>(T);
+    const float t_value =
+        predicts_noise
+            ? static_cast<float>(i) / static_cast<float>(n)
+            : static_cast<float>(idx[static_cast<size_t>(i)]) / static_cast<float>(T);
 
     torch::Tensor t = torch::full({batch, 1}, t_value, torch::kFloat32);
-    x0 = denoise(x, t).clamp(-1.0, 1.0);
-    torch::Tensor eps = (x * sqrt_recip - x0) / sqrt_recipm1;
+    torch::Tensor eps;
+    if (predicts_noise) {
+      eps = denoise(x, t);
+      x0 = x * sqrt_recip - eps * sqrt_recipm1;
+    } else {
+      x0 = denoise(x, t).clamp(-1.0, 1.0);
+      eps = (x * sqrt_recip - x0) / sqrt_recipm1;
+    }
     x = x0 * sqrt_a_prev + eps * noise_coef;
-    if (callback && !callback(done, n, x0))
+    if (callback && !callback(done, n, predicts_noise ? x0.clamp(-1.0, 1.0) : x0))
       fail(CDC_STATUS_CANCELLED, "decoding cancelled by the progress callback");
   }
   return x;

@@ -4,6 +4,12 @@
 //   x0 = clamp(X(x, idx[i] / T), -1, 1)
 //   eps = (x / sqrt(a_i) - x0) / sqrt(1 / a_i - 1)
 //   x = sqrt(a_prev) x0 + sqrt(1 - a_prev) eps
+// The epsilon-parametrised model (the reference's epsilonparam/, its test
+// script: ddim, eta = 0, clip_noise "none") predicts the noise instead, is fed
+// t = i / N (the step's position, not the schedule index) and does not clamp:
+//   eps = E(x, i / N)
+//   x0 = sqrt(1 / a_i) x - sqrt(1 / a_i - 1) eps
+//   x = sqrt(a_prev) x0 + sqrt(1 - a_prev) eps
 // Every coefficient is computed in float32 as the reference does.
 #pragma once
 
@@ -17,7 +23,7 @@
 
 namespace cdc {
 
-// One call of the denoiser: (x, t of shape Bx1) -> x0 prediction.
+// One call of the denoiser: (x, t of shape Bx1) -> x0 (or noise) prediction.
 using DenoiseFn = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t)>;
 
 struct SamplerSettings {
@@ -26,6 +32,8 @@ struct SamplerSettings {
   int steps = 1;                   // 1..T
   double gamma = 0.0;              // start noise scale (0: deterministic)
   uint64_t seed = 0;               // seed of the start noise
+  ModelVariant variant = ModelVariant::kXParam;  // x0 or noise prediction
+  torch::Tensor start;             // if defined: x_N itself (gamma, seed unused)
 };
 
 // The start x_N: gamma * N(0, I) from a CPU generator seeded with seed, or
@@ -33,7 +41,8 @@ struct SamplerSettings {
 torch::Tensor start_noise(const std::vector<int64_t>& shape, double gamma, uint64_t seed);
 
 // Runs the loop; throws cdc::Error(CDC_STATUS_CANCELLED) when the callback
-// returns false. The result is x0 of the last step (in [-1, 1]).
+// returns false. The result is x0 of the last step (in [-1, 1] for x-param,
+// unclamped for epsilon-param).
 torch::Tensor ddim_sample(const DenoiseFn& denoise, const std::vector<int64_t>& shape,
                           const SamplerSettings& settings, const StepCallback& callback);
 

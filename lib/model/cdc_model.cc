@@ -117,6 +117,7 @@ torch::Tensor CdcModel::sample(const std::vector<torch::Tensor>& context, int st
   s.steps = steps;
   s.gamma = gamma;
   s.seed = seed;
+  s.variant = config_.variant;
   std::vector<torch::Tensor> ctx;
   for (const auto& c : context) ctx.push_back(to_conv_format(c));
   DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {

@@ -7,6 +7,7 @@
 #include "diffusion/noise_schedule.h"
 #include "model/cdc_model.h"
 #include "model/model_file.h"
+#include "model/torch_checkpoint.h"
 
 namespace cdc {
 
@@ -49,7 +50,15 @@ int mult_of(int64_t channels, int64_t base, const std::string& what) {
 
 ModelConfig infer_config(const NamedTensors& state) {
   const ShapeMap s(state);
-  ModelConfig c = ModelConfig::preset("paper-xparam");
+  // The compressor's layout tells the variant: x-param's ResnetCompressor has
+  // stages [resnet, down] ("enc.0.1.conv"), epsilon-param's BigCompressor
+  // [resnet, identity, down] ("enc.0.2.conv").
+  const bool eps = s.has("context_fn.enc.0.2.conv.weight");
+  if (!eps && !s.has("context_fn.enc.0.1.conv.weight"))
+    fail(kInvalid, "checkpoint: no compressor found (context_fn.enc.0.1.conv or "
+                   "context_fn.enc.0.2.conv)");
+  ModelConfig c = ModelConfig::preset(eps ? "paper-epsilonparam" : "paper-xparam");
+  const int resample_slot = eps ? 2 : 1;  // index of Downsample/Upsample in a stage
 
   // --- U-Net ---
   const std::string u = "denoise_fn.";
@@ -96,8 +105,8 @@ ModelConfig infer_config(const NamedTensors& state) {
         mult_of(s.dim(fmt::format("{}dec.{}.0.block1.block.0.weight", k, dec_stages), 1, 4),
                 c.compressor_dim, fmt::format("context decoder stage {}", dec_stages)));
   if (dec_stages == 0) fail(kInvalid, "checkpoint: no context decoder found (context_fn.dec)");
-  c.out_channels =
-      static_cast<int>(s.dim(fmt::format("{}dec.{}.1.conv.weight", k, dec_stages - 1), 1, 4));
+  c.out_channels = static_cast<int>(s.dim(
+      fmt::format("{}dec.{}.{}.conv.weight", k, dec_stages - 1, resample_slot), 1, 4));
   c.hyper_dims_mults.clear();
   for (int i = 0; s.has(fmt::format("{}hyper_enc.{}.0.weight", k, i)); ++i)
     c.hyper_dims_mults.push_back(mult_of(s.dim(fmt::format("{}hyper_enc.{}.0.weight", k, i), 0, 4),
@@ -149,7 +158,7 @@ ImportedCheckpoint import_checkpoint(const std::string& path) {
     std::vector<char> chars(bytes.begin(), bytes.end());
     bytes.clear();
     bytes.shrink_to_fit();
-    root = torch::pickle_load(chars);
+    root = load_torch_pickle(chars);
   } catch (const c10::Error& e) {
     fail(kInvalid, "{}: not a readable PyTorch checkpoint ({})", path,
          e.what_without_backtrace());
@@ -163,20 +172,33 @@ ImportedCheckpoint import_checkpoint(const std::string& path) {
       if (kv.key().isString() && kv.key().toStringRef() == key) return kv.value();
     return c10::nullopt;
   };
-  c10::optional<c10::IValue> ema = lookup("ema");
-  if (!ema) {
-    if (lookup("model"))
-      fail(CDC_STATUS_UNSUPPORTED,
-           "{}: an epsilon-param checkpoint (ckpt[\"model\"]); only x-param checkpoints "
-           "(ckpt[\"ema\"]) are supported in this version",
-           path);
-    fail(kInvalid, "{}: no \"ema\" entry: not a CDC x-param checkpoint", path);
+  // x-param: ckpt["ema"], the EMA wrapper's state dict, model under
+  // "ema_model." (online_model.*, initted, step skipped). epsilon-param:
+  // ckpt["model"], the diffusion model's state dict itself.
+  const char* entry = "ema";
+  c10::optional<c10::IValue> dict = lookup("ema");
+  std::string prefix = "ema_model.";
+  if (!dict) {
+    dict = lookup("model");
+    entry = "model";
+    prefix.clear();
   }
-  if (!ema->isGenericDict()) fail(kInvalid, "{}: ckpt[\"ema\"] is not a state dict", path);
+  if (!dict)
+    fail(kInvalid,
+         "{}: no \"ema\" (x-param) or \"model\" (epsilon-param) entry: not a CDC checkpoint",
+         path);
+  if (!dict->isGenericDict()) fail(kInvalid, "{}: ckpt[\"{}\"] is not a state dict", path, entry);
+  const c10::Dict<c10::IValue, c10::IValue> sd = dict->toGenericDict();
+  if (prefix.empty()) {
+    // A state dict saved from a DataParallel wrapper has every key under "module.".
+    bool all_module = sd.size() > 0;
+    for (const auto& kv : sd)
+      if (!kv.key().isString() || !starts_with(kv.key().toStringRef(), "module.")) all_module = false;
+    if (all_module) prefix = "module.";
+  }
 
   NamedTensors state;
-  const std::string prefix = "ema_model.";
-  for (const auto& kv : ema->toGenericDict()) {
+  for (const auto& kv : sd) {
     if (!kv.key().isString()) fail(kInvalid, "{}: a state-dict key is not a string", path);
     const std::string& key = kv.key().toStringRef();
     if (!starts_with(key, prefix.c_str())) continue;  // online_model.*, initted, step
@@ -187,7 +209,9 @@ ImportedCheckpoint import_checkpoint(const std::string& path) {
       fail(kInvalid, "{}: '{}' is not a tensor", path, key);
     state.emplace_back(name, kv.value().toTensor());
   }
-  if (state.empty()) fail(kInvalid, "{}: ckpt[\"ema\"] holds no ema_model.* tensors", path);
+  if (state.empty())
+    fail(kInvalid, "{}: ckpt[\"{}\"] holds no {}* tensors", path, entry,
+         prefix.empty() ? "model " : prefix);
   ImportedCheckpoint out;
   try {
     out.config = infer_config(state);

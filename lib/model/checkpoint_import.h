@@ -1,8 +1,11 @@
 // Import of the reference implementation's checkpoints (torch.save files).
 // x-param: ckpt["ema"] holds the EMA wrapper's state dict; the model is under
-// "ema_model." (online_model.*, initted, step and the LPIPS weights
-// loss_fn_vgg.* are ignored). The configuration is inferred from the tensor
-// shapes; the decoding defaults come from the paper preset.
+// "ema_model." (online_model.*, initted, step are ignored). epsilon-param:
+// ckpt["model"] is the model's state dict (a "module." prefix on every key is
+// removed). In both the LPIPS weights loss_fn_vgg.* and the derived train_*
+// schedule buffers (all but train_alphas_cumprod) are ignored. The variant
+// and the configuration are inferred from the tensor names and shapes; the
+// decoding defaults come from the variant's paper preset.
 #pragma once
 
 #include <string>
@@ -19,11 +22,12 @@ struct ImportedCheckpoint {
 
 // Reads and checks a checkpoint. Throws cdc::Error: IO_ERROR (unreadable
 // file), INVALID_MODEL (not a checkpoint, inconsistent shapes),
-// UNSUPPORTED (a layout this version cannot run, e.g. epsilon-param).
+// UNSUPPORTED (a layout this version cannot run, e.g. another time embedding).
 ImportedCheckpoint import_checkpoint(const std::string& path);
 
 // Infers the configuration from the state-dict shapes (keys without the
-// "ema_model." prefix). Throws cdc::Error(CDC_STATUS_INVALID_MODEL).
+// "ema_model." prefix), the variant from the compressor's layout. Throws
+// cdc::Error(CDC_STATUS_INVALID_MODEL).
 ModelConfig infer_config(const NamedTensors& state);
 
 struct ConvertOptions {

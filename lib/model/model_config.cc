@@ -86,11 +86,19 @@ void ModelConfig::validate() const {
     fail(kInvalid, "model config: default_gamma is {} (expected 0..10)", default_gamma);
   if (embd_type != "01")
     fail(kInvalid, "model config: embd_type '{}' is not supported (only \"01\")", embd_type);
-  if (variant != ModelVariant::kXParam)
-    fail(CDC_STATUS_UNSUPPORTED, "model config: the {} variant is not supported yet",
-         to_string(variant));
-  if (pred_mode != PredictionMode::kX)
-    fail(kInvalid, "model config: the xparam variant predicts x, not '{}'", to_string(pred_mode));
+  // x-param predicts x0; epsilon-param (the reference's epsilonparam/) predicts
+  // the noise and its BigCompressor decodes with the encoder's widths reversed.
+  const PredictionMode want_pred =
+      variant == ModelVariant::kXParam ? PredictionMode::kX : PredictionMode::kNoise;
+  if (pred_mode != want_pred)
+    fail(kInvalid, "model config: the {} variant predicts '{}', not '{}'", to_string(variant),
+         to_string(want_pred), to_string(pred_mode));
+  if (variant == ModelVariant::kEpsilonParam &&
+      !std::equal(reverse_dim_mults.begin(), reverse_dim_mults.end(),
+                  compressor_dim_mults.rbegin(), compressor_dim_mults.rend()))
+    fail(kInvalid,
+         "model config: the epsilonparam compressor needs reverse_dim_mults = "
+         "compressor_dim_mults reversed");
   // The compressor's encoder, decoder and the U-Net levels must line up.
   if (compressor_dim * compressor_dim_mults.back() != compressor_dim * reverse_dim_mults.front())
     fail(kInvalid,
@@ -232,6 +240,13 @@ ModelConfig ModelConfig::preset(const std::string& name) {
     c.num_timesteps = 20000;
     c.schedule = NoiseSchedule::kLinear;
     c.pred_mode = PredictionMode::kNoise;
+    c.default_steps = 200;  // the reference's test_epsilonparam.py
+    return c;
+  }
+  if (name == "golden-eps8") {
+    c = preset("paper-epsilonparam");
+    c.dim = 8;
+    c.compressor_dim = 8;
     return c;
   }
   if (name == "golden-x8") {
@@ -252,7 +267,7 @@ ModelConfig ModelConfig::preset(const std::string& name) {
 }
 
 std::vector<std::string> ModelConfig::preset_names() {
-  return {"paper-xparam", "paper-epsilonparam", "golden-x8", "small"};
+  return {"paper-xparam", "paper-epsilonparam", "golden-x8", "golden-eps8", "small"};
 }
 
 bool ModelConfig::operator==(const ModelConfig& o) const {

@@ -59,8 +59,9 @@ struct ModelConfig {
   static ModelConfig from_json(const std::string& text);
 
   // Named presets: "paper-xparam" (the published x-param models),
-  // "paper-epsilonparam", "golden-x8" (the reference test config, dim 8),
-  // "small" (dim 16, a fast config for tests and benchmarks).
+  // "paper-epsilonparam" (the published epsilon-param models), "golden-x8" and
+  // "golden-eps8" (the reference test configs, dim 8), "small" (dim 16, a
+  // fast config for tests and benchmarks).
   static ModelConfig preset(const std::string& name);
   static std::vector<std::string> preset_names();
 

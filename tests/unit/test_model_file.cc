@@ -34,7 +34,6 @@ cdc_status status_of(F&& f) {
 TEST_CASE("model config: presets, JSON round trip, validation") {
   for (const auto& name : cdc::ModelConfig::preset_names()) {
     const cdc::ModelConfig c = cdc::ModelConfig::preset(name);
-    if (c.variant != cdc::ModelVariant::kXParam) continue;
     CHECK_NOTHROW(c.validate());
     const cdc::ModelConfig back = cdc::ModelConfig::from_json(c.to_json());
     CHECK(back == c);

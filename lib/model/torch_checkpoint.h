@@ -1,0 +1,23 @@
+// Reading torch.save files (zip format) without Python. libtorch 1.13's
+// torch::pickle_load cannot read the state dicts that nn.Module.state_dict()
+// returns: they are collections.OrderedDict objects (which its unpickler turns
+// into None), carry a `_metadata` attribute (a BUILD opcode) and hold
+// single-entry dicts (SETITEM, unknown to it). The reference checkpoints are
+// such files, so this is a small unpickler for what torch.save writes:
+// dicts (OrderedDict included; BUILD state ignored), lists, tuples, strings,
+// numbers, booleans, None and tensors (_rebuild_tensor_v2 / _rebuild_parameter
+// over the archive's storages). Other objects become None.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace cdc {
+
+// Returns the unpickled object: dicts as GenericDict, tensors as tensors
+// (contiguous copies), lists and tuples as GenericList. Throws std::exception
+// (cdc::Error or c10::Error) on a malformed or unsupported file.
+c10::IValue load_torch_pickle(const std::vector<char>& zip_bytes);
+
+}  // namespace cdc
