@@ -6,6 +6,7 @@
 #include "api/api_internal.h"
 #include "codec/codec.h"
 #include "image/preview.h"
+#include "model/model_file.h"
 
 namespace {
 
@@ -116,12 +117,8 @@ cdc_status cdc_stream_get_info(const void* data, size_t size, cdc_stream_info* i
     full.height = s.height;
     full.channels = s.channels;
     full.format_version = s.format_version;
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < s.model_id.size(); ++i) {
-      full.model_id[2 * i] = hex[s.model_id[i] >> 4];
-      full.model_id[2 * i + 1] = hex[s.model_id[i] & 15];
-    }
-    full.model_id[32] = '\0';
+    const std::string id = cdc::id_to_hex(s.model_id);
+    std::memcpy(full.model_id, id.c_str(), id.size() + 1);
     full.stream_size = s.stream_size;
     full.header_size = s.header_size;
     full.payload_size = s.payload_size;

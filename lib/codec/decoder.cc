@@ -7,27 +7,14 @@
 #include "codec/codec.h"
 #include "codec/geometry.h"
 #include "codec/latent_symbols.h"
+#include "codec/progress.h"
 #include "common/error.h"
 #include "common/threads.h"
 #include "image/pixels.h"
+#include "model/model_file.h"
 
 namespace cdc {
 namespace {
-
-void report(const CodecOptions& options, cdc_stage stage, uint32_t done, uint32_t total) {
-  if (options.progress && !options.progress(stage, done, total, nullptr))
-    fail(CDC_STATUS_CANCELLED, "cancelled by the progress callback");
-}
-
-std::string hex(const std::array<uint8_t, 16>& id) {
-  static const char digits[] = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : id) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
 
 std::vector<uint8_t> uncompress_alpha(const bitstream::ByteSpan& data, size_t pixels) {
   std::vector<uint8_t> alpha(pixels);
@@ -64,7 +51,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   const bitstream::StreamHeader& header = parsed.header;
   if (header.model_id != model.id())
     fail(CDC_STATUS_MODEL_MISMATCH, "model mismatch: the stream was made with model {}, not {}",
-         hex(header.model_id), model.id_hex());
+         id_to_hex(header.model_id), model.id_hex());
   CDC_CHECK(out.width == header.width && out.height == header.height);
   if (header.y.channels != static_cast<uint32_t>(model.config().latent_channels()) ||
       header.z.channels != static_cast<uint32_t>(model.config().hyper_latent_channels()))
@@ -75,7 +62,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   c10::InferenceMode inference;
 
   // Entropy decoding: z first, then y with the Gaussians that z gives.
-  report(options, CDC_STAGE_ENTROPY_DECODE, 0, 2);
+  report_progress(options, CDC_STAGE_ENTROPY_DECODE, 0, 2);
   const bitstream::PreparedTables tables(model.entropy_tables());
   std::vector<int32_t> z_symbols = bitstream::decode_hyper_latent(
       parsed.z.data, parsed.z.size, header.z.channels, header.z.height, header.z.width, tables);
@@ -83,7 +70,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   const std::vector<int64_t> z_shape{1, header.z.channels, header.z.height, header.z.width};
   torch::Tensor z_hat = dequantize_around(z_symbols, medians, z_shape);
   HyperParameters gaussian = model.hyper_synthesis(z_hat, /*deterministic=*/true);
-  report(options, CDC_STAGE_ENTROPY_DECODE, 1, 2);
+  report_progress(options, CDC_STAGE_ENTROPY_DECODE, 1, 2);
   std::vector<int32_t> indices = scale_indices(model, gaussian.scale);
   std::vector<int32_t> y_symbols = bitstream::decode_latent(
       parsed.y.data, parsed.y.size, indices.data(), indices.size(), tables);
@@ -92,12 +79,12 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   std::vector<uint8_t> alpha;
   if (header.has_alpha)
     alpha = uncompress_alpha(parsed.alpha, static_cast<size_t>(header.width) * header.height);
-  report(options, CDC_STAGE_ENTROPY_DECODE, 2, 2);
+  report_progress(options, CDC_STAGE_ENTROPY_DECODE, 2, 2);
 
   // Context features, computed once, then the diffusion steps.
-  report(options, CDC_STAGE_CONTEXT, 0, 1);
+  report_progress(options, CDC_STAGE_CONTEXT, 0, 1);
   std::vector<torch::Tensor> context = model.context(y_hat);
-  report(options, CDC_STAGE_CONTEXT, 1, 1);
+  report_progress(options, CDC_STAGE_CONTEXT, 1, 1);
 
   const int steps = options.steps > 0 ? std::min(options.steps, model.config().num_timesteps)
                                       : model.config().default_steps;

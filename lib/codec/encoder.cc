@@ -9,17 +9,13 @@
 #include "codec/codec.h"
 #include "codec/geometry.h"
 #include "codec/latent_symbols.h"
+#include "codec/progress.h"
 #include "common/error.h"
 #include "common/threads.h"
 #include "image/pixels.h"
 
 namespace cdc {
 namespace {
-
-void report(const CodecOptions& options, cdc_stage stage, uint32_t done, uint32_t total) {
-  if (options.progress && !options.progress(stage, done, total, nullptr))
-    fail(CDC_STATUS_CANCELLED, "cancelled by the progress callback");
-}
 
 std::vector<uint8_t> compress_alpha(const std::vector<uint8_t>& alpha) {
   uLongf size = compressBound(static_cast<uLong>(alpha.size()));
@@ -54,12 +50,12 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
                           static_cast<uint32_t>(model.config().hyper_latent_channels()), limits);
 
   // Analysis.
-  report(options, CDC_STAGE_ANALYSIS, 0, 2);
+  report_progress(options, CDC_STAGE_ANALYSIS, 0, 2);
   torch::Tensor x = pad_to(image_to_tensor(image), header.padded_height, header.padded_width);
   torch::Tensor y = model.analysis(x);
-  report(options, CDC_STAGE_ANALYSIS, 1, 2);
+  report_progress(options, CDC_STAGE_ANALYSIS, 1, 2);
   torch::Tensor z = model.hyper_analysis(y);
-  report(options, CDC_STAGE_ANALYSIS, 2, 2);
+  report_progress(options, CDC_STAGE_ANALYSIS, 2, 2);
   CDC_CHECK(y.size(1) == header.y.channels && y.size(2) == header.y.height &&
             y.size(3) == header.y.width);
   CDC_CHECK(z.size(1) == header.z.channels && z.size(2) == header.z.height &&
@@ -67,7 +63,7 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
 
   // Hyperprior: z is coded around the prior's medians; the hyper synthesis of
   // the quantized z gives the Gaussian of every element of y.
-  report(options, CDC_STAGE_ENTROPY_ENCODE, 0, 2);
+  report_progress(options, CDC_STAGE_ENTROPY_ENCODE, 0, 2);
   torch::Tensor medians = model.prior_medians().reshape({1, -1, 1, 1});
   std::vector<int32_t> z_symbols = quantize_around(z, medians);
   torch::Tensor z_hat = dequantize_around(z_symbols, medians, z.sizes());
@@ -82,12 +78,12 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
   const bitstream::PreparedTables tables(model.entropy_tables());
   std::vector<uint8_t> z_stream = bitstream::encode_hyper_latent(
       z_symbols.data(), header.z.channels, header.z.height, header.z.width, tables);
-  report(options, CDC_STAGE_ENTROPY_ENCODE, 1, 2);
+  report_progress(options, CDC_STAGE_ENTROPY_ENCODE, 1, 2);
   std::vector<uint8_t> y_stream =
       bitstream::encode_latent(y_symbols.data(), indices.data(), y_symbols.size(), tables);
   std::vector<uint8_t> alpha_stream;
   if (header.has_alpha) alpha_stream = compress_alpha(extract_alpha(image));
-  report(options, CDC_STAGE_ENTROPY_ENCODE, 2, 2);
+  report_progress(options, CDC_STAGE_ENTROPY_ENCODE, 2, 2);
 
   return bitstream::write_stream(header, z_stream, y_stream, alpha_stream, limits);
 }
