@@ -14,7 +14,9 @@
 #include "hyperprior/gaussian_conditional.h"
 #include "model/torch_checkpoint.h"
 #include "model_test_util.h"
+#include "parity_util.h"
 
+using cdc_test::check_close;
 using cdc_test::max_abs_diff;
 
 namespace {
@@ -49,18 +51,6 @@ std::shared_ptr<const cdc::Model> eps_model() {
   static const std::shared_ptr<const cdc::Model> model =
       cdc::Model::load_memory(eps_model_bytes().data(), eps_model_bytes().size());
   return model;
-}
-
-// Absolute tolerance; with `relative`, scaled by the magnitude when that is
-// above 1 (for a decode that leaves [-1, 1] far behind).
-void check_close(const std::string& name, const torch::Tensor& got, const torch::Tensor& want,
-                 double tol = kTol, bool relative = false) {
-  INFO("tensor " << name);
-  REQUIRE(got.sizes() == want.sizes());
-  const double err = max_abs_diff(got, want);
-  const double mag = want.to(torch::kFloat64).abs().max().item<double>();
-  MESSAGE(name << ": max abs error " << err << " (max |value| " << mag << ")");
-  CHECK(err <= tol * (relative ? std::max(1.0, mag) : 1.0));
 }
 
 torch::Tensor to_uint8(const torch::Tensor& x) {
@@ -175,27 +165,11 @@ TEST_CASE("epsilon-param parity: golden eps8 against the reference") {
   REQUIRE(model->size_multiple() == 64);
   REQUIRE(model->config() == cdc::ModelConfig::preset("golden-eps8"));
 
-  const torch::Tensor y = model->analysis(x);
-  check_close("latent", y, expected["latent"]);
-  const torch::Tensor z = model->hyper_analysis(y);
-  check_close("hyper_latent", z, expected["hyper_latent"]);
-  const torch::Tensor medians = model->prior_medians();
-  check_close("prior_medians", medians.reshape({1, -1, 1, 1}), expected["prior_medians"]);
-  const torch::Tensor z_hat = cdc::quantize_with_offset(z, medians.reshape({1, -1, 1, 1}));
-  check_close("q_hyper_latent", z_hat, expected["q_hyper_latent"]);
-  const cdc::HyperParameters hp = model->hyper_synthesis(z_hat, false);
-  check_close("latent_mean", hp.mean, expected["latent_mean"]);
-  check_close("latent_scale", hp.scale, expected["latent_scale"]);
-  const cdc::HyperParameters hp_det = model->hyper_synthesis(z_hat, true);
+  const cdc_test::CompressorParity c = cdc_test::check_compressor_parity(*model, x, expected);
+  const cdc::HyperParameters hp_det = model->hyper_synthesis(c.z_hat, true);
   check_close("latent_mean (deterministic)", hp_det.mean, expected["latent_mean"]);
   check_close("latent_scale (deterministic)", hp_det.scale, expected["latent_scale"]);
-  const torch::Tensor y_hat = cdc::quantize_with_offset(y, hp.mean);
-  check_close("q_latent", y_hat, expected["q_latent"]);
-
-  const auto ctx = model->context(y_hat);
-  REQUIRE(ctx.size() == 4);
-  for (size_t i = 0; i < ctx.size(); ++i)
-    check_close("context_" + std::to_string(i), ctx[i], expected["context_" + std::to_string(i)]);
+  const auto& ctx = c.context;
 
   // One U-Net call: the noise prediction, small by construction; check it
   // relative to its size too.
@@ -236,8 +210,8 @@ TEST_CASE("epsilon-param parity: golden eps8 against the reference") {
               /*relative=*/true);
 
   // Rate estimate: -log2 of both likelihoods over H * W.
-  const double bits = cdc::rate_bits(model->prior_likelihood(z_hat)) +
-                      cdc::rate_bits(model->gaussian_likelihood(y_hat, hp));
+  const double bits = cdc::rate_bits(model->prior_likelihood(c.z_hat)) +
+                      cdc::rate_bits(model->gaussian_likelihood(c.y_hat, c.hp));
   const double bpp = bits / static_cast<double>(x.size(2) * x.size(3));
   const double want = expected["bpp_estimate"].item<double>();
   MESSAGE("bpp " << bpp << " (reference " << want << ")");

@@ -8,23 +8,12 @@
 #include "common/threads.h"
 #include "hyperprior/gaussian_conditional.h"
 #include "model_test_util.h"
+#include "parity_util.h"
 
 using cdc_test::max_abs_diff;
 
-namespace {
-
-constexpr double kTol = 1e-4;
-
-void check_close(const std::string& name, const torch::Tensor& got, const torch::Tensor& want,
-                 double tol = kTol) {
-  INFO("tensor " << name);
-  REQUIRE(got.sizes() == want.sizes());
-  const double err = max_abs_diff(got, want);
-  MESSAGE(name << ": max abs error " << err);
-  CHECK(err <= tol);
-}
-
-}  // namespace
+using cdc_test::check_close;
+constexpr double kTol = cdc_test::kParityTol;
 
 TEST_CASE("model parity: golden x8 against the reference") {
   torch::InferenceMode guard;
@@ -34,24 +23,8 @@ TEST_CASE("model parity: golden x8 against the reference") {
   REQUIRE(model->size_multiple() == 64);
   REQUIRE(model->config() == cdc::ModelConfig::preset("golden-x8"));
 
-  const torch::Tensor y = model->analysis(x);
-  check_close("latent", y, expected["latent"]);
-  const torch::Tensor z = model->hyper_analysis(y);
-  check_close("hyper_latent", z, expected["hyper_latent"]);
-  const torch::Tensor medians = model->prior_medians();
-  check_close("prior_medians", medians.reshape({1, -1, 1, 1}), expected["prior_medians"]);
-  const torch::Tensor z_hat = cdc::quantize_with_offset(z, medians.reshape({1, -1, 1, 1}));
-  check_close("q_hyper_latent", z_hat, expected["q_hyper_latent"]);
-  const cdc::HyperParameters hp = model->hyper_synthesis(z_hat, false);
-  check_close("latent_mean", hp.mean, expected["latent_mean"]);
-  check_close("latent_scale", hp.scale, expected["latent_scale"]);
-  const torch::Tensor y_hat = cdc::quantize_with_offset(y, hp.mean);
-  check_close("q_latent", y_hat, expected["q_latent"]);
-
-  const auto ctx = model->context(y_hat);
-  REQUIRE(ctx.size() == 4);
-  for (size_t i = 0; i < ctx.size(); ++i)
-    check_close("context_" + std::to_string(i), ctx[i], expected["context_" + std::to_string(i)]);
+  const cdc_test::CompressorParity c = cdc_test::check_compressor_parity(*model, x, expected);
+  const auto& ctx = c.context;
 
   const torch::Tensor d = model->denoise(expected["denoise_input"], expected["denoise_time"], ctx);
   check_close("denoise_output", d, expected["denoise_output"]);
@@ -65,8 +38,8 @@ TEST_CASE("model parity: golden x8 against the reference") {
   check_close("decoded_uint8", u8, expected["decoded_uint8"], 1.0);
 
   // Rate estimate: -log2 of both likelihoods over H * W.
-  const double bits = cdc::rate_bits(model->prior_likelihood(z_hat)) +
-                      cdc::rate_bits(model->gaussian_likelihood(y_hat, hp));
+  const double bits = cdc::rate_bits(model->prior_likelihood(c.z_hat)) +
+                      cdc::rate_bits(model->gaussian_likelihood(c.y_hat, c.hp));
   const double bpp = bits / static_cast<double>(x.size(2) * x.size(3));
   const double want = expected["bpp_estimate"].item<double>();
   MESSAGE("bpp " << bpp << " (reference " << want << ")");
