@@ -311,6 +311,24 @@ int run_encode(const Options& o, const std::string& in, const std::string& out, 
   return kExitOk;
 }
 
+// Reads a .cdc file and its header; on failure fills *f and returns false.
+bool read_stream(const std::string& in, std::vector<uint8_t>* stream, cdc_stream_info* info,
+                 Failure* f) {
+  std::string error;
+  if (!read_file(in, stream, &error)) {
+    *f = {kExitBadInput, error};
+    return false;
+  }
+  *info = cdc_stream_info{};
+  info->struct_size = sizeof(*info);
+  const cdc_status hs = cdc_stream_get_info(stream->data(), stream->size(), info);
+  if (hs != CDC_STATUS_OK) {
+    *f = {exit_code_for(hs, Phase::kStream), fmt::format("{}: {}", in, describe(hs, nullptr))};
+    return false;
+  }
+  return true;
+}
+
 int run_decode(const Options& o, const std::string& in, const std::string& out, int quality,
                Failure* f) {
   const auto t0 = Clock::now();
@@ -320,18 +338,8 @@ int run_decode(const Options& o, const std::string& in, const std::string& out, 
     return f->code;
   }
   std::vector<uint8_t> stream;
-  std::string error;
-  if (!read_file(in, &stream, &error)) {
-    *f = {kExitBadInput, error};
-    return f->code;
-  }
   cdc_stream_info info{};
-  info.struct_size = sizeof(info);
-  const cdc_status hs = cdc_stream_get_info(stream.data(), stream.size(), &info);
-  if (hs != CDC_STATUS_OK) {
-    *f = {exit_code_for(hs, Phase::kStream), fmt::format("{}: {}", in, describe(hs, nullptr))};
-    return f->code;
-  }
+  if (!read_stream(in, &stream, &info, f)) return f->code;
   if (!check_output_dir(out, f) || check_interrupted(f)) return f->code;
   // Options first: a bad value fails before the model is loaded.
   Progress progress(o.quiet);
@@ -372,6 +380,7 @@ int run_decode(const Options& o, const std::string& in, const std::string& out, 
   }
   const double decode_s = seconds_since(t1);
   std::vector<uint8_t> encoded;
+  std::string error;
   const bool ok = out_format == ImageFormat::kPng ? encode_png(image, &encoded, &error)
                                                   : encode_jpeg(image, quality, &encoded, &error);
   if (!ok) {
@@ -389,18 +398,8 @@ int run_decode(const Options& o, const std::string& in, const std::string& out, 
 
 int run_info(const std::string& in, bool json, Failure* f) {
   std::vector<uint8_t> stream;
-  std::string error;
-  if (!read_file(in, &stream, &error)) {
-    *f = {kExitBadInput, error};
-    return f->code;
-  }
   cdc_stream_info info{};
-  info.struct_size = sizeof(info);
-  const cdc_status hs = cdc_stream_get_info(stream.data(), stream.size(), &info);
-  if (hs != CDC_STATUS_OK) {
-    *f = {exit_code_for(hs, Phase::kStream), fmt::format("{}: {}", in, describe(hs, nullptr))};
-    return f->code;
-  }
+  if (!read_stream(in, &stream, &info, f)) return f->code;
   const double pixels = static_cast<double>(info.width) * info.height;
   const double bpp = pixels > 0 ? info.stream_size * 8.0 / pixels : 0.0;
   const double payload_bits = static_cast<double>(info.payload_size) * 8.0;
