@@ -1,5 +1,7 @@
 #include "hyperprior/factorized_prior.h"
 
+#include <cmath>
+
 #include "common/error.h"
 
 namespace cdc {
@@ -44,6 +46,28 @@ torch::Tensor FactorizedPriorImpl::likelihood(const torch::Tensor& x) const {
   torch::Tensor sign = -torch::sign(lower + upper);
   torch::Tensor p = torch::abs(torch::sigmoid(upper * sign) - torch::sigmoid(lower * sign));
   return p.clamp_min(1e-9);
+}
+
+torch::Tensor FactorizedPriorImpl::median_loss() const {
+  torch::Tensor x = medians_param.transpose(0, 1).unsqueeze(-1);
+  const size_t n = weights_.size();
+  for (size_t i = 0; i < n; ++i) {
+    x = torch::matmul(x, torch::softplus(weights_[i].detach())) + biases_[i].detach();
+    if (i + 1 < n) x = x + torch::tanh(factors_[i].detach()) * torch::tanh(x);
+  }
+  return x.abs().sum();
+}
+
+void FactorizedPriorImpl::reset_parameters() {
+  torch::NoGradGuard no_grad;
+  const double scale = std::pow(10.0, 1.0 / static_cast<double>(weights_.size()));
+  for (size_t i = 0; i < weights_.size(); ++i) {
+    const double width = static_cast<double>(weights_[i].size(-1));
+    weights_[i].fill_(std::log(std::expm1(1.0 / scale / width)));
+    biases_[i].uniform_(-0.5, 0.5);
+  }
+  for (auto& f : factors_) f.zero_();
+  medians_param.zero_();
 }
 
 torch::Tensor FactorizedPriorImpl::medians() const {

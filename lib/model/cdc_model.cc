@@ -191,19 +191,8 @@ std::vector<uint8_t> make_random_model_file(const ModelConfig& config, const std
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
   CdcNetwork network(config);
-  // torch's default init leaves the prior at zero; give it a proper density
-  // (the reference's init: softplus^-1 of 1 / scale / width, random biases).
-  auto& prior = *network->context_fn->prior;
-  for (auto& p : prior.named_parameters(true)) {
-    const std::string& key = p.key();
-    if (key.rfind("affine.", 0) == 0 && key.find("weight") != std::string::npos) {
-      const double width = static_cast<double>(p.value().size(-1));
-      const double scale = std::pow(10.0, 1.0 / 4.0);
-      p.value().fill_(std::log(std::expm1(1.0 / scale / width)));
-    } else if (key.rfind("affine.", 0) == 0) {
-      p.value().uniform_(-0.5, 0.5);
-    }
-  }
+  // torch's default init leaves the prior at zero; give it a proper density.
+  network->context_fn->prior->reset_parameters();
   // LayerNorm gains and time-embedding weights are fine with torch's init.
   const entropy::EntropyTables tables = build_network_tables(*network);
   return write_model_file(config, name, network_tensors(*network), tables.serialize());

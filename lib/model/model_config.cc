@@ -256,6 +256,15 @@ ModelConfig ModelConfig::preset(const std::string& name) {
     c.out_channels = 8;
     return c;
   }
+  if (name == "compact") {  // the layout of the built-in models
+    c.dim = 8;
+    c.compressor_dim = 24;
+    c.context_channels = 24;
+    c.out_channels = 24;
+    c.default_steps = 2;
+    c.default_gamma = 0.0;
+    return c;
+  }
   if (name == "small") {
     c.dim = 16;
     c.compressor_dim = 16;
@@ -267,7 +276,7 @@ ModelConfig ModelConfig::preset(const std::string& name) {
 }
 
 std::vector<std::string> ModelConfig::preset_names() {
-  return {"paper-xparam", "paper-epsilonparam", "golden-x8", "golden-eps8", "small"};
+  return {"paper-xparam", "paper-epsilonparam", "golden-x8", "golden-eps8", "compact", "small"};
 }
 
 bool ModelConfig::operator==(const ModelConfig& o) const {

@@ -1,0 +1,91 @@
+#include "train/objective.h"
+
+#include "diffusion/noise_schedule.h"
+#include "hyperprior/gaussian_conditional.h"
+#include "hyperprior/hyper_transforms.h"
+
+namespace cdc::train {
+
+namespace {
+
+// round(v - offset) + offset in the forward pass, identity gradient.
+torch::Tensor straight_through_round(const torch::Tensor& v, const torch::Tensor& offset) {
+  return v + (torch::round(v - offset) + offset - v).detach();
+}
+
+torch::Tensor uniform_noise_like(const torch::Tensor& v, at::Generator& gen) {
+  return (torch::rand(v.sizes(), gen, torch::kFloat32) - 0.5).to(v.device());
+}
+
+}  // namespace
+
+DiffusionTables DiffusionTables::make(const ModelConfig& config, const torch::Device& device) {
+  torch::Tensor ac = alphas_cumprod_tensor(config.schedule, config.num_timesteps).to(torch::kFloat64);
+  DiffusionTables t;
+  t.sqrt_alphas_cumprod = ac.sqrt().to(torch::kFloat32).to(device);
+  t.sqrt_one_minus_alphas_cumprod = (1.0 - ac).sqrt().to(torch::kFloat32).to(device);
+  t.snr = (ac / (1.0 - ac)).to(torch::kFloat32).to(device);
+  return t;
+}
+
+LossTerms compute_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head, const torch::Tensor& x,
+                       double lambda, const TrainOptions& options, const DiffusionTables& tables,
+                       at::Generator& gen) {
+  CompressorImpl& cf = *net.context_fn;
+  const int64_t batch = x.size(0);
+  const double pixels = static_cast<double>(batch * x.size(2) * x.size(3));
+
+  torch::Tensor y = cf.enc->forward(x);
+  torch::Tensor z = cf.hyper_enc->forward(y);
+  torch::Tensor medians = cf.prior->medians_param.detach();
+  torch::Tensor z_hat = straight_through_round(z, medians);
+  torch::Tensor p_z = cf.prior->likelihood(z + uniform_noise_like(z, gen));
+  auto [mean, scale] = split_mean_scale(cf.hyper_dec->forward(z_hat));
+  torch::Tensor y_hat = straight_through_round(y, mean);
+  torch::Tensor y_rate = options.rate_ste ? y_hat : y + uniform_noise_like(y, gen);
+  torch::Tensor p_y = gaussian_likelihood(y_rate, mean, scale);
+  torch::Tensor bits = -(torch::log2(p_y).sum() + torch::log2(p_z).sum());
+  torch::Tensor bpp = bits / pixels;
+
+  std::vector<torch::Tensor> context = cf.dec->forward(y_hat);
+  torch::Tensor head_mse = (head.forward(context[0]) - x).pow(2).mean();
+  torch::Tensor loss = lambda * bpp + options.aux_weight * head_mse;
+
+  torch::Tensor mse = torch::zeros({}, x.options());
+  if (options.stage == Stage::kFull) {
+    const int64_t steps = net.train_alphas_cumprod.size(0);
+    torch::Tensor t = torch::randint(0, steps, {batch}, gen, torch::kLong).to(x.device());
+    torch::Tensor noise = torch::randn(x.sizes(), gen, torch::kFloat32)
+                              .to(x.device())
+                              .contiguous(x.suggest_memory_format());
+    torch::Tensor x_t = tables.sqrt_alphas_cumprod.index({t}).view({-1, 1, 1, 1}) * x +
+                        tables.sqrt_one_minus_alphas_cumprod.index({t}).view({-1, 1, 1, 1}) * noise;
+    torch::Tensor t_in = (t.to(torch::kFloat32) / static_cast<double>(steps)).unsqueeze(1);
+    torch::Tensor pred = net.denoise_fn->forward(x_t, t_in, context);
+    torch::Tensor mse_b = (pred - x).pow(2).mean({1, 2, 3});
+    torch::Tensor weight = tables.snr.index({t}).clamp(options.snr_floor, options.snr_cap);
+    loss = loss + (weight * mse_b).mean();
+    mse = mse_b.mean();
+  }
+  return {loss, bpp.detach(), mse.detach(), head_mse.detach()};
+}
+
+LossTerms compute_head_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head,
+                            const torch::Tensor& x) {
+  CompressorImpl& cf = *net.context_fn;
+  torch::Tensor finest;
+  {
+    torch::NoGradGuard no_grad;
+    torch::Tensor y = cf.enc->forward(x);
+    torch::Tensor z = cf.hyper_enc->forward(y);
+    torch::Tensor medians = cf.prior->medians_param;
+    torch::Tensor z_hat = torch::round(z - medians) + medians;
+    torch::Tensor mean = split_mean_scale(cf.hyper_dec->forward(z_hat)).first;
+    finest = cf.dec->forward(torch::round(y - mean) + mean)[0];
+  }
+  torch::Tensor head_mse = (head.forward(finest) - x).pow(2).mean();
+  torch::Tensor zero = torch::zeros({}, x.options());
+  return {head_mse, zero, zero, head_mse.detach()};
+}
+
+}  // namespace cdc::train
