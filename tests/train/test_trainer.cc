@@ -225,7 +225,7 @@ TEST_CASE("the export is a library model that encodes and decodes") {
   const std::vector<uint8_t> file = t.export_model_file();
   std::shared_ptr<const cdc::Model> model = cdc::Model::load_memory(file.data(), file.size());
   CHECK(model->name() == "tiny-test");
-  CHECK(model->config().default_steps == 2);
+  CHECK(model->config().default_steps == 1);
   cdc::train::ValidationResult r = cdc::train::validate_model_file(file, photos, 2, 80, 2, 1);
   CHECK(r.photos == 2);
   CHECK(r.bpp > 0);

@@ -191,6 +191,8 @@ int main(int argc, char** argv) {
   app.add_option("--median-lr", o.median_lr, "learning rate of the prior's medians")->capture_default_str();
   app.add_option("--clip", o.clip, "gradient-norm clip (0: none)")->capture_default_str();
   app.add_option("--ema", o.ema, "EMA decay")->capture_default_str();
+  app.add_option("--default-steps", o.default_steps, "default decoding steps of the exported model")
+      ->capture_default_str();
   app.add_option("--threads", o.threads, "compute threads (0: all cores)")->capture_default_str();
   app.add_option("--device", o.device, "cpu or cuda[:N]")->capture_default_str();
   app.add_option("--channels-last", o.channels_last, "channels-last tensors (faster convs on CPU)")
@@ -204,7 +206,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--val-photos", o.val_photos, "validation photos (at most)")->capture_default_str();
   app.add_option("--val-max-side", o.val_max_side, "validation centre-crop side")->capture_default_str();
-  app.add_option("--val-steps", o.val_steps, "decoding steps in validation")->capture_default_str();
+  app.add_option("--val-steps", o.val_steps, "decoding steps in validation (0: the model's default)")
+      ->capture_default_str();
   app.add_option("--log-every", o.log_every, "steps between progress lines and CSV rows")
       ->capture_default_str();
   try {

@@ -40,6 +40,7 @@ json::Value TrainOptions::to_json() const {
   v.set("median_lr", median_lr);
   v.set("clip", clip);
   v.set("ema", ema);
+  v.set("default_steps", default_steps);
   return v;
 }
 
@@ -70,6 +71,7 @@ void TrainOptions::apply_json(const json::Value& v) {
     else if (key == "median_lr") median_lr = item.as_number(key, kBad);
     else if (key == "clip") clip = item.as_number(key, kBad);
     else if (key == "ema") ema = item.as_number(key, kBad);
+    else if (key == "default_steps") default_steps = static_cast<int>(item.as_int(key, kBad, 1, 1000));
     else fail(kBad, "unknown training setting '{}'", key);
   }
 }
@@ -102,7 +104,8 @@ void TrainOptions::validate() const {
   check(val_every >= 0, "--val-every must be >= 0");
   check(val_photos >= 0, "--val-photos must be >= 0");
   check(val_max_side >= 64, "--val-max-side must be at least 64");
-  check(val_steps >= 1 && val_steps <= 1000, "--val-steps must be in 1..1000");
+  check(default_steps >= 1 && default_steps <= 1000, "--default-steps must be in 1..1000");
+  check(val_steps >= 0 && val_steps <= 1000, "--val-steps must be in 0..1000");
   check(log_every >= 1, "--log-every must be at least 1");
   if (rho != 0.0)
     fail(CDC_STATUS_INVALID_ARGUMENT,

@@ -46,6 +46,8 @@ struct TrainOptions {
   double median_lr = 5e-3;         // the prior's medians have their own Adam
   double clip = 1.0;               // gradient-norm clip (0: none)
   double ema = 0.999;
+  int default_steps = 1;           // the exported model's default decoding steps (one U-Net
+                                   // call at t = (T-1)/T: measured as good as 2 for these models)
 
   // --- run control (each call's own) ---
   int threads = 0;                 // 0: all cores
@@ -57,7 +59,7 @@ struct TrainOptions {
   int64_t val_every = 1000;        // steps between validations (0: only at the end)
   int val_photos = 16;             // validation photos used (at most)
   int val_max_side = 512;          // validation centre crops of at most this side
-  int val_steps = 2;               // decoding steps in validation
+  int val_steps = 0;               // decoding steps in validation (0: the model's default)
   int64_t log_every = 10;          // steps between log lines / CSV rows
 
   // The result-shaping settings as JSON, and back (unknown keys rejected).

@@ -121,7 +121,7 @@ Trainer::Trainer(const TrainOptions& options, const ModelConfig& config)
   config_.validate();
   if (config_.variant != ModelVariant::kXParam || config_.pred_mode != PredictionMode::kX)
     fail(CDC_STATUS_UNSUPPORTED, "cdc-train trains x-param models (pred_mode x) only");
-  config_.default_steps = 2;
+  config_.default_steps = options_.default_steps;
   config_.default_gamma = 0.0;
   build();
 }

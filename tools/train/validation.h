@@ -19,7 +19,7 @@ struct ValidationResult {
 };
 
 // Centre crops of at most max_side of the first `count` photos, decoded with
-// `steps` deterministic steps on `threads` threads (0: all cores).
+// `steps` deterministic steps (0: the model's default) on `threads` threads (0: all cores).
 ValidationResult validate_model_file(const std::vector<uint8_t>& model_file, const PhotoSet& photos,
                                      int count, int max_side, int steps, int threads);
 
