@@ -4,9 +4,9 @@
  *   progress_cancel [CANCEL_AFTER [MODEL_FILE]]
  *
  * Encodes a small synthetic image with the built-in default model (or
- * MODEL_FILE), showing the progress of each stage, then decodes it and
- * cancels once CANCEL_AFTER diffusion steps are done (default 2; 0 decodes
- * to the end). A cancelled call returns CDC_STATUS_CANCELLED and writes no
+ * MODEL_FILE), showing the progress of each stage, then decodes it with 4
+ * diffusion steps and cancels once CANCEL_AFTER steps are done (default 2;
+ * 0 decodes to the end). A cancelled call returns CDC_STATUS_CANCELLED and writes no
  * output.
  *
  * Exit status: 0 when the run ended as asked (cancelled, or complete with
@@ -119,6 +119,8 @@ int main(int argc, char **argv) {
   }
   status = cdc_context_create(&context);
   if (status == CDC_STATUS_OK) status = cdc_context_set_progress(context, on_progress, &state);
+  /* 4 steps rather than the model's default (1 for the built-in models). */
+  if (status == CDC_STATUS_OK) status = cdc_context_set_option(context, CDC_OPTION_STEPS, 4.0);
   if (status != CDC_STATUS_OK) {
     rc = report("creating the context", status, context);
     goto done;

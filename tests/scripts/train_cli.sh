@@ -104,6 +104,13 @@ if [ -x "$cdc" ]; then
   expect 0 "info" -- "$cdc" info "$tmp/v0.cdc"
 fi
 
+# --validate-only: the RD point of a model on held-out photos, nothing written.
+expect 0 "validate a model file" -- "$train" --validate-only "$tmp/a/model.cdcm" --val-dir "$tmp/val" --threads 1
+grep -q "^photos,bpp,psnr" "$tmp/out.txt" || fail "--validate-only printed no CSV"
+expect 1 "validate without --val-dir" -- "$train" --validate-only "$tmp/a/model.cdcm"
+expect 1 "validate a missing model" -- "$train" --validate-only "$tmp/nope.cdcm" --val-dir "$tmp/val"
+expect 108 "validate-only excludes --run" -- "$train" --validate-only "$tmp/a/model.cdcm" --run "$tmp/a" --val-dir "$tmp/val"
+
 # A damaged checkpoint is refused with a message.
 head -c 1000 "$tmp/a/checkpoint.ckpt" > "$tmp/a/cut" && mv "$tmp/a/cut" "$tmp/a/checkpoint.ckpt"
 expect 1 "damaged checkpoint" -- "$train" --run "$tmp/a" --train-dir "$tmp/photos" "${tiny[@]}"

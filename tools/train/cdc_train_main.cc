@@ -39,6 +39,21 @@ void save(cdc::train::Trainer& trainer, const Paths& paths) {
   cdc::write_file_atomically(paths.model, trainer.export_model_file());
 }
 
+// --validate-only: the validation of a model (a run's export, a model file or
+// a built-in name) on the held-out photos, written to stdout; nothing is saved.
+int validate_only(const cdc::train::TrainOptions& o, const std::string& model,
+                  const std::string& val_dir) {
+  using namespace cdc::train;
+  if (val_dir.empty()) cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "--validate-only needs --val-dir");
+  cdc::set_compute_threads(o.threads);
+  PhotoSet val = PhotoSet::load_folder(val_dir, 16, o.val_photos);
+  ValidationResult r = validate_model_file(model_file_bytes(model), val, o.val_photos,
+                                           o.val_max_side, o.val_steps, o.threads);
+  fmt::print("photos,bpp,psnr,encode_s,decode_s\n{},{:.5f},{:.4f},{:.2f},{:.2f}\n", r.photos, r.bpp,
+             r.psnr, r.encode_s, r.decode_s);
+  return 0;
+}
+
 int run(cdc::train::TrainOptions options, const std::string& run_dir, const std::string& train_dir,
         const std::string& val_dir) {
   using namespace cdc::train;
@@ -155,9 +170,15 @@ int main(int argc, char** argv) {
       "weights as a libcdc model file (RUN/model.cdcm). A run folder with a checkpoint is resumed "
       "(the settings that shape the result come from the checkpoint)."};
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // last one wins
-  app.add_option("--run", run_dir, "run folder: checkpoint.ckpt, model.cdcm, train.csv, val.csv, run.json")
-      ->required();
-  app.add_option("--train-dir", train_dir, "folder of training photos (PNG/JPEG)")->required();
+  std::string validate_model;
+  auto* run_opt = app.add_option("--run", run_dir,
+                                 "run folder: checkpoint.ckpt, model.cdcm, train.csv, val.csv, run.json");
+  auto* train_opt = app.add_option("--train-dir", train_dir, "folder of training photos (PNG/JPEG)");
+  auto* validate_opt = app.add_option(
+      "--validate-only", validate_model,
+      "validate MODEL (a file or a built-in name) on --val-dir with the --val-* settings; no training");
+  run_opt->excludes(validate_opt);
+  train_opt->excludes(validate_opt);
   app.add_option("--val-dir", val_dir, "folder of held-out photos for validation");
   app.add_option("--config", o.config, "fresh runs: model config preset or JSON file")
       ->capture_default_str();
@@ -212,12 +233,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   try {
     app.parse(argc, argv);
+    if (validate_model.empty() && (run_dir.empty() || train_dir.empty()))
+      throw CLI::RequiredError("--run and --train-dir (or --validate-only)");
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (app.count("--steps") == 0) o.steps = 0;  // fresh runs: 10000; resumed: the checkpoint's
   try {
     o.stage = cdc::train::stage_from_string(stage);
+    if (!validate_model.empty()) return validate_only(o, validate_model, val_dir);
     return run(o, run_dir, train_dir, val_dir);
   } catch (const cdc::Error& e) {
     fmt::print(stderr, "\ncdc-train: error: {}\n", e.what());

@@ -25,17 +25,25 @@ bool file_exists(const std::string& path) {
   return std::filesystem::is_regular_file(path, ec);
 }
 
-// A model file's contents from a path or a built-in model name.
-ModelFileContents read_init_model(const std::string& init) {
-  if (file_exists(init)) {
-    const std::vector<uint8_t> bytes = read_whole_file(init);
-    return read_model_file(bytes.data(), bytes.size());
-  }
+}  // namespace
+
+std::vector<uint8_t> model_file_bytes(const std::string& file_or_name) {
+  if (file_exists(file_or_name)) return read_whole_file(file_or_name);
   size_t count = 0;
   const BuiltinModelBlob* blobs = builtin_model_blobs(&count);
   for (size_t i = 0; i < count; ++i)
-    if (init == blobs[i].name) return read_model_file(blobs[i].data, blobs[i].size);
-  fail(CDC_STATUS_NOT_FOUND, "--init '{}' is neither a model file nor a built-in model name", init);
+    if (file_or_name == blobs[i].name)
+      return std::vector<uint8_t>(blobs[i].data, blobs[i].data + blobs[i].size);
+  fail(CDC_STATUS_NOT_FOUND, "'{}' is neither a model file nor a built-in model name",
+       file_or_name);
+}
+
+namespace {
+
+// A model file's contents from a path or a built-in model name.
+ModelFileContents read_init_model(const std::string& init) {
+  const std::vector<uint8_t> bytes = model_file_bytes(init);
+  return read_model_file(bytes.data(), bytes.size());
 }
 
 ModelConfig config_for(const TrainOptions& options) {

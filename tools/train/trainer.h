@@ -20,6 +20,10 @@
 
 namespace cdc::train {
 
+// The bytes of a model file given by path or by built-in model name. Throws
+// cdc::Error (NOT_FOUND, IO_ERROR).
+std::vector<uint8_t> model_file_bytes(const std::string& file_or_name);
+
 struct StepStats {
   double loss = 0, bpp = 0, mse = 0, head_mse = 0, median_loss = 0, lambda = 0, lr = 0;
 };
