@@ -236,7 +236,9 @@ typedef struct cdc_convert_options {
  * (x-param `ckpt["ema"]` or epsilon-param `ckpt["model"]`) into a libcdc
  * model file at output_path, written atomically. The configuration is
  * inferred from the tensor shapes. options may be NULL (file name as the
- * name, the preset's decoding defaults).
+ * name, the preset's decoding defaults). A libcdc model file is accepted as
+ * input too: its weights and configuration are kept and only the name (if
+ * given) and the decoding defaults change, which gives a new model id.
  * Errors: INVALID_ARGUMENT, IO_ERROR, INVALID_MODEL (unreadable or
  * inconsistent checkpoint).
  */

@@ -3,7 +3,7 @@
 //   cdc encode IN.(png|jpg) OUT.cdc     compress an image
 //   cdc decode IN.cdc OUT.(png|jpg)     decompress a stream
 //   cdc info IN.cdc [--json]            describe a stream
-//   cdc convert REFERENCE.pt OUT.cdcm   convert a reference checkpoint
+//   cdc convert REFERENCE.pt OUT.cdcm   convert a reference checkpoint (or a .cdcm)
 //   cdc models [--json]                 list the built-in models
 //   cdc compare A B [--json]            PSNR between two images
 //
@@ -611,8 +611,11 @@ int run(int argc, char** argv) {
   info->add_flag("--json", json, "Print JSON");
 
   auto* convert = app.add_subcommand(
-      "convert", "Convert a checkpoint of the reference PyTorch CDC code into a libcdc model file");
-  convert->add_option("checkpoint", in, "Reference checkpoint (.pt)")->required();
+      "convert",
+      "Convert a checkpoint of the reference PyTorch CDC code into a libcdc model file (or rewrite "
+      "a model file's name and decoding defaults)");
+  convert->add_option("checkpoint", in, "Reference checkpoint (.pt) or libcdc model file (.cdcm)")
+      ->required();
   convert->add_option("output", out, "Output model file")->required();
   convert->add_option("--name", name, "Model name (default: from the file name)");
   convert->add_option("--default-steps", default_steps,

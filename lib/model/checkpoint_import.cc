@@ -1,6 +1,8 @@
 #include "model/checkpoint_import.h"
 
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -222,9 +224,31 @@ ImportedCheckpoint import_checkpoint(const std::string& path) {
   return out;
 }
 
+namespace {
+
+bool is_model_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[8] = {};
+  return f.read(magic, sizeof magic) && std::memcmp(magic, "CDCMODEL", sizeof magic) == 0;
+}
+
+}  // namespace
+
 void convert_checkpoint(const std::string& checkpoint_path, const std::string& output_path,
-                        const ConvertOptions& options) {
-  ImportedCheckpoint ck = import_checkpoint(checkpoint_path);
+                        const ConvertOptions& options_in) {
+  ImportedCheckpoint ck;
+  ConvertOptions options = options_in;
+  if (is_model_file(checkpoint_path)) {
+    // A libcdc model file: the same weights and config; a new name and new
+    // decoding defaults (the model id changes with them).
+    const std::vector<uint8_t> bytes = read_whole_file(checkpoint_path);
+    ModelFileContents m = read_model_file(bytes.data(), bytes.size());
+    ck.config = m.config;
+    ck.tensors = std::move(m.tensors);
+    if (options.name.empty()) options.name = m.name;
+  } else {
+    ck = import_checkpoint(checkpoint_path);
+  }
   if (options.default_steps > 0)
     ck.config.default_steps = std::min(options.default_steps, ck.config.num_timesteps);
   if (options.default_gamma >= 0) ck.config.default_gamma = options.default_gamma;

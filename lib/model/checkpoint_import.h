@@ -37,7 +37,8 @@ struct ConvertOptions {
 };
 
 // Converts a checkpoint into a libcdc model file written atomically at
-// output_path.
+// output_path. A libcdc model file as input keeps its weights, config and
+// (unless options.name is set) name; only the decoding defaults change.
 void convert_checkpoint(const std::string& checkpoint_path, const std::string& output_path,
                         const ConvertOptions& options);
 

@@ -258,10 +258,11 @@ ModelConfig ModelConfig::preset(const std::string& name) {
   }
   if (name == "compact") {  // the layout of the built-in models
     c.dim = 8;
+    c.context_dim_mults = {3, 6, 9, 12};
     c.compressor_dim = 24;
     c.context_channels = 24;
     c.out_channels = 24;
-    c.default_steps = 2;
+    c.default_steps = 1;
     c.default_gamma = 0.0;
     return c;
   }

@@ -61,7 +61,7 @@ struct ModelConfig {
   // Named presets: "paper-xparam" (the published x-param models),
   // "paper-epsilonparam" (the published epsilon-param models), "golden-x8" and
   // "golden-eps8" (the reference test configs, dim 8), "compact" (the layout
-  // of the built-in models: U-Net dim 8, compressor dim 24, 2 decoding steps),
+  // of the built-in models: U-Net dim 8, compressor dim 24, 1 decoding step),
   // "small" (dim 16, a fast config for tests and benchmarks).
   static ModelConfig preset(const std::string& name);
   static std::vector<std::string> preset_names();

@@ -119,6 +119,36 @@ TEST_CASE("model file: round trip and identity") {
   CHECK(id3 != c.id);
 }
 
+TEST_CASE("convert: a model file gets new decoding defaults, same weights") {
+  const auto& bytes = cdc_test::golden_model_bytes();
+  const std::string in = cdc_test::temp_path("convert_in.cdcm");
+  const std::string out = cdc_test::temp_path("convert_out.cdcm");
+  cdc::write_file_atomically(in, bytes);
+  cdc::ConvertOptions options;
+  options.default_steps = 3;
+  options.default_gamma = 0.25;
+  cdc::convert_checkpoint(in, out, options);
+  const std::vector<uint8_t> converted = cdc::read_whole_file(out);
+  const cdc::ModelFileContents a = cdc::read_model_file(bytes.data(), bytes.size());
+  const cdc::ModelFileContents b = cdc::read_model_file(converted.data(), converted.size());
+  CHECK(b.name == a.name);  // kept when no name is given
+  CHECK(b.config.default_steps == 3);
+  CHECK(b.config.default_gamma == 0.25);
+  cdc::ModelConfig same = b.config;
+  same.default_steps = a.config.default_steps;
+  same.default_gamma = a.config.default_gamma;
+  CHECK(same == a.config);
+  REQUIRE(b.tensors.size() == a.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    CHECK(b.tensors[i].first == a.tensors[i].first);
+    CHECK(torch::equal(b.tensors[i].second, a.tensors[i].second));
+  }
+  CHECK(b.entropy_tables == a.entropy_tables);
+  CHECK(b.id != a.id);  // the defaults are part of the identity
+  std::remove(in.c_str());
+  std::remove(out.c_str());
+}
+
 TEST_CASE("model file: truncated, foreign, corrupted, newer, inconsistent") {
   const auto& bytes = cdc_test::golden_model_bytes();
   CHECK(load_status(bytes) == CDC_STATUS_OK);
