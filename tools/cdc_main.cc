@@ -157,6 +157,31 @@ bool load_model(const Options& o, ModelPtr* model, Failure* failure) {
   return true;
 }
 
+std::string model_id(const cdc_model* m) {
+  cdc_model_info mi{};
+  mi.struct_size = sizeof mi;
+  return cdc_model_get_info(m, &mi) == CDC_STATUS_OK && mi.id != nullptr ? mi.id : "";
+}
+
+// Decoding without --model: the built-in model that made the stream (the
+// default model first), so that streams of any built-in model decode with no
+// option. Falls back to the default model (whose mismatch is then reported).
+bool load_model_for_stream(const Options& o, const cdc_stream_info& info, ModelPtr* model,
+                           Failure* failure) {
+  if (!load_model(o, model, failure)) return false;
+  if (!o.model.empty() || model_id(model->get()) == info.model_id) return true;
+  for (size_t i = 0; i < cdc_builtin_model_count(); ++i) {
+    cdc_model* m = nullptr;
+    if (cdc_model_load_builtin(cdc_builtin_model_name(i), &m) != CDC_STATUS_OK) continue;
+    if (model_id(m) == info.model_id) {
+      model->reset(m);
+      return true;
+    }
+    cdc_model_free(m);
+  }
+  return true;
+}
+
 bool set_option(cdc_context* context, cdc_option option, const char* flag, double value,
                 Failure* failure) {
   const cdc_status status = cdc_context_set_option(context, option, value);
@@ -346,7 +371,7 @@ int run_decode(const Options& o, const std::string& in, const std::string& out, 
   ContextPtr context;
   if (!make_context(o, &progress, &context, f)) return f->code;
   ModelPtr model;
-  if (!load_model(o, &model, f) || check_interrupted(f)) return f->code;
+  if (!load_model_for_stream(o, info, &model, f) || check_interrupted(f)) return f->code;
 
   Image image;
   image.width = info.width;

@@ -159,6 +159,15 @@ else
   no_leftovers "$tmp/outdir"
 fi
 
+# --- built-in models: a stream of any of them decodes with no --model --------
+builtins=$("$cdc" models --json | grep -o '"name": "[^"]*"' | sed 's/.*: "//; s/"$//')
+if [ "$(echo "$builtins" | grep -c .)" -ge 2 ]; then
+  second=$(echo "$builtins" | sed -n 2p)
+  expect 0 "encode with built-in $second" -- "$cdc" encode --quiet --model "$second" "$tmp/img/rgb.png" "$tmp/second.cdc"
+  expect 0 "decode it with no --model (the stream's built-in model)" -- "$cdc" decode --quiet "$tmp/second.cdc" "$tmp/second.png"
+  expect 4 "decode it with the wrong --model" -- "$cdc" decode --quiet --model "$(echo "$builtins" | sed -n 1p)" "$tmp/second.cdc" "$tmp/second2.png"
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "cli: $failures check(s) FAILED" >&2
   exit 1
