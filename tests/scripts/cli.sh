@@ -15,20 +15,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 
-# expect CODE DESCRIPTION -- command...: runs it, checks the exit code.
-expect() {
-  local want=$1 what=$2
-  shift 3
-  "$@" > "$tmp/out.txt" 2> "$tmp/err.txt"
-  local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAILED: $what: exit $got, expected $want" >&2
-    sed 's/^/  | /' "$tmp/out.txt" "$tmp/err.txt" >&2
-    failures=$((failures + 1))
-  else
-    echo "ok: $what (exit $got)"
-  fi
-}
+# shellcheck source=lib/expect.sh
+. "$src/tests/scripts/lib/expect.sh"
 # no_leftovers DIR: no temporary file may remain after a failed write.
 no_leftovers() {
   local left

@@ -16,19 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAILED: $*" >&2; failures=$((failures + 1)); }
 
-# expect CODE DESCRIPTION -- command...
-expect() {
-  local want=$1 what=$2
-  shift 3
-  "$@" > "$tmp/out.txt" 2> "$tmp/err.txt"
-  local got=$?
-  if [ "$got" -ne "$want" ]; then
-    fail "$what: exit $got, expected $want"
-    sed 's/^/  | /' "$tmp/out.txt" "$tmp/err.txt" >&2
-  else
-    echo "ok: $what (exit $got)"
-  fi
-}
+# shellcheck source=lib/expect.sh
+. "$src/tests/scripts/lib/expect.sh"
 err_mentions() {
   grep -qi -- "$1" "$tmp/err.txt" || { fail "stderr does not mention '$1'"; sed 's/^/  | /' "$tmp/err.txt" >&2; }
 }

@@ -115,7 +115,6 @@ int run(cdc::train::TrainOptions options, const std::string& run_dir, const std:
   const int64_t first_step = trainer->step_count();
   auto t_interval = Clock::now();
   int64_t interval_start = first_step;
-  StepStats interval_sum;
   const char* stop_reason = "done";
   while (trainer->step_count() < o.steps) {
     if (g_interrupted) { stop_reason = "interrupted"; break; }
@@ -129,23 +128,13 @@ int run(cdc::train::TrainOptions options, const std::string& run_dir, const std:
     const StepStats s = trainer->step(x);
     trainer->add_trained_seconds(since(t0));
     log.add(s);
-    interval_sum.loss += s.loss;
-    interval_sum.bpp += s.bpp;
-    interval_sum.mse += s.mse;
-    interval_sum.head_mse += s.head_mse;
-    interval_sum.median_loss += s.median_loss;
-    interval_sum.lambda = s.lambda;
-    interval_sum.lr = s.lr;
     const int64_t step = trainer->step_count();
     if (step % o.log_every == 0 || step == o.steps) {
       const double n = static_cast<double>(step - interval_start);
       const double rate = n / std::max(since(t_interval), 1e-9);
-      StepStats avg = interval_sum;
-      avg.loss /= n; avg.bpp /= n; avg.mse /= n; avg.head_mse /= n; avg.median_loss /= n;
-      log.flush_row(step, trainer->trained_seconds(), rate);
+      const StepStats avg = log.flush_row(step, trainer->trained_seconds(), rate);
       fmt::print(tty ? "\r{}\x1b[K" : "{}\n", progress_line(step, o.steps, rate, avg));
       std::fflush(stdout);
-      interval_sum = StepStats{};
       interval_start = step;
       t_interval = Clock::now();
     }

@@ -35,15 +35,22 @@ void TrainLog::add(const StepStats& s) {
   ++count_;
 }
 
-void TrainLog::flush_row(int64_t step, double seconds, double steps_per_s) {
-  if (count_ == 0) return;
+StepStats TrainLog::flush_row(int64_t step, double seconds, double steps_per_s) {
+  if (count_ == 0) return {};
   const double n = static_cast<double>(count_);
+  StepStats avg = sum_;
+  avg.loss /= n;
+  avg.bpp /= n;
+  avg.mse /= n;
+  avg.head_mse /= n;
+  avg.median_loss /= n;
   train_ << fmt::format("{},{:.1f},{:.4f},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", step,
-                        seconds, steps_per_s, sum_.loss / n, sum_.bpp / n, sum_.mse / n,
-                        sum_.head_mse / n, sum_.median_loss / n, sum_.lambda, sum_.lr)
+                        seconds, steps_per_s, avg.loss, avg.bpp, avg.mse, avg.head_mse,
+                        avg.median_loss, avg.lambda, avg.lr)
          << std::flush;
   sum_ = StepStats{};
   count_ = 0;
+  return avg;
 }
 
 void TrainLog::validation_row(int64_t step, double seconds, const ValidationResult& r) {

@@ -19,8 +19,9 @@ class TrainLog {
 
   // Adds a step's statistics to the current interval.
   void add(const StepStats& s);
-  // Writes the interval's averages as a row and starts a new interval.
-  void flush_row(int64_t step, double seconds, double steps_per_s);
+  // Writes the interval's averages as a row, starts a new interval and
+  // returns the averages (lambda and lr: the last step's).
+  StepStats flush_row(int64_t step, double seconds, double steps_per_s);
   void validation_row(int64_t step, double seconds, const ValidationResult& r);
 
  private:
