@@ -77,7 +77,7 @@ int run(cdc::train::TrainOptions options, const std::string& run_dir, const std:
   fmt::print("cdc-train: {}\n", trainer->describe_start());
   fmt::print("cdc-train: {} parameters, stage {}, batch {} x {}x{}, {} threads, device {}\n",
              trainer->parameter_count(), to_string(o.stage), o.batch, o.crop, o.crop,
-             cdc::hardware_threads() > 0 && o.threads == 0 ? cdc::hardware_threads() : o.threads,
+             o.threads == 0 ? cdc::hardware_threads() : o.threads,
              o.device);
 
   const auto t_data = Clock::now();
@@ -93,7 +93,8 @@ int run(cdc::train::TrainOptions options, const std::string& run_dir, const std:
   }
   {
     cdc::json::Value info = o.to_json();
-    info.set("model_config", cdc::json::Value::parse(trainer->config().to_json(), CDC_STATUS_INTERNAL_ERROR));
+    info.set("model_config",
+             cdc::json::Value::parse(trainer->config().to_json(), CDC_STATUS_INTERNAL_ERROR));
     const std::string text = info.dump(1) + "\n";
     cdc::write_file_atomically(run_dir + "/run.json", std::vector<uint8_t>(text.begin(), text.end()));
   }
