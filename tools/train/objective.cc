@@ -8,9 +8,9 @@ namespace cdc::train {
 
 namespace {
 
-// round(v - offset) + offset in the forward pass, identity gradient.
+// The test-time quantization in the forward pass, identity gradient.
 torch::Tensor straight_through_round(const torch::Tensor& v, const torch::Tensor& offset) {
-  return v + (torch::round(v - offset) + offset - v).detach();
+  return v + (quantize_with_offset(v, offset) - v).detach();
 }
 
 torch::Tensor uniform_noise_like(const torch::Tensor& v, at::Generator& gen) {
@@ -78,10 +78,9 @@ LossTerms compute_head_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head,
     torch::NoGradGuard no_grad;
     torch::Tensor y = cf.enc->forward(x);
     torch::Tensor z = cf.hyper_enc->forward(y);
-    torch::Tensor medians = cf.prior->medians_param;
-    torch::Tensor z_hat = torch::round(z - medians) + medians;
+    torch::Tensor z_hat = quantize_with_offset(z, cf.prior->medians_param);
     torch::Tensor mean = split_mean_scale(cf.hyper_dec->forward(z_hat)).first;
-    finest = cf.dec->forward(torch::round(y - mean) + mean)[0];
+    finest = cf.dec->forward(quantize_with_offset(y, mean))[0];
   }
   torch::Tensor head_mse = (head.forward(finest) - x).pow(2).mean();
   torch::Tensor zero = torch::zeros({}, x.options());

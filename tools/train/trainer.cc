@@ -55,13 +55,6 @@ ModelConfig config_for(const TrainOptions& options) {
   return ModelConfig::preset(options.config);
 }
 
-void copy_tensors(CdcNetworkImpl& dst, const CdcNetworkImpl& src) {
-  torch::NoGradGuard no_grad;
-  NamedTensors d = network_tensors(dst), s = network_tensors(src);
-  CDC_CHECK(d.size() == s.size());
-  for (size_t i = 0; i < d.size(); ++i) d[i].second.copy_(s[i].second);
-}
-
 torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::string& key) {
   torch::Tensor t;
   archive.read(key, t);
@@ -112,10 +105,8 @@ Trainer::Trainer(const TrainOptions& options) : Trainer(options, config_for(opti
   torch::NoGradGuard no_grad;
   if (!options_.init.empty()) {
     ModelFileContents init = read_init_model(options_.init);
-    CdcNetwork loaded(init.config);
-    load_network_tensors(*loaded, init.tensors, options_.init);
-    copy_tensors(*net_, *loaded);
-    copy_tensors(*ema_, *loaded);
+    load_network_tensors(*net_, init.tensors, options_.init);
+    load_network_tensors(*ema_, init.tensors, options_.init);
     start_ = fmt::format("warm start from '{}' (model {}, id {})", options_.init, init.name,
                          id_to_hex(init.id));
   } else {
@@ -143,7 +134,7 @@ void Trainer::build() {
   net_ = CdcNetwork(config_);
   net_->context_fn->prior->reset_parameters();
   ema_ = CdcNetwork(config_);
-  copy_tensors(*ema_, *net_);
+  load_network_tensors(*ema_, network_tensors(*net_), "the EMA copy");
   head_ = torch::nn::Conv2d(
       torch::nn::Conv2dOptions(config_.context_feature_channels().front(), 3, 3).padding(1));
   net_->to(device_);
