@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -61,6 +62,19 @@ inline CompressorParity check_compressor_parity(const cdc::Model& model, const t
     check_close("context_" + std::to_string(i), out.context[i],
                 expected["context_" + std::to_string(i)]);
   return out;
+}
+
+// The model's rate estimate (-log2 of both likelihoods over H * W) against
+// the reference's, within 0.1%.
+inline void check_rate_estimate(const cdc::Model& model, const CompressorParity& c,
+                                const torch::Tensor& x,
+                                std::map<std::string, torch::Tensor>& expected) {
+  const double bits = cdc::rate_bits(model.prior_likelihood(c.z_hat)) +
+                      cdc::rate_bits(model.gaussian_likelihood(c.y_hat, c.hp));
+  const double bpp = bits / static_cast<double>(x.size(2) * x.size(3));
+  const double want = expected["bpp_estimate"].item<double>();
+  MESSAGE("bpp " << bpp << " (reference " << want << ")");
+  CHECK(std::abs(bpp - want) <= 1e-3 * std::abs(want));
 }
 
 }  // namespace cdc_test

@@ -209,13 +209,7 @@ TEST_CASE("epsilon-param parity: golden eps8 against the reference") {
   check_close("decoded_from_start_noise", dec_n, expected["decoded_from_start_noise"], kTol,
               /*relative=*/true);
 
-  // Rate estimate: -log2 of both likelihoods over H * W.
-  const double bits = cdc::rate_bits(model->prior_likelihood(c.z_hat)) +
-                      cdc::rate_bits(model->gaussian_likelihood(c.y_hat, c.hp));
-  const double bpp = bits / static_cast<double>(x.size(2) * x.size(3));
-  const double want = expected["bpp_estimate"].item<double>();
-  MESSAGE("bpp " << bpp << " (reference " << want << ")");
-  CHECK(std::abs(bpp - want) <= 1e-3 * std::abs(want));
+  cdc_test::check_rate_estimate(*model, c, x, expected);
 }
 
 TEST_CASE("epsilon-param: convert -> file -> load equals the checkpoint's weights") {

@@ -37,13 +37,7 @@ TEST_CASE("model parity: golden x8 against the reference") {
       ((dec.clamp(-1, 1) + 1) / 2 * 255).round().to(torch::kUInt8);
   check_close("decoded_uint8", u8, expected["decoded_uint8"], 1.0);
 
-  // Rate estimate: -log2 of both likelihoods over H * W.
-  const double bits = cdc::rate_bits(model->prior_likelihood(c.z_hat)) +
-                      cdc::rate_bits(model->gaussian_likelihood(c.y_hat, c.hp));
-  const double bpp = bits / static_cast<double>(x.size(2) * x.size(3));
-  const double want = expected["bpp_estimate"].item<double>();
-  MESSAGE("bpp " << bpp << " (reference " << want << ")");
-  CHECK(std::abs(bpp - want) <= 1e-3 * std::abs(want));
+  cdc_test::check_rate_estimate(*model, c, x, expected);
 }
 
 TEST_CASE("model parity: deterministic hyper synthesis") {
