@@ -29,17 +29,6 @@ struct progress_state {
   int last_stage;
 };
 
-static const char *stage_name(cdc_stage stage) {
-  switch (stage) {
-    case CDC_STAGE_ANALYSIS: return "analysis";
-    case CDC_STAGE_ENTROPY_ENCODE: return "entropy encode";
-    case CDC_STAGE_ENTROPY_DECODE: return "entropy decode";
-    case CDC_STAGE_CONTEXT: return "context";
-    case CDC_STAGE_DIFFUSION: return "diffusion";
-  }
-  return "?";
-}
-
 /* Draws "stage [#####.....] done/total"; returns non-zero to cancel. */
 static int on_progress(void *user, const cdc_progress *p) {
   struct progress_state *state = (struct progress_state *)user;
@@ -50,7 +39,7 @@ static int on_progress(void *user, const cdc_progress *p) {
     if (state->last_stage != 0) fputc('\n', stderr);
     state->last_stage = (int)p->stage;
   }
-  fprintf(stderr, "\r%-15s [", stage_name(p->stage));
+  fprintf(stderr, "\r%-15s [", cdc_stage_string(p->stage));
   for (i = 0; i < width; i++) fputc(i < filled ? '#' : '.', stderr);
   fprintf(stderr, "] %lu/%lu", (unsigned long)p->done, (unsigned long)p->total);
   if (p->stage == CDC_STAGE_DIFFUSION && p->preview != NULL) {

@@ -169,6 +169,20 @@ CDC_API cdc_status cdc_model_load_default(cdc_model **model);
  */
 CDC_API cdc_status cdc_model_load_builtin(const char *name, cdc_model **model);
 
+/**
+ * Loads a model by what a user types: NULL or "" gives the default built-in
+ * model, the name of a built-in model gives that model, anything else is
+ * read as a model file path. This is the resolver that the `cdc` tool's
+ * --model option and pycdc.Model use.
+ * A built-in name wins over a file of the same name in the current folder
+ * (write "./name" for the file).
+ * Errors: NOT_FOUND when a bare name (no '/' and no '.') is neither a
+ * built-in model nor an existing file, or when NULL/"" is given and the
+ * library has no built-in model; otherwise those of cdc_model_load_file
+ * (IO_ERROR for a missing path such as "models/x.cdcm").
+ */
+CDC_API cdc_status cdc_model_load(const char *name_or_path, cdc_model **model);
+
 /** The number of models built into this library (0 or more). */
 CDC_API size_t cdc_builtin_model_count(void);
 
@@ -215,7 +229,8 @@ typedef struct cdc_model_info {
 CDC_API cdc_status cdc_model_get_info(const cdc_model *model,
                                       cdc_model_info *info);
 
-/** Options of cdc_convert_checkpoint. Zero-initialize, then set struct_size. */
+/** Options of cdc_convert_checkpoint. Initialize with
+ *  cdc_convert_default_options(), then change what you need. */
 typedef struct cdc_convert_options {
   /** Set by the caller: sizeof(cdc_convert_options). */
   size_t struct_size;
@@ -245,6 +260,14 @@ typedef struct cdc_convert_options {
 CDC_API cdc_status cdc_convert_checkpoint(const char *checkpoint_path,
                                           const char *output_path,
                                           const cdc_convert_options *options);
+
+/**
+ * Fills *options with the defaults of cdc_convert_checkpoint (struct_size
+ * set, the file name as the model name, the preset's decoding steps and
+ * gamma: default_gamma = -1, not the 0 of a zero-initialized struct).
+ * NULL is ignored.
+ */
+CDC_API void cdc_convert_default_options(cdc_convert_options *options);
 
 /* ------------------------------------------------------------------------ */
 /* Contexts and options                                                     */
@@ -324,6 +347,13 @@ typedef enum cdc_stage {
   /** Decoder: diffusion steps (done/total count steps). */
   CDC_STAGE_DIFFUSION = 5
 } cdc_stage;
+
+/**
+ * A static, human-readable name of a stage: "analysis", "entropy encode",
+ * "entropy decode", "context" or "diffusion"; "unknown stage" for any other
+ * value. Never NULL.
+ */
+CDC_API const char *cdc_stage_string(cdc_stage stage);
 
 /** What the progress callback sees. Valid only during the callback. */
 typedef struct cdc_progress {

@@ -11,10 +11,13 @@
 #include <cdc.h>
 #include <unistd.h>
 
+#include <cdc_cxx.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -47,37 +50,24 @@ struct Options {
   CLI::Option* max_pixels_opt = nullptr;
 };
 
-struct ModelDeleter {
-  void operator()(cdc_model* m) const { cdc_model_free(m); }
-};
-struct ContextDeleter {
-  void operator()(cdc_context* c) const { cdc_context_free(c); }
-};
-struct BufferDeleter {
-  void operator()(uint8_t* b) const { cdc_buffer_free(b); }
-};
-using ModelPtr = std::unique_ptr<cdc_model, ModelDeleter>;
-using ContextPtr = std::unique_ptr<cdc_context, ContextDeleter>;
-using BufferPtr = std::unique_ptr<uint8_t, BufferDeleter>;
+using cdc::BufferPtr;
+using cdc::ContextPtr;
+using cdc::ModelPtr;
 
-// A failure: the exit code and what to print.
-struct Failure {
-  int code;
-  std::string message;
+// A failure of a subcommand: the exit code and what to print. Subcommands
+// throw it; run() catches it once and prints the message.
+class CliError : public std::runtime_error {
+ public:
+  CliError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
 };
 
 void print_error(const std::string& message) { fmt::print(stderr, "cdc: error: {}\n", message); }
 
-// The best message for a failed call: the context's, the thread's, or the
-// status name.
-std::string describe(cdc_status status, const cdc_context* context) {
-  std::string detail;
-  if (context != nullptr) detail = cdc_context_last_error(context);
-  if (detail.empty()) detail = cdc_last_error();
-  const std::string name = cdc_status_string(status);
-  if (detail.empty() || detail == name) return name;
-  return fmt::format("{} ({})", detail, name);
-}
+using cdc::describe;
 
 enum class Phase { kEncode, kDecode, kStream };
 
@@ -113,98 +103,48 @@ uint64_t effective_max_pixels(const Options& o) {
                                                                       : default_max_pixels();
 }
 
-// Loads --model: a built-in model name, else a model file; the built-in
-// default model when empty.
-bool load_model(const Options& o, ModelPtr* model, Failure* failure) {
-  cdc_model* m = nullptr;
-  cdc_status status;
-  std::string what;
-  if (o.model.empty()) {
-    status = cdc_model_load_default(&m);
-    what = "the built-in default model";
-    if (status == CDC_STATUS_NOT_FOUND) {
-      *failure = {kExitModelError,
-                  "this build of libcdc has no built-in model; pass --model FILE"};
-      return false;
-    }
-  } else {
-    bool builtin = false;
-    for (size_t i = 0; i < cdc_builtin_model_count(); ++i) {
-      const char* name = cdc_builtin_model_name(i);
-      if (name != nullptr && o.model == name) builtin = true;
-    }
-    if (builtin) {
-      status = cdc_model_load_builtin(o.model.c_str(), &m);
-      what = fmt::format("built-in model '{}'", o.model);
-    } else {
-      if (access(o.model.c_str(), F_OK) != 0) {
-        *failure = {kExitModelError,
-                    fmt::format("--model {}: no such file and no built-in model of that name "
-                                "(see `cdc models`)",
-                                o.model)};
-        return false;
-      }
-      status = cdc_model_load_file(o.model.c_str(), &m);
-      what = fmt::format("model file {}", o.model);
-    }
+// Loads --model through the library's resolver (cdc_model_load): a built-in
+// model name, else a model file; the built-in default model when empty.
+ModelPtr load_model(const Options& o) {
+  cdc_status status = CDC_STATUS_OK;
+  ModelPtr model = cdc::load_model(o.model, &status);
+  if (!model) {
+    const std::string what = o.model.empty() ? "the built-in default model"
+                                             : fmt::format("--model {}", o.model);
+    throw CliError(kExitModelError, fmt::format("cannot load {}: {}", what, describe(status)));
   }
-  if (status != CDC_STATUS_OK) {
-    *failure = {kExitModelError,
-                fmt::format("cannot load {}: {}", what, describe(status, nullptr))};
-    return false;
-  }
-  model->reset(m);
-  return true;
-}
-
-std::string model_id(const cdc_model* m) {
-  cdc_model_info mi{};
-  mi.struct_size = sizeof mi;
-  return cdc_model_get_info(m, &mi) == CDC_STATUS_OK && mi.id != nullptr ? mi.id : "";
+  return model;
 }
 
 // Decoding without --model: the built-in model that made the stream (the
 // default model first), so that streams of any built-in model decode with no
 // option. Falls back to the default model (whose mismatch is then reported).
-bool load_model_for_stream(const Options& o, const cdc_stream_info& info, ModelPtr* model,
-                           Failure* failure) {
-  if (!load_model(o, model, failure)) return false;
-  if (!o.model.empty() || model_id(model->get()) == info.model_id) return true;
+ModelPtr load_model_for_stream(const Options& o, const cdc_stream_info& info) {
+  ModelPtr model = load_model(o);
+  if (!o.model.empty() || cdc::model_id(model.get()) == info.model_id) return model;
   for (size_t i = 0; i < cdc_builtin_model_count(); ++i) {
-    cdc_model* m = nullptr;
-    if (cdc_model_load_builtin(cdc_builtin_model_name(i), &m) != CDC_STATUS_OK) continue;
-    if (model_id(m) == info.model_id) {
-      model->reset(m);
-      return true;
-    }
-    cdc_model_free(m);
+    ModelPtr candidate = cdc::load_model(cdc_builtin_model_name(i));
+    if (candidate && cdc::model_id(candidate.get()) == info.model_id) return candidate;
   }
-  return true;
+  return model;
 }
 
-bool set_option(cdc_context* context, cdc_option option, const char* flag, double value,
-                Failure* failure) {
+void set_option(cdc_context* context, cdc_option option, const char* flag, double value) {
   const cdc_status status = cdc_context_set_option(context, option, value);
-  if (status == CDC_STATUS_OK) return true;
+  if (status == CDC_STATUS_OK) return;
   double lo = 0, hi = 0;
   if (status == CDC_STATUS_INVALID_ARGUMENT &&
-      cdc_option_bounds(option, &lo, &hi, nullptr) == CDC_STATUS_OK) {
-    *failure = {kExitUsage, fmt::format("{} {}: out of range ({} to {})", flag, value, lo, hi)};
-  } else {
-    *failure = {status == CDC_STATUS_INVALID_ARGUMENT ? kExitUsage : kExitOther,
-                fmt::format("{} {}: {}", flag, value, describe(status, context))};
-  }
-  return false;
+      cdc_option_bounds(option, &lo, &hi, nullptr) == CDC_STATUS_OK)
+    throw CliError(kExitUsage, fmt::format("{} {}: out of range ({} to {})", flag, value, lo, hi));
+  throw CliError(status == CDC_STATUS_INVALID_ARGUMENT ? kExitUsage : kExitOther,
+                 fmt::format("{} {}: {}", flag, value, describe(status, context)));
 }
 
-bool make_context(const Options& o, Progress* progress, ContextPtr* context, Failure* failure) {
-  cdc_context* c = nullptr;
-  const cdc_status status = cdc_context_create(&c);
-  if (status != CDC_STATUS_OK) {
-    *failure = {kExitOther, fmt::format("cannot create a context: {}", describe(status, nullptr))};
-    return false;
-  }
-  context->reset(c);
+ContextPtr make_context(const Options& o, Progress* progress) {
+  cdc_status status = CDC_STATUS_OK;
+  ContextPtr context = cdc::make_context(&status);
+  if (!context)
+    throw CliError(kExitOther, fmt::format("cannot create a context: {}", describe(status)));
   struct {
     CLI::Option* opt;
     cdc_option option;
@@ -217,98 +157,63 @@ bool make_context(const Options& o, Progress* progress, ContextPtr* context, Fai
       {o.seed_opt, CDC_OPTION_SEED, "--seed", static_cast<double>(o.seed)},
       {o.max_pixels_opt, CDC_OPTION_MAX_PIXELS, "--max-pixels", static_cast<double>(o.max_pixels)},
   };
-  for (const auto& s : settings) {
-    if (s.opt != nullptr && s.opt->count() > 0 &&
-        !set_option(c, s.option, s.flag, s.value, failure)) {
-      return false;
-    }
-  }
-  const cdc_status ps = cdc_context_set_progress(c, &Progress::callback, progress);
-  if (ps != CDC_STATUS_OK) {
-    *failure = {kExitOther, fmt::format("cannot set the progress callback: {}", describe(ps, c))};
-    return false;
-  }
-  return true;
+  for (const auto& s : settings)
+    if (s.opt != nullptr && s.opt->count() > 0) set_option(context.get(), s.option, s.flag, s.value);
+  const cdc_status ps = cdc_context_set_progress(context.get(), &Progress::callback, progress);
+  if (ps != CDC_STATUS_OK)
+    throw CliError(kExitOther, fmt::format("cannot set the progress callback: {}",
+                                           describe(ps, context.get())));
+  return context;
 }
 
 // Fails early, before long work, if the output directory cannot take a file.
-bool check_output_dir(const std::string& path, Failure* failure) {
+void check_output_dir(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  if (access(dir.c_str(), W_OK) != 0) {
-    *failure = {kExitWriteFailed,
-                fmt::format("cannot write {}: directory {} is missing or not writable", path, dir)};
-    return false;
-  }
-  return true;
+  if (access(dir.c_str(), W_OK) != 0)
+    throw CliError(kExitWriteFailed,
+                   fmt::format("cannot write {}: directory {} is missing or not writable", path, dir));
 }
 
-bool write_output(const std::string& path, const std::vector<uint8_t>& bytes, Failure* failure) {
+void write_output(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::string error;
-  if (!write_file_atomic(path, bytes.data(), bytes.size(), &error)) {
-    *failure = {interrupted() ? kExitCancelled : kExitWriteFailed, error};
-    return false;
-  }
-  return true;
+  if (!write_file_atomic(path, bytes.data(), bytes.size(), &error))
+    throw CliError(interrupted() ? kExitCancelled : kExitWriteFailed, error);
 }
 
-bool check_interrupted(Failure* failure) {
-  if (!interrupted()) return false;
-  *failure = {kExitCancelled, "interrupted"};
-  return true;
+void check_interrupted() {
+  if (interrupted()) throw CliError(kExitCancelled, "interrupted");
 }
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out;
+std::vector<uint8_t> read_input(const std::string& path) {
+  std::vector<uint8_t> bytes;
+  std::string error;
+  if (!read_file(path, &bytes, &error)) throw CliError(kExitBadInput, error);
+  return bytes;
 }
 
-// A JSON number; JSON has no inf or nan.
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  return fmt::format("{}", v);
+Image read_image(const std::string& path, uint64_t max_pixels) {
+  const std::vector<uint8_t> bytes = read_input(path);
+  Image image;
+  std::string error;
+  if (!decode_image(bytes.data(), bytes.size(), max_pixels, &image, &error))
+    throw CliError(kExitBadInput, fmt::format("{}: {}", path, error));
+  return image;
 }
 
 // ---------------------------------------------------------------------------
-// Subcommands. Each returns an exit code or fills *failure.
+// Subcommands. Each throws CliError on failure.
 
-int run_encode(const Options& o, const std::string& in, const std::string& out, Failure* f) {
+void run_encode(const Options& o, const std::string& in, const std::string& out) {
   const auto t0 = Clock::now();
-  std::vector<uint8_t> bytes;
-  std::string error;
-  if (!read_file(in, &bytes, &error)) {
-    *f = {kExitBadInput, error};
-    return f->code;
-  }
-  Image image;
-  if (!decode_image(bytes.data(), bytes.size(), effective_max_pixels(o), &image, &error)) {
-    *f = {kExitBadInput, fmt::format("{}: {}", in, error)};
-    return f->code;
-  }
-  bytes = std::vector<uint8_t>();
-  if (!check_output_dir(out, f) || check_interrupted(f)) return f->code;
+  const Image image = read_image(in, effective_max_pixels(o));
+  check_output_dir(out);
+  check_interrupted();
   // Options first: a bad value fails before the model is loaded.
   Progress progress(o.quiet);
-  ContextPtr context;
-  if (!make_context(o, &progress, &context, f)) return f->code;
-  ModelPtr model;
-  if (!load_model(o, &model, f) || check_interrupted(f)) return f->code;
+  ContextPtr context = make_context(o, &progress);
+  ModelPtr model = load_model(o);
+  check_interrupted();
 
   const auto t1 = Clock::now();
   uint8_t* data = nullptr;
@@ -319,59 +224,48 @@ int run_encode(const Options& o, const std::string& in, const std::string& out, 
   progress.finish();
   BufferPtr owned(data);
   if (status != CDC_STATUS_OK) {
-    *f = {exit_code_for(status, Phase::kEncode),
-          fmt::format("cannot encode {}: {}", in, describe(status, context.get()))};
-    return f->code;
+    throw CliError(exit_code_for(status, Phase::kEncode),
+          fmt::format("cannot encode {}: {}", in, describe(status, context.get())));
   }
   const double encode_s = seconds_since(t1);
   std::vector<uint8_t> stream(data, data + size);
   owned.reset();
-  if (!write_output(out, stream, f)) return f->code;
+  write_output(out, stream);
   if (!o.quiet) {
     const double pixels = static_cast<double>(image.width) * image.height;
     fmt::print("{} ({}x{}, {} channel{}) -> {}: {} bytes, {:.4f} bpp, encode {:.2f} s, total {:.2f} s\n",
                in, image.width, image.height, image.channels, image.channels == 1 ? "" : "s", out,
                size, size * 8.0 / pixels, encode_s, seconds_since(t0));
   }
-  return kExitOk;
 }
 
-// Reads a .cdc file and its header; on failure fills *f and returns false.
-bool read_stream(const std::string& in, std::vector<uint8_t>* stream, cdc_stream_info* info,
-                 Failure* f) {
-  std::string error;
-  if (!read_file(in, stream, &error)) {
-    *f = {kExitBadInput, error};
-    return false;
-  }
+// Reads a .cdc file and its header.
+void read_stream(const std::string& in, std::vector<uint8_t>* stream, cdc_stream_info* info) {
+  *stream = read_input(in);
   *info = cdc_stream_info{};
   info->struct_size = sizeof(*info);
   const cdc_status hs = cdc_stream_get_info(stream->data(), stream->size(), info);
   if (hs != CDC_STATUS_OK) {
-    *f = {exit_code_for(hs, Phase::kStream), fmt::format("{}: {}", in, describe(hs, nullptr))};
-    return false;
+    throw CliError(exit_code_for(hs, Phase::kStream), fmt::format("{}: {}", in, describe(hs)));
   }
-  return true;
 }
 
-int run_decode(const Options& o, const std::string& in, const std::string& out, int quality,
-               Failure* f) {
+void run_decode(const Options& o, const std::string& in, const std::string& out, int quality) {
   const auto t0 = Clock::now();
   const ImageFormat out_format = format_from_extension(out);
   if (out_format == ImageFormat::kUnknown) {
-    *f = {kExitUsage, fmt::format("{}: the output must end in .png, .jpg or .jpeg", out)};
-    return f->code;
+    throw CliError(kExitUsage, fmt::format("{}: the output must end in .png, .jpg or .jpeg", out));
   }
   std::vector<uint8_t> stream;
   cdc_stream_info info{};
-  if (!read_stream(in, &stream, &info, f)) return f->code;
-  if (!check_output_dir(out, f) || check_interrupted(f)) return f->code;
+  read_stream(in, &stream, &info);
+  check_output_dir(out);
+  check_interrupted();
   // Options first: a bad value fails before the model is loaded.
   Progress progress(o.quiet);
-  ContextPtr context;
-  if (!make_context(o, &progress, &context, f)) return f->code;
-  ModelPtr model;
-  if (!load_model_for_stream(o, info, &model, f) || check_interrupted(f)) return f->code;
+  ContextPtr context = make_context(o, &progress);
+  ModelPtr model = load_model_for_stream(o, info);
+  check_interrupted();
 
   Image image;
   image.width = info.width;
@@ -382,16 +276,14 @@ int run_decode(const Options& o, const std::string& in, const std::string& out, 
   if (image.channels != 1 && image.channels != 3 && image.channels != 4) image.channels = 3;
   const uint64_t pixels = static_cast<uint64_t>(image.width) * image.height;
   if (pixels == 0 || pixels > effective_max_pixels(o)) {
-    *f = {kExitCorruptStream,
+    throw CliError(kExitCorruptStream,
           fmt::format("{}: the stream is {}x{}, beyond the limit of {} pixels (see --max-pixels)",
-                      in, image.width, image.height, effective_max_pixels(o))};
-    return f->code;
+                      in, image.width, image.height, effective_max_pixels(o)));
   }
   try {
     image.pixels.resize(pixels * image.channels);
   } catch (const std::bad_alloc&) {
-    *f = {kExitOther, "out of memory"};
-    return f->code;
+    throw CliError(kExitOther, "out of memory");
   }
   const auto t1 = Clock::now();
   const cdc_status status =
@@ -399,9 +291,8 @@ int run_decode(const Options& o, const std::string& in, const std::string& out, 
                  image.pixels.size(), static_cast<cdc_pixel_format>(image.channels), 0);
   progress.finish();
   if (status != CDC_STATUS_OK) {
-    *f = {exit_code_for(status, Phase::kDecode),
-          fmt::format("cannot decode {}: {}", in, describe(status, context.get()))};
-    return f->code;
+    throw CliError(exit_code_for(status, Phase::kDecode),
+          fmt::format("cannot decode {}: {}", in, describe(status, context.get())));
   }
   const double decode_s = seconds_since(t1);
   std::vector<uint8_t> encoded;
@@ -409,22 +300,20 @@ int run_decode(const Options& o, const std::string& in, const std::string& out, 
   const bool ok = out_format == ImageFormat::kPng ? encode_png(image, &encoded, &error)
                                                   : encode_jpeg(image, quality, &encoded, &error);
   if (!ok) {
-    *f = {kExitWriteFailed, error};
-    return f->code;
+    throw CliError(kExitWriteFailed, error);
   }
-  if (!write_output(out, encoded, f)) return f->code;
+  write_output(out, encoded);
   if (!o.quiet) {
     fmt::print("{} ({} bytes, {:.4f} bpp) -> {} ({}x{}): decode {:.2f} s, total {:.2f} s\n", in,
                stream.size(), stream.size() * 8.0 / static_cast<double>(pixels), out, image.width,
                image.height, decode_s, seconds_since(t0));
   }
-  return kExitOk;
 }
 
-int run_info(const std::string& in, bool json, Failure* f) {
+void run_info(const std::string& in, bool json) {
   std::vector<uint8_t> stream;
   cdc_stream_info info{};
-  if (!read_stream(in, &stream, &info, f)) return f->code;
+  read_stream(in, &stream, &info);
   const double pixels = static_cast<double>(info.width) * info.height;
   const double bpp = pixels > 0 ? info.stream_size * 8.0 / pixels : 0.0;
   const double payload_bits = static_cast<double>(info.payload_size) * 8.0;
@@ -433,16 +322,23 @@ int run_info(const std::string& in, bool json, Failure* f) {
   const double overhead =
       info.estimated_bits > 0 ? (payload_bits / info.estimated_bits - 1.0) * 100.0 : NAN;
   if (json) {
-    fmt::print(
-        "{{\"file\": \"{}\", \"width\": {}, \"height\": {}, \"channels\": {}, "
-        "\"format_version\": {}, \"model_id\": \"{}\", \"stream_size\": {}, \"header_size\": {}, "
-        "\"payload_size\": {}, \"bpp\": {}, \"payload_bpp\": {}, \"estimated_bits\": {}, "
-        "\"estimated_bpp\": {}, \"payload_vs_estimate_percent\": {}}}\n",
-        json_escape(in), info.width, info.height, info.channels, info.format_version,
-        json_escape(info.model_id), info.stream_size, info.header_size, info.payload_size,
-        json_number(bpp), json_number(payload_bpp), json_number(info.estimated_bits),
-        json_number(estimated_bpp), json_number(overhead));
-    return kExitOk;
+    JsonObject j;
+    j.string("file", in)
+        .integer("width", info.width)
+        .integer("height", info.height)
+        .integer("channels", info.channels)
+        .integer("format_version", info.format_version)
+        .string("model_id", info.model_id)
+        .integer("stream_size", info.stream_size)
+        .integer("header_size", info.header_size)
+        .integer("payload_size", info.payload_size)
+        .number("bpp", bpp)
+        .number("payload_bpp", payload_bpp)
+        .number("estimated_bits", info.estimated_bits)
+        .number("estimated_bpp", estimated_bpp)
+        .number("payload_vs_estimate_percent", overhead);
+    fmt::print("{}\n", j.str());
+    return;
   }
   fmt::print("file:            {}\n", in);
   fmt::print("image:           {}x{}, {} channel{}\n", info.width, info.height, info.channels,
@@ -458,19 +354,17 @@ int run_info(const std::string& in, bool json, Failure* f) {
   } else {
     fmt::print("estimated:       {:.1f} bits\n", info.estimated_bits);
   }
-  return kExitOk;
 }
 
-int run_convert(const std::string& in, const std::string& out, const std::string& name,
-                unsigned default_steps, double default_gamma, bool quiet, Failure* f) {
+void run_convert(const std::string& in, const std::string& out, const std::string& name,
+                 unsigned default_steps, double default_gamma, bool quiet) {
   if (access(in.c_str(), R_OK) != 0) {
-    *f = {kExitBadInput, fmt::format("cannot read {}", in)};
-    return f->code;
+    throw CliError(kExitBadInput, fmt::format("cannot read {}", in));
   }
-  if (!check_output_dir(out, f)) return f->code;
+  check_output_dir(out);
   const auto t0 = Clock::now();
-  cdc_convert_options options{};
-  options.struct_size = sizeof(options);
+  cdc_convert_options options;
+  cdc_convert_default_options(&options);
   options.name = name.empty() ? nullptr : name.c_str();
   options.default_steps = default_steps;
   options.default_gamma = default_gamma;
@@ -479,8 +373,7 @@ int run_convert(const std::string& in, const std::string& out, const std::string
     int code = kExitOther;
     if (status == CDC_STATUS_INVALID_MODEL || status == CDC_STATUS_UNSUPPORTED) code = kExitModelError;
     if (status == CDC_STATUS_IO_ERROR) code = kExitWriteFailed;
-    *f = {code, fmt::format("cannot convert {}: {}", in, describe(status, nullptr))};
-    return f->code;
+    throw CliError(code, fmt::format("cannot convert {}: {}", in, describe(status, nullptr)));
   }
   if (!quiet) {
     fmt::print("{} -> {} ({:.2f} s)\n", in, out, seconds_since(t0));
@@ -489,16 +382,15 @@ int run_convert(const std::string& in, const std::string& out, const std::string
       ModelPtr model(m);
       cdc_model_info info{};
       info.struct_size = sizeof(info);
-      if (cdc_model_get_info(m, &info) == CDC_STATUS_OK) {
+      if (cdc_model_get_info(model.get(), &info) == CDC_STATUS_OK) {
         fmt::print("model {} (id {}), {} parameters\n", info.name ? info.name : "?",
                    info.id ? info.id : "?", info.parameter_count);
       }
     }
   }
-  return kExitOk;
 }
 
-int run_models(bool json, Failure* f) {
+void run_models(bool json) {
   const size_t count = cdc_builtin_model_count();
   if (json) fmt::print("[");
   if (count == 0 && !json) {
@@ -506,32 +398,33 @@ int run_models(bool json, Failure* f) {
   }
   for (size_t i = 0; i < count; ++i) {
     const char* name = cdc_builtin_model_name(i);
-    cdc_model* m = nullptr;
-    const cdc_status status = cdc_model_load_builtin(name, &m);
-    if (status != CDC_STATUS_OK) {
+    cdc_status status = CDC_STATUS_OK;
+    ModelPtr model = cdc::load_model(name != nullptr ? name : "?", &status);
+    if (!model) {
       if (json) fmt::print("]\n");
-      *f = {kExitModelError, fmt::format("cannot load built-in model '{}': {}", name ? name : "?",
-                                         describe(status, nullptr))};
-      return f->code;
+      throw CliError(kExitModelError, fmt::format("cannot load built-in model '{}': {}",
+                                                  name ? name : "?", describe(status)));
     }
-    ModelPtr model(m);
     cdc_model_info info{};
     info.struct_size = sizeof(info);
-    const cdc_status is = cdc_model_get_info(m, &info);
+    const cdc_status is = cdc_model_get_info(model.get(), &info);
     if (is != CDC_STATUS_OK) {
       if (json) fmt::print("]\n");
-      *f = {kExitModelError, fmt::format("model '{}': {}", name, describe(is, nullptr))};
-      return f->code;
+      throw CliError(kExitModelError, fmt::format("model '{}': {}", name, describe(is)));
     }
     const std::string config = info.config_json != nullptr ? info.config_json : "{}";
     if (json) {
-      fmt::print(
-          "{}{{\"name\": \"{}\", \"default\": {}, \"id\": \"{}\", \"parameter_count\": {}, "
-          "\"num_timesteps\": {}, \"default_steps\": {}, \"default_gamma\": {}, "
-          "\"size_multiple\": {}, \"config\": {}}}",
-          i == 0 ? "" : ", ", json_escape(info.name ? info.name : name), i == 0 ? "true" : "false",
-          json_escape(info.id ? info.id : ""), info.parameter_count, info.num_timesteps,
-          info.default_steps, json_number(info.default_gamma), info.size_multiple, config);
+      JsonObject j;
+      j.string("name", info.name ? info.name : name)
+          .boolean("default", i == 0)
+          .string("id", info.id ? info.id : "")
+          .integer("parameter_count", info.parameter_count)
+          .integer("num_timesteps", info.num_timesteps)
+          .integer("default_steps", info.default_steps)
+          .number("default_gamma", info.default_gamma)
+          .integer("size_multiple", info.size_multiple)
+          .raw("config", config);
+      fmt::print("{}{}", i == 0 ? "" : ", ", j.str());
     } else {
       fmt::print("{}{}\n", info.name ? info.name : name, i == 0 ? " (default)" : "");
       fmt::print("  id:         {}\n", info.id ? info.id : "?");
@@ -544,28 +437,15 @@ int run_models(bool json, Failure* f) {
     }
   }
   if (json) fmt::print("]\n");
-  return kExitOk;
 }
 
-int run_compare(const std::string& a_path, const std::string& b_path, bool json,
-                uint64_t max_pixels, Failure* f) {
-  Image images[2];
-  const std::string paths[2] = {a_path, b_path};
-  for (int i = 0; i < 2; ++i) {
-    std::vector<uint8_t> bytes;
-    std::string error;
-    if (!read_file(paths[i], &bytes, &error) ||
-        !decode_image(bytes.data(), bytes.size(), max_pixels, &images[i], &error)) {
-      *f = {kExitBadInput, fmt::format("{}: {}", paths[i], error)};
-      return f->code;
-    }
-  }
-  const Image& a = images[0];
-  const Image& b = images[1];
+void run_compare(const std::string& a_path, const std::string& b_path, bool json,
+                 uint64_t max_pixels) {
+  const Image a = read_image(a_path, max_pixels);
+  const Image b = read_image(b_path, max_pixels);
   if (a.width != b.width || a.height != b.height) {
-    *f = {kExitBadInput, fmt::format("the images differ in size: {}x{} and {}x{}", a.width,
-                                     a.height, b.width, b.height)};
-    return f->code;
+    throw CliError(kExitBadInput, fmt::format("the images differ in size: {}x{} and {}x{}", a.width,
+                                     a.height, b.width, b.height));
   }
   // Compare the color channels (gray counts as R = G = B); alpha is ignored.
   const bool color = a.channels >= 3 || b.channels >= 3;
@@ -582,11 +462,10 @@ int run_compare(const std::string& a_path, const std::string& b_path, bool json,
   const double mse = sse / (static_cast<double>(count) * planes);
   const double psnr = mse > 0 ? 10.0 * std::log10(255.0 * 255.0 / mse) : INFINITY;
   if (json) {
-    fmt::print("{{\"mse\": {}, \"psnr\": {}}}\n", json_number(mse), json_number(psnr));
+    fmt::print("{}\n", JsonObject().number("mse", mse).number("psnr", psnr).str());
   } else {
     fmt::print("PSNR {:.2f} dB (MSE {:.3f})\n", psnr, mse);
   }
-  return kExitOk;
 }
 
 const char kExitCodes[] =
@@ -681,23 +560,25 @@ int run(int argc, char** argv) {
   }
 
   install_interrupt_handler();
-  Failure failure{kExitOk, ""};
-  int rc = kExitOk;
-  if (*encode) {
-    rc = run_encode(o, in, out, &failure);
-  } else if (*decode) {
-    rc = run_decode(o, in, out, quality, &failure);
-  } else if (*info) {
-    rc = run_info(in, json, &failure);
-  } else if (*convert) {
-    rc = run_convert(in, out, name, default_steps, default_gamma, o.quiet, &failure);
-  } else if (*models) {
-    rc = run_models(json, &failure);
-  } else if (*compare) {
-    rc = run_compare(in, second, json, effective_max_pixels(o), &failure);
+  try {
+    if (*encode) {
+      run_encode(o, in, out);
+    } else if (*decode) {
+      run_decode(o, in, out, quality);
+    } else if (*info) {
+      run_info(in, json);
+    } else if (*convert) {
+      run_convert(in, out, name, default_steps, default_gamma, o.quiet);
+    } else if (*models) {
+      run_models(json);
+    } else if (*compare) {
+      run_compare(in, second, json, effective_max_pixels(o));
+    }
+  } catch (const CliError& e) {
+    if (*e.what() != '\0') print_error(e.what());
+    return e.code();
   }
-  if (rc != kExitOk && !failure.message.empty()) print_error(failure.message);
-  return rc;
+  return kExitOk;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -144,16 +145,49 @@ void install_interrupt_handler() {
 
 bool interrupted() { return g_interrupted != 0; }
 
-const char* stage_name(cdc_stage stage) {
-  switch (stage) {
-    case CDC_STAGE_ANALYSIS: return "analysis";
-    case CDC_STAGE_ENTROPY_ENCODE: return "entropy encode";
-    case CDC_STAGE_ENTROPY_DECODE: return "entropy decode";
-    case CDC_STAGE_CONTEXT: return "context";
-    case CDC_STAGE_DIFFUSION: return "diffusion";
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += ch;
+        }
+    }
   }
-  return "working";
+  return out;
 }
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  return fmt::format("{}", v);
+}
+
+JsonObject& JsonObject::raw(const std::string& key, const std::string& json) {
+  text_ += fmt::format("{}\"{}\": {}", text_.empty() ? "" : ", ", json_escape(key), json);
+  return *this;
+}
+JsonObject& JsonObject::string(const std::string& key, const std::string& value) {
+  return raw(key, "\"" + json_escape(value) + "\"");
+}
+JsonObject& JsonObject::number(const std::string& key, double value) {
+  return raw(key, json_number(value));
+}
+JsonObject& JsonObject::integer(const std::string& key, uint64_t value) {
+  return raw(key, std::to_string(value));
+}
+JsonObject& JsonObject::boolean(const std::string& key, bool value) {
+  return raw(key, value ? "true" : "false");
+}
+std::string JsonObject::str() const { return "{" + text_ + "}"; }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -197,7 +231,7 @@ int Progress::on_progress(const cdc_progress& p) {
   if (tty_) {
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(fraction * kWidth + 0.5);
-    fmt::print(stderr, "\r{:<15} [{:#<{}}{:.<{}}] {:>6}/{:<6} {:6.1f} s", stage_name(p.stage), "",
+    fmt::print(stderr, "\r{:<15} [{:#<{}}{:.<{}}] {:>6}/{:<6} {:6.1f} s", cdc_stage_string(p.stage), "",
                filled, "", kWidth - filled, done, total, seconds_since(stage_start_));
     std::fflush(stderr);
     line_open_ = true;
@@ -206,7 +240,7 @@ int Progress::on_progress(const cdc_progress& p) {
     // Plain lines for logs: at most one per tenth of a stage.
     const int decile = static_cast<int>(fraction * 10);
     if (decile != last_decile_) {
-      fmt::print(stderr, "cdc: {}: {}/{} ({:.1f} s)\n", stage_name(p.stage), done, total,
+      fmt::print(stderr, "cdc: {}: {}/{} ({:.1f} s)\n", cdc_stage_string(p.stage), done, total,
                  seconds_since(stage_start_));
       last_decile_ = decile;
     }

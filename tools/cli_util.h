@@ -1,5 +1,5 @@
 // cli_util.h - helpers of the cdc command line tool: exit codes, file IO
-// (atomic writes), Ctrl-C handling and the progress display.
+// (atomic writes), Ctrl-C handling, the progress display and JSON output.
 #ifndef CDC_TOOLS_CLI_UTIL_H_
 #define CDC_TOOLS_CLI_UTIL_H_
 
@@ -65,7 +65,26 @@ class Progress {
   std::chrono::steady_clock::time_point stage_start_;
 };
 
-const char* stage_name(cdc_stage stage);
+// JSON text of a string's contents (without the quotes), and of a number
+// (null for inf and nan, which JSON lacks).
+std::string json_escape(const std::string& s);
+std::string json_number(double v);
+
+// A JSON object written field by field, in order:
+//   JsonObject().string("file", path).integer("width", w).str()
+class JsonObject {
+ public:
+  JsonObject& string(const std::string& key, const std::string& value);
+  JsonObject& number(const std::string& key, double value);
+  JsonObject& integer(const std::string& key, uint64_t value);
+  JsonObject& boolean(const std::string& key, bool value);
+  // A value that is JSON text already.
+  JsonObject& raw(const std::string& key, const std::string& json);
+  std::string str() const;
+
+ private:
+  std::string text_;
+};
 
 // Seconds since start, for messages.
 double seconds_since(std::chrono::steady_clock::time_point start);

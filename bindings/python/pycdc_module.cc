@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "cdc.h"
+#include "cdc_cxx.h"
 
 namespace py = pybind11;
 
@@ -93,13 +94,17 @@ py::buffer_info contiguous_bytes(const py::buffer& data) {
 class Model {
  public:
   explicit Model(cdc_model* model) : model_(model) {}
-  ~Model() { cdc_model_free(model_); }
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
   static Model* load_default() { return load_with([](cdc_model** m) { return cdc_model_load_default(m); }); }
   static Model* load_builtin(const std::string& name) {
     return load_with([&](cdc_model** m) { return cdc_model_load_builtin(name.c_str(), m); });
+  }
+  // A built-in model name, else a model file (cdc_model_load, the library's
+  // one resolver).
+  static Model* load(const std::string& name_or_path) {
+    return load_with([&](cdc_model** m) { return cdc_model_load(name_or_path.c_str(), m); });
   }
   static Model* load_file(const std::string& path) {
     return load_with([&](cdc_model** m) { return cdc_model_load_file(path.c_str(), m); });
@@ -115,7 +120,7 @@ class Model {
     cdc_model_info info;
     std::memset(&info, 0, sizeof(info));
     info.struct_size = sizeof(info);
-    check_global(cdc_model_get_info(model_, &info));
+    check_global(cdc_model_get_info(model_.get(), &info));
     py::dict d;
     d["name"] = std::string(info.name != nullptr ? info.name : "");
     d["id"] = std::string(info.id != nullptr ? info.id : "");
@@ -128,7 +133,7 @@ class Model {
     return d;
   }
 
-  const cdc_model* get() const { return model_; }
+  const cdc_model* get() const { return model_.get(); }
 
  private:
   template <typename Loader>
@@ -146,38 +151,38 @@ class Model {
     return new Model(model);
   }
 
-  cdc_model* model_;
+  cdc::ModelPtr model_;
 };
 
 // --- context -----------------------------------------------------------------
 
-const char* stage_name(cdc_stage stage) {
-  switch (stage) {
-    case CDC_STAGE_ANALYSIS: return "analysis";
-    case CDC_STAGE_ENTROPY_ENCODE: return "entropy_encode";
-    case CDC_STAGE_ENTROPY_DECODE: return "entropy_decode";
-    case CDC_STAGE_CONTEXT: return "context";
-    case CDC_STAGE_DIFFUSION: return "diffusion";
-  }
-  return "unknown";
+// pycdc's stage names: the library's (cdc_stage_string) with '_' for ' '.
+std::string stage_name(cdc_stage stage) {
+  std::string name = cdc_stage_string(stage);
+  for (char& c : name)
+    if (c == ' ') c = '_';
+  return name;
 }
 
 class Context {
  public:
-  Context() { check_global(cdc_context_create(&context_)); }
-  ~Context() { cdc_context_free(context_); }
+  Context() {
+    cdc_status status = CDC_STATUS_OK;
+    context_ = cdc::make_context(&status);
+    check_global(status);
+  }
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
   void set_option(int option, double value) {
     Busy busy(this);
-    cdc_status status = cdc_context_set_option(context_, static_cast<cdc_option>(option), value);
-    check(status, cdc_context_last_error(context_));
+    cdc_status status = cdc_context_set_option(context_.get(), static_cast<cdc_option>(option), value);
+    check(status, cdc_context_last_error(context_.get()));
   }
 
   double get_option(int option) const {
     double value = 0;
-    check_global(cdc_context_get_option(context_, static_cast<cdc_option>(option), &value));
+    check_global(cdc_context_get_option(context_.get(), static_cast<cdc_option>(option), &value));
     return value;
   }
 
@@ -192,23 +197,19 @@ class Context {
   // Asks the call running on this context (from another thread) to stop.
   void cancel() { cancel_requested_.store(true); }
 
-  std::string last_error() const { return cdc_context_last_error(context_); }
+  std::string last_error() const { return cdc_context_last_error(context_.get()); }
 
   // pixels: a uint8 array of shape (H, W) or (H, W, C) whose pixels are
   // contiguous (strides[-1] == 1 and, for 3-D, strides[1] == C); rows may be
-  // further apart (a crop of a larger image), but not reversed.
+  // further apart (a crop of a larger image), but not reversed. The user-facing
+  // checks of an image (dtype, shape, channels, sizes) are pycdc._as_pixels';
+  // here only what memory safety needs is checked, and libcdc checks the
+  // channel count and the size itself.
   py::bytes encode(const Model& model, const py::array& pixels) {
-    if (pixels.dtype().kind() != 'u' || pixels.dtype().itemsize() != 1)
-      throw py::type_error("pixels must be a uint8 array");
-    if (pixels.ndim() != 2 && pixels.ndim() != 3)
-      throw py::value_error("pixels must have 2 or 3 dimensions");
+    if (pixels.dtype().itemsize() != 1 || (pixels.ndim() != 2 && pixels.ndim() != 3))
+      throw py::type_error("pixels must be a 2-D or 3-D uint8 array (see pycdc.encode)");
     const py::ssize_t height = pixels.shape(0), width = pixels.shape(1);
     const py::ssize_t channels = pixels.ndim() == 3 ? pixels.shape(2) : 1;
-    if (channels != 1 && channels != 3 && channels != 4)
-      throw py::value_error("pixels must have 1, 3 or 4 channels");
-    if (height < 1 || width < 1) throw py::value_error("the image is empty");
-    if (height > CDC_MAX_DIMENSION || width > CDC_MAX_DIMENSION)
-      throw py::value_error("the image exceeds 65535 pixels per side");
     if ((pixels.ndim() == 3 && channels > 1 && pixels.strides(2) != 1) ||
         (width > 1 && pixels.strides(1) != channels) ||
         (height > 1 && pixels.strides(0) < width * channels))
@@ -222,11 +223,11 @@ class Context {
     cdc_status status;
     {
       py::gil_scoped_release release;
-      status = cdc_encode(context_, model.get(), ptr, static_cast<uint32_t>(width),
+      status = cdc_encode(context_.get(), model.get(), ptr, static_cast<uint32_t>(width),
                           static_cast<uint32_t>(height), static_cast<cdc_pixel_format>(channels),
                           stride, &data, &size);
     }
-    std::unique_ptr<uint8_t, void (*)(void*)> owned(data, &cdc_buffer_free);
+    cdc::BufferPtr owned(data);
     call.finish(status);  // raises the callback's exception or a CdcFailure
     return py::bytes(reinterpret_cast<const char*>(owned.get()), size);
   }
@@ -257,7 +258,7 @@ class Context {
     cdc_status status;
     {
       py::gil_scoped_release release;
-      status = cdc_decode(context_, model.get(), ptr, size, pixels, capacity,
+      status = cdc_decode(context_.get(), model.get(), ptr, size, pixels, capacity,
                           static_cast<cdc_pixel_format>(channels), 0);
     }
     call.finish(status);
@@ -288,11 +289,11 @@ class Context {
     explicit Call(Context* self) : self_(self), busy_(self) {
       self_->cancel_requested_.store(false);
       self_->error_.reset();
-      check(cdc_context_set_progress(self_->context_, &Context::trampoline, self_),
-            cdc_context_last_error(self_->context_));
+      check(cdc_context_set_progress(self_->context_.get(), &Context::trampoline, self_),
+            cdc_context_last_error(self_->context_.get()));
     }
     ~Call() {
-      cdc_context_set_progress(self_->context_, nullptr, nullptr);
+      cdc_context_set_progress(self_->context_.get(), nullptr, nullptr);
       self_->error_.reset();
     }
     Call(const Call&) = delete;
@@ -301,7 +302,7 @@ class Context {
     // Called with the GIL held, right after the C call.
     void finish(cdc_status status) {
       std::string message;
-      if (status != CDC_STATUS_OK) message = cdc_context_last_error(self_->context_);
+      if (status != CDC_STATUS_OK) message = cdc_context_last_error(self_->context_.get());
       if (self_->error_) {
         // The callback raised (or Ctrl-C came): that exception wins.
         py::error_already_set error = std::move(*self_->error_);
@@ -357,7 +358,7 @@ class Context {
     }
   }
 
-  cdc_context* context_ = nullptr;
+  cdc::ContextPtr context_;
   py::object callback_ = py::none();
   std::optional<py::error_already_set> error_;
   std::atomic<bool> busy_{false};
@@ -412,8 +413,8 @@ PYBIND11_MODULE(_pycdc, m) {
           std::string message;
           {
             py::gil_scoped_release release;
-            cdc_convert_options options{};
-            options.struct_size = sizeof(options);
+            cdc_convert_options options;
+            cdc_convert_default_options(&options);
             options.name = name ? name->c_str() : nullptr;
             options.default_steps = default_steps;
             options.default_gamma = default_gamma;
@@ -428,6 +429,7 @@ PYBIND11_MODULE(_pycdc, m) {
   py::class_<Model>(m, "Model")
       .def_static("load_default", &Model::load_default)
       .def_static("load_builtin", &Model::load_builtin, py::arg("name"))
+      .def_static("load", &Model::load, py::arg("name_or_path"))
       .def_static("load_file", &Model::load_file, py::arg("path"))
       .def_static("load_memory", &Model::load_memory, py::arg("data"))
       .def("info", &Model::info);

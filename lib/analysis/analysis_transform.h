@@ -9,14 +9,16 @@
 
 #include <vector>
 
-#include "common/layers.h"
-#include "model/model_config.h"
+#include "nn/layers.h"
 
 namespace cdc {
 
 class AnalysisTransformImpl : public torch::nn::Module {
  public:
-  explicit AnalysisTransformImpl(const ModelConfig& config);
+  // in_channels: the image's (3); widths: the output channels of each stage
+  // (the last is the latent's); identity_slot: the epsilon-param layout.
+  AnalysisTransformImpl(int64_t in_channels, const std::vector<int64_t>& widths,
+                        bool identity_slot);
   torch::Tensor forward(torch::Tensor x);
 
  private:

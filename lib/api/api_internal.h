@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cdc.h"
+#include "common/codec_settings.h"
 #include "common/error.h"
 #include "model/model.h"
 
@@ -16,11 +17,7 @@ struct cdc_model {
 };
 
 struct cdc_context {
-  int threads = 0;
-  int steps = 0;
-  double gamma = -1.0;
-  uint64_t seed = 0;
-  int64_t max_pixels = int64_t{1} << 26;
+  cdc::CodecSettings settings;
   cdc_progress_fn progress = nullptr;
   void* progress_user = nullptr;
   std::string last_error;

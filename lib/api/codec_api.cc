@@ -5,8 +5,8 @@
 
 #include "api/api_internal.h"
 #include "codec/codec.h"
+#include "common/hex.h"
 #include "image/preview.h"
-#include "model/model_file.h"
 
 namespace {
 
@@ -34,34 +34,28 @@ size_t checked_stride(uint32_t width, uint32_t height, int channels, size_t stri
   return stride;
 }
 
-cdc::CodecOptions options_of(cdc_context* context, std::vector<uint8_t>* preview) {
-  cdc::CodecOptions options;
-  options.threads = context->threads;
-  options.steps = context->steps;
-  options.gamma = context->gamma;
-  options.seed = context->seed;
-  options.max_pixels = context->max_pixels;
-  if (context->progress != nullptr) {
-    cdc_progress_fn fn = context->progress;
-    void* user = context->progress_user;
-    options.progress = [fn, user, preview](cdc_stage stage, uint32_t done, uint32_t total,
-                                           const torch::Tensor* x0) {
-      cdc_progress p{};
-      p.struct_size = sizeof(cdc_progress);
-      p.stage = stage;
-      p.done = done;
-      p.total = total;
-      if (x0 != nullptr) {
-        cdc::PreviewImage image = cdc::render_preview(*x0, preview);
-        p.preview = image.pixels;
-        p.preview_width = image.width;
-        p.preview_height = image.height;
-        p.preview_stride = image.stride;
-      }
-      return fn(user, &p) == 0;
-    };
-  }
-  return options;
+// The progress callback of a context as the codec's ProgressFn (empty when
+// none is set); previews are rendered into *preview.
+cdc::ProgressFn progress_of(const cdc_context* context, std::vector<uint8_t>* preview) {
+  if (context->progress == nullptr) return {};
+  cdc_progress_fn fn = context->progress;
+  void* user = context->progress_user;
+  return [fn, user, preview](cdc_stage stage, uint32_t done, uint32_t total,
+                             const torch::Tensor* x0) {
+    cdc_progress p{};
+    p.struct_size = sizeof(cdc_progress);
+    p.stage = stage;
+    p.done = done;
+    p.total = total;
+    if (x0 != nullptr) {
+      cdc::PreviewImage image = cdc::render_preview(*x0, preview);
+      p.preview = image.pixels;
+      p.preview_width = image.width;
+      p.preview_height = image.height;
+      p.preview_stride = image.stride;
+    }
+    return fn(user, &p) == 0;
+  };
 }
 
 }  // namespace
@@ -90,7 +84,8 @@ cdc_status cdc_encode(cdc_context* context, const cdc_model* model, const uint8_
     image.stride = checked_stride(width, height, image.channels, stride);
     std::vector<uint8_t> preview;
     std::vector<uint8_t> stream =
-        cdc::encode_image(*model->model, image, options_of(context, &preview));
+        cdc::encode_image(*model->model, image, context->settings,
+                          progress_of(context, &preview));
     auto* buffer = static_cast<uint8_t*>(std::malloc(stream.size()));
     if (buffer == nullptr) throw std::bad_alloc();
     std::memcpy(buffer, stream.data(), stream.size());
@@ -117,7 +112,7 @@ cdc_status cdc_stream_get_info(const void* data, size_t size, cdc_stream_info* i
     full.height = s.height;
     full.channels = s.channels;
     full.format_version = s.format_version;
-    const std::string id = cdc::id_to_hex(s.model_id);
+    const std::string id = cdc::to_hex(s.model_id);
     std::memcpy(full.model_id, id.c_str(), id.size() + 1);
     full.stream_size = s.stream_size;
     full.header_size = s.header_size;
@@ -137,7 +132,8 @@ cdc_status cdc_decode(cdc_context* context, const cdc_model* model, const void* 
     require(pixels, "pixels");
     const int channels = channels_of(format);
     cdc::StreamSummary s =
-        cdc::read_stream_summary(static_cast<const uint8_t*>(data), size, context->max_pixels);
+        cdc::read_stream_summary(static_cast<const uint8_t*>(data), size,
+                                 context->settings.max_pixels);
     cdc::MutableImageView out;
     out.pixels = pixels;
     out.width = s.width;
@@ -154,7 +150,7 @@ cdc_status cdc_decode(cdc_context* context, const cdc_model* model, const void* 
                 capacity, s.width, s.height, channels, out.stride, needed);
     std::vector<uint8_t> preview;
     cdc::decode_image(*model->model, static_cast<const uint8_t*>(data), size, out,
-                      options_of(context, &preview));
+                      context->settings, progress_of(context, &preview));
   });
 }
 

@@ -2,8 +2,8 @@
 #include <cstring>
 
 #include "api/api_internal.h"
+#include "convert/checkpoint_import.h"
 #include "model/builtin/builtin_models.h"
-#include "model/checkpoint_import.h"
 
 namespace {
 
@@ -12,14 +12,6 @@ cdc_model* wrap(std::shared_ptr<const cdc::Model> model) {
   handle->config_json = model->config().to_json();
   handle->model = std::move(model);
   return handle.release();
-}
-
-const cdc::BuiltinModelBlob* find_builtin(const char* name) {
-  size_t count = 0;
-  const cdc::BuiltinModelBlob* blobs = cdc::builtin_model_blobs(&count);
-  for (size_t i = 0; i < count; ++i)
-    if (std::strcmp(blobs[i].name, name) == 0) return &blobs[i];
-  return nullptr;
 }
 
 void load_builtin(const cdc::BuiltinModelBlob& blob, cdc_model** out) {
@@ -68,10 +60,24 @@ cdc_status cdc_model_load_builtin(const char* name, cdc_model** model) {
   return guarded(nullptr, [&] {
     require(name, "name");
     require(model, "model");
-    const cdc::BuiltinModelBlob* blob = find_builtin(name);
+    const cdc::BuiltinModelBlob* blob = cdc::find_builtin_model(name);
     if (blob == nullptr)
       cdc::fail(CDC_STATUS_NOT_FOUND, "no built-in model named '{}'", name);
     load_builtin(*blob, model);
+  });
+}
+
+cdc_status cdc_model_load(const char* name_or_path, cdc_model** model) {
+  if (model != nullptr) *model = nullptr;
+  return guarded(nullptr, [&] {
+    require(model, "model");
+    const cdc::ModelSource source =
+        cdc::resolve_model_name(name_or_path != nullptr ? name_or_path : "");
+    if (source.builtin != nullptr) {
+      load_builtin(*source.builtin, model);
+    } else {
+      *model = wrap(cdc::Model::load_file(source.path));
+    }
   });
 }
 
@@ -135,6 +141,15 @@ cdc_status cdc_convert_checkpoint(const char* checkpoint_path, const char* outpu
     }
     cdc::convert_checkpoint(checkpoint_path, output_path, convert);
   });
+}
+
+void cdc_convert_default_options(cdc_convert_options* options) {
+  if (options == nullptr) return;
+  *options = cdc_convert_options{};
+  options->struct_size = sizeof(cdc_convert_options);
+  options->name = nullptr;
+  options->default_steps = 0;
+  options->default_gamma = -1.0;
 }
 
 }  // extern "C"

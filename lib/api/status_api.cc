@@ -46,6 +46,17 @@ const char* cdc_status_string(cdc_status status) {
   return "unknown status";
 }
 
+const char* cdc_stage_string(cdc_stage stage) {
+  switch (stage) {
+    case CDC_STAGE_ANALYSIS: return "analysis";
+    case CDC_STAGE_ENTROPY_ENCODE: return "entropy encode";
+    case CDC_STAGE_ENTROPY_DECODE: return "entropy decode";
+    case CDC_STAGE_CONTEXT: return "context";
+    case CDC_STAGE_DIFFUSION: return "diffusion";
+  }
+  return "unknown stage";
+}
+
 const char* cdc_last_error(void) { return g_last_error.c_str(); }
 
 }  // extern "C"

@@ -6,13 +6,10 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "entropy/byte_io.h"
+#include "common/byte_io.h"
 
 namespace cdc::bitstream {
 
-using entropy::load_u16;
-using entropy::load_u32;
-using entropy::load_u64;
 
 namespace {
 
@@ -80,9 +77,9 @@ void validate_fields(const StreamHeader& h, const Limits& l) {
 }
 
 void put_shape(std::vector<uint8_t>& out, const LatentShape& s) {
-  entropy::put_u32(out, s.channels);
-  entropy::put_u32(out, s.height);
-  entropy::put_u32(out, s.width);
+  put_u32(out, s.channels);
+  put_u32(out, s.height);
+  put_u32(out, s.width);
 }
 
 LatentShape load_shape(const uint8_t* p) {
@@ -192,31 +189,31 @@ std::vector<uint8_t> write_stream(const StreamHeader& h, const std::vector<uint8
   std::vector<uint8_t> out;
   out.reserve(kHeaderSize + z.size() + y.size() + alpha.size());
   out.insert(out.end(), kMagic, kMagic + kMagicSize);
-  entropy::put_u16(out, static_cast<uint16_t>(kFormatVersion));
-  entropy::put_u16(out, static_cast<uint16_t>(kHeaderSize));
-  entropy::put_u32(out, h.has_alpha ? kFlagAlpha : 0u);
+  put_u16(out, static_cast<uint16_t>(kFormatVersion));
+  put_u16(out, static_cast<uint16_t>(kHeaderSize));
+  put_u32(out, h.has_alpha ? kFlagAlpha : 0u);
   out.insert(out.end(), h.model_id.begin(), h.model_id.end());
-  entropy::put_u32(out, h.width);
-  entropy::put_u32(out, h.height);
-  entropy::put_u32(out, h.padded_width);
-  entropy::put_u32(out, h.padded_height);
-  entropy::put_u32(out, h.channels);
+  put_u32(out, h.width);
+  put_u32(out, h.height);
+  put_u32(out, h.padded_width);
+  put_u32(out, h.padded_height);
+  put_u32(out, h.channels);
   put_shape(out, h.y);
   put_shape(out, h.z);
-  entropy::put_u32(out, 0);  // reserved
-  entropy::put_f64(out, h.estimated_bits);
-  entropy::put_u64(out, z.size());
-  entropy::put_u64(out, y.size());
-  entropy::put_u64(out, alpha.size());
-  entropy::put_u32(out, 0);  // payload CRC, below
-  entropy::put_u32(out, 0);  // header CRC, below
+  put_u32(out, 0);  // reserved
+  put_f64(out, h.estimated_bits);
+  put_u64(out, z.size());
+  put_u64(out, y.size());
+  put_u64(out, alpha.size());
+  put_u32(out, 0);  // payload CRC, below
+  put_u32(out, 0);  // header CRC, below
   CDC_CHECK(out.size() == kHeaderSize);
   out.insert(out.end(), z.begin(), z.end());
   out.insert(out.end(), y.begin(), y.end());
   out.insert(out.end(), alpha.begin(), alpha.end());
-  entropy::store_u32(out.data() + kOffPayloadCrc,
+  store_u32(out.data() + kOffPayloadCrc,
                      crc32_of(out.data() + kHeaderSize, out.size() - kHeaderSize));
-  entropy::store_u32(out.data() + kOffHeaderCrc, crc32_of(out.data(), kOffHeaderCrc));
+  store_u32(out.data() + kOffHeaderCrc, crc32_of(out.data(), kOffHeaderCrc));
   return out;
 }
 

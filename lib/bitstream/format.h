@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/codec_settings.h"
+
 #ifndef CDC_FORMAT_VERSION_VALUE
 #error "CDC_FORMAT_VERSION_VALUE must be defined by the build (CMakeLists.txt)"
 #endif
@@ -43,7 +45,7 @@ struct StreamHeader {
 // Geometry rule and guards that parse_stream enforces. The defaults are the
 // paper layout: images padded to a multiple of 64, y at 1/16, z at 1/64.
 struct Limits {
-  uint64_t max_pixels = uint64_t{1} << 26;   // width * height
+  uint64_t max_pixels = kDefaultMaxPixels;  // width * height
   uint32_t max_latent_channels = 1024;
   uint32_t size_multiple = 64;               // padded = round_up(size, size_multiple)
   uint32_t y_factor = 16;                    // y height = padded height / y_factor

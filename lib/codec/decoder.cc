@@ -2,6 +2,7 @@
 // context decoder -> diffusion sampler -> pixels.
 #include <zlib.h>
 
+#include "common/hex.h"
 #include "bitstream/format.h"
 #include "bitstream/latent_coding.h"
 #include "codec/codec.h"
@@ -11,7 +12,6 @@
 #include "common/error.h"
 #include "common/threads.h"
 #include "image/pixels.h"
-#include "model/model_file.h"
 
 namespace cdc {
 namespace {
@@ -45,24 +45,25 @@ StreamSummary read_stream_summary(const uint8_t* data, size_t size, int64_t max_
 }
 
 void decode_image(const Model& model, const uint8_t* data, size_t size,
-                  const MutableImageView& out, const CodecOptions& options) {
-  const bitstream::Limits limits = stream_limits(model, options.max_pixels);
+                  const MutableImageView& out, const CodecSettings& settings,
+                  const ProgressFn& progress) {
+  const bitstream::Limits limits = stream_limits(model, settings.max_pixels);
   const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
   const bitstream::StreamHeader& header = parsed.header;
   if (header.model_id != model.id())
     fail(CDC_STATUS_MODEL_MISMATCH, "model mismatch: the stream was made with model {}, not {}",
-         id_to_hex(header.model_id), model.id_hex());
+         to_hex(header.model_id), model.id_hex());
   CDC_CHECK(out.width == header.width && out.height == header.height);
   if (header.y.channels != static_cast<uint32_t>(model.config().latent_channels()) ||
       header.z.channels != static_cast<uint32_t>(model.config().hyper_latent_channels()))
     fail(CDC_STATUS_CORRUPT_STREAM, "latent channels {}/{} do not match the model ({}/{})",
          header.y.channels, header.z.channels, model.config().latent_channels(),
          model.config().hyper_latent_channels());
-  set_compute_threads(options.threads);
+  set_compute_threads(settings.threads);
   c10::InferenceMode inference;
 
   // Entropy decoding: z first, then y with the Gaussians that z gives.
-  report_progress(options, CDC_STAGE_ENTROPY_DECODE, 0, 2);
+  report_progress(progress, CDC_STAGE_ENTROPY_DECODE, 0, 2);
   const bitstream::PreparedTables tables(model.entropy_tables());
   std::vector<int32_t> z_symbols = bitstream::decode_hyper_latent(
       parsed.z.data, parsed.z.size, header.z.channels, header.z.height, header.z.width, tables);
@@ -70,7 +71,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   const std::vector<int64_t> z_shape{1, header.z.channels, header.z.height, header.z.width};
   torch::Tensor z_hat = dequantize_around(z_symbols, medians, z_shape);
   HyperParameters gaussian = model.hyper_synthesis(z_hat, /*deterministic=*/true);
-  report_progress(options, CDC_STAGE_ENTROPY_DECODE, 1, 2);
+  report_progress(progress, CDC_STAGE_ENTROPY_DECODE, 1, 2);
   std::vector<int32_t> indices = scale_indices(model, gaussian.scale);
   std::vector<int32_t> y_symbols = bitstream::decode_latent(
       parsed.y.data, parsed.y.size, indices.data(), indices.size(), tables);
@@ -79,27 +80,24 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   std::vector<uint8_t> alpha;
   if (header.has_alpha)
     alpha = uncompress_alpha(parsed.alpha, static_cast<size_t>(header.width) * header.height);
-  report_progress(options, CDC_STAGE_ENTROPY_DECODE, 2, 2);
+  report_progress(progress, CDC_STAGE_ENTROPY_DECODE, 2, 2);
 
   // Context features, computed once, then the diffusion steps.
-  report_progress(options, CDC_STAGE_CONTEXT, 0, 1);
+  report_progress(progress, CDC_STAGE_CONTEXT, 0, 1);
   std::vector<torch::Tensor> context = model.context(y_hat);
-  report_progress(options, CDC_STAGE_CONTEXT, 1, 1);
+  report_progress(progress, CDC_STAGE_CONTEXT, 1, 1);
 
-  const int steps = options.steps > 0 ? std::min(options.steps, model.config().num_timesteps)
-                                      : model.config().default_steps;
-  const double gamma = options.gamma >= 0 ? options.gamma : model.config().default_gamma;
   StepCallback on_step;
-  if (options.progress) {
+  if (progress) {
     on_step = [&](int done, int total, const torch::Tensor& x0) {
       torch::Tensor visible =
           x0.index({torch::indexing::Slice(), torch::indexing::Slice(),
                     torch::indexing::Slice(0, header.height), torch::indexing::Slice(0, header.width)});
-      return options.progress(CDC_STAGE_DIFFUSION, static_cast<uint32_t>(done),
+      return progress(CDC_STAGE_DIFFUSION, static_cast<uint32_t>(done),
                               static_cast<uint32_t>(total), &visible);
     };
   }
-  torch::Tensor x = model.sample(context, steps, gamma, options.seed, on_step);
+  torch::Tensor x = model.sample(context, model.decoding_settings(settings), on_step);
 
   // Only now is the caller's buffer written: a cancelled or failed decode
   // leaves it untouched.

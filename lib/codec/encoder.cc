@@ -12,6 +12,7 @@
 #include "codec/progress.h"
 #include "common/error.h"
 #include "common/threads.h"
+#include "hyperprior/gaussian_conditional.h"
 #include "image/pixels.h"
 
 namespace cdc {
@@ -26,20 +27,16 @@ std::vector<uint8_t> compress_alpha(const std::vector<uint8_t>& alpha) {
   return out;
 }
 
-// -sum log2(likelihood), each floored at 1e-9 as the reference does.
-double bits_of(const torch::Tensor& likelihood) {
-  return -likelihood.to(torch::kFloat64).clamp_min(1e-9).log2().sum().item<double>();
-}
-
 }  // namespace
 
 std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
-                                  const CodecOptions& options) {
-  check_pixel_limit(image.width, image.height, options.max_pixels);
-  set_compute_threads(options.threads);
+                                  const CodecSettings& settings,
+                                  const ProgressFn& progress) {
+  check_pixel_limit(image.width, image.height, settings.max_pixels);
+  set_compute_threads(settings.threads);
   c10::InferenceMode inference;
 
-  const bitstream::Limits limits = stream_limits(model, options.max_pixels);
+  const bitstream::Limits limits = stream_limits(model, settings.max_pixels);
   bitstream::StreamHeader header;
   header.model_id = model.id();
   header.width = image.width;
@@ -50,12 +47,12 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
                           static_cast<uint32_t>(model.config().hyper_latent_channels()), limits);
 
   // Analysis.
-  report_progress(options, CDC_STAGE_ANALYSIS, 0, 2);
+  report_progress(progress, CDC_STAGE_ANALYSIS, 0, 2);
   torch::Tensor x = pad_to(image_to_tensor(image), header.padded_height, header.padded_width);
   torch::Tensor y = model.analysis(x);
-  report_progress(options, CDC_STAGE_ANALYSIS, 1, 2);
+  report_progress(progress, CDC_STAGE_ANALYSIS, 1, 2);
   torch::Tensor z = model.hyper_analysis(y);
-  report_progress(options, CDC_STAGE_ANALYSIS, 2, 2);
+  report_progress(progress, CDC_STAGE_ANALYSIS, 2, 2);
   CDC_CHECK(y.size(1) == header.y.channels && y.size(2) == header.y.height &&
             y.size(3) == header.y.width);
   CDC_CHECK(z.size(1) == header.z.channels && z.size(2) == header.z.height &&
@@ -63,7 +60,7 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
 
   // Hyperprior: z is coded around the prior's medians; the hyper synthesis of
   // the quantized z gives the Gaussian of every element of y.
-  report_progress(options, CDC_STAGE_ENTROPY_ENCODE, 0, 2);
+  report_progress(progress, CDC_STAGE_ENTROPY_ENCODE, 0, 2);
   torch::Tensor medians = model.prior_medians().reshape({1, -1, 1, 1});
   std::vector<int32_t> z_symbols = quantize_around(z, medians);
   torch::Tensor z_hat = dequantize_around(z_symbols, medians, z.sizes());
@@ -72,18 +69,18 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
   std::vector<int32_t> indices = scale_indices(model, gaussian.scale);
   torch::Tensor y_hat = dequantize_around(y_symbols, gaussian.mean, y.sizes());
   header.estimated_bits =
-      bits_of(model.prior_likelihood(z_hat)) + bits_of(model.gaussian_likelihood(y_hat, gaussian));
+      rate_bits(model.prior_likelihood(z_hat)) + rate_bits(model.gaussian_likelihood(y_hat, gaussian));
 
   // Entropy coding.
   const bitstream::PreparedTables tables(model.entropy_tables());
   std::vector<uint8_t> z_stream = bitstream::encode_hyper_latent(
       z_symbols.data(), header.z.channels, header.z.height, header.z.width, tables);
-  report_progress(options, CDC_STAGE_ENTROPY_ENCODE, 1, 2);
+  report_progress(progress, CDC_STAGE_ENTROPY_ENCODE, 1, 2);
   std::vector<uint8_t> y_stream =
       bitstream::encode_latent(y_symbols.data(), indices.data(), y_symbols.size(), tables);
   std::vector<uint8_t> alpha_stream;
   if (header.has_alpha) alpha_stream = compress_alpha(extract_alpha(image));
-  report_progress(options, CDC_STAGE_ENTROPY_ENCODE, 2, 2);
+  report_progress(progress, CDC_STAGE_ENTROPY_ENCODE, 2, 2);
 
   return bitstream::write_stream(header, z_stream, y_stream, alpha_stream, limits);
 }

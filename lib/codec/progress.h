@@ -8,9 +8,9 @@ namespace cdc {
 
 // Reports a stage's progress; throws CDC_STATUS_CANCELLED when the callback
 // asks to stop.
-inline void report_progress(const CodecOptions& options, cdc_stage stage, uint32_t done,
+inline void report_progress(const ProgressFn& progress, cdc_stage stage, uint32_t done,
                             uint32_t total) {
-  if (options.progress && !options.progress(stage, done, total, nullptr))
+  if (progress && !progress(stage, done, total, nullptr))
     fail(CDC_STATUS_CANCELLED, "cancelled by the progress callback");
 }
 

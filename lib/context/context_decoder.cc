@@ -4,10 +4,8 @@
 
 namespace cdc {
 
-ContextDecoderImpl::ContextDecoderImpl(const ModelConfig& config) {
-  std::vector<int64_t> dims;
-  for (int m : config.reverse_dim_mults) dims.push_back(int64_t{config.compressor_dim} * m);
-  dims.push_back(config.out_channels);
+ContextDecoderImpl::ContextDecoderImpl(const std::vector<int64_t>& widths, bool identity_slot) {
+  const std::vector<int64_t>& dims = widths;
   const size_t n = dims.size() - 1;
   for (size_t i = 0; i < n; ++i) {
     const bool last = i + 1 == n;
@@ -17,7 +15,7 @@ ContextDecoderImpl::ContextDecoderImpl(const ModelConfig& config) {
     auto stage = std::make_shared<torch::nn::ModuleListImpl>();
     stage->push_back(resnets_.back());
     // epsilon-param (BigCompressor) has an unused slot between the two.
-    if (config.variant == ModelVariant::kEpsilonParam) stage->push_back(torch::nn::Identity());
+    if (identity_slot) stage->push_back(torch::nn::Identity());
     stage->push_back(ups_.back());
     register_module(std::to_string(i), stage);
   }

@@ -10,14 +10,15 @@
 
 #include <vector>
 
-#include "common/layers.h"
-#include "model/model_config.h"
+#include "nn/layers.h"
 
 namespace cdc {
 
 class ContextDecoderImpl : public torch::nn::Module {
  public:
-  explicit ContextDecoderImpl(const ModelConfig& config);
+  // widths: the latent's channels, then each stage's output channels (the
+  // last is the finest feature map's); identity_slot: the epsilon-param layout.
+  ContextDecoderImpl(const std::vector<int64_t>& widths, bool identity_slot);
   std::vector<torch::Tensor> forward(torch::Tensor y_hat);
 
  private:

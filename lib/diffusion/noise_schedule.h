@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "model/model_config.h"
+#include "diffusion/parametrization.h"
 
 namespace cdc {
 

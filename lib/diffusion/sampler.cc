@@ -17,18 +17,21 @@ torch::Tensor start_noise(const std::vector<int64_t>& shape, double gamma, uint6
 }
 
 torch::Tensor ddim_sample(const DenoiseFn& denoise, const std::vector<int64_t>& shape,
-                          const SamplerSettings& s, const StepCallback& callback) {
-  const int T = s.num_timesteps;
+                          const DiffusionProcess& process, const CodecSettings& s,
+                          const StepCallback& callback, const torch::Tensor& start) {
+  const int T = process.num_timesteps;
   if (s.steps < 1 || s.steps > T)
     fail(CDC_STATUS_INVALID_ARGUMENT, "decoding steps must be in 1..{}, got {}", T, s.steps);
-  CDC_CHECK(s.alphas_cumprod.defined() && s.alphas_cumprod.numel() == T);
-  const bool predicts_noise = s.variant == ModelVariant::kEpsilonParam;
-  const std::vector<int64_t> idx = sample_indices(T, s.steps, s.variant);
-  torch::Tensor ac_t = s.alphas_cumprod.to(torch::kFloat32).contiguous();
+  if (!(s.gamma >= 0.0))
+    fail(CDC_STATUS_INVALID_ARGUMENT, "gamma must be >= 0, got {}", s.gamma);
+  CDC_CHECK(process.alphas_cumprod.defined() && process.alphas_cumprod.numel() == T);
+  const bool predicts_noise = process.variant == ModelVariant::kEpsilonParam;
+  const std::vector<int64_t> idx = sample_indices(T, s.steps, process.variant);
+  torch::Tensor ac_t = process.alphas_cumprod.to(torch::kFloat32).contiguous();
   const float* ac = ac_t.data_ptr<float>();
 
-  torch::Tensor x = s.start.defined() ? s.start.to(torch::kFloat32).reshape(shape)
-                                      : start_noise(shape, s.gamma, s.seed);
+  torch::Tensor x = start.defined() ? start.to(torch::kFloat32).reshape(shape)
+                                    : start_noise(shape, s.gamma, s.seed);
   torch::Tensor x0;
   const int64_t batch = shape.at(0);
   const int n = s.steps;

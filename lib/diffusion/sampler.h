@@ -19,31 +19,36 @@
 #include <functional>
 #include <vector>
 
-#include "model/model.h"
+#include "common/codec_settings.h"
+#include "diffusion/parametrization.h"
 
 namespace cdc {
 
 // One call of the denoiser: (x, t of shape Bx1) -> x0 (or noise) prediction.
 using DenoiseFn = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t)>;
 
-struct SamplerSettings {
-  int num_timesteps = 0;           // T
-  torch::Tensor alphas_cumprod;    // float32, shape T
-  int steps = 1;                   // 1..T
-  double gamma = 0.0;              // start noise scale (0: deterministic)
-  uint64_t seed = 0;               // seed of the start noise
+// Called after each diffusion step with (step index done 1..total, total, the
+// current x0 prediction 1x3xHxW in [-1, 1]). Returning false cancels.
+using StepCallback = std::function<bool(int done, int total, const torch::Tensor& x0)>;
+
+// The diffusion process a network was trained with.
+struct DiffusionProcess {
+  int num_timesteps = 0;         // T
+  torch::Tensor alphas_cumprod;  // float32, shape T
   ModelVariant variant = ModelVariant::kXParam;  // x0 or noise prediction
-  torch::Tensor start;             // if defined: x_N itself (gamma, seed unused)
 };
 
 // The start x_N: gamma * N(0, I) from a CPU generator seeded with seed, or
 // zeros when gamma is 0.
 torch::Tensor start_noise(const std::vector<int64_t>& shape, double gamma, uint64_t seed);
 
-// Runs the loop; throws cdc::Error(CDC_STATUS_CANCELLED) when the callback
-// returns false. The result is x0 of the last step (in [-1, 1] for x-param,
-// unclamped for epsilon-param).
+// Runs the loop with settings.steps steps (1..T, else INVALID_ARGUMENT) from
+// x_N = start if it is defined, else start_noise(shape, settings.gamma,
+// settings.seed) (gamma >= 0). Throws cdc::Error(CDC_STATUS_CANCELLED) when
+// the callback returns false. The result is x0 of the last step (in [-1, 1]
+// for x-param, unclamped for epsilon-param).
 torch::Tensor ddim_sample(const DenoiseFn& denoise, const std::vector<int64_t>& shape,
-                          const SamplerSettings& settings, const StepCallback& callback);
+                          const DiffusionProcess& process, const CodecSettings& settings,
+                          const StepCallback& callback, const torch::Tensor& start = {});
 
 }  // namespace cdc

@@ -4,8 +4,8 @@
 
 namespace cdc {
 
-UNetImpl::UNetImpl(const ModelConfig& config) : config_(config) {
-  const int64_t d = config.dim;
+UNetImpl::UNetImpl(const UNetParams& params) : params_(params) {
+  const int64_t d = params.dim;
   const int64_t time_dim = d;
 
   auto time_mlp = std::make_shared<torch::nn::Module>();
@@ -13,10 +13,10 @@ UNetImpl::UNetImpl(const ModelConfig& config) : config_(config) {
   time_out_ = time_mlp->register_module("2", torch::nn::Linear(4 * d, d));
   register_module("time_mlp", time_mlp);
 
-  std::vector<int64_t> dims{config.channels};
-  for (int m : config.dim_mults) dims.push_back(d * m);
-  std::vector<int64_t> ctx_dims{config.context_channels};
-  for (int m : config.context_dim_mults) ctx_dims.push_back(d * m);
+  std::vector<int64_t> dims{params.channels};
+  for (int m : params.dim_mults) dims.push_back(d * m);
+  std::vector<int64_t> ctx_dims{params.context_channels};
+  for (int m : params.context_dim_mults) ctx_dims.push_back(d * m);
   const size_t levels = dims.size() - 1;
 
   auto downs = std::make_shared<torch::nn::ModuleListImpl>();
@@ -67,7 +67,7 @@ UNetImpl::UNetImpl(const ModelConfig& config) : config_(config) {
   auto final_conv = std::make_shared<torch::nn::Module>();
   final_norm_ = final_conv->register_module("0", nn::LayerNorm(d));
   final_conv_ = final_conv->register_module(
-      "1", torch::nn::Conv2d(torch::nn::Conv2dOptions(d, config.channels, 7).padding(3)));
+      "1", torch::nn::Conv2d(torch::nn::Conv2dOptions(d, params.channels, 7).padding(3)));
   register_module("final_conv", final_conv);
 }
 
@@ -102,11 +102,11 @@ int64_t UNetImpl::macs(int64_t height, int64_t width) const {
   // A conv with weight (o, i, kh, kw) costs o*i*kh*kw per output pixel (a
   // transposed conv: per input pixel); computed by walking the levels.
   int64_t total = 0;
-  const int64_t d = config_.dim;
-  std::vector<int64_t> dims{config_.channels};
-  for (int m : config_.dim_mults) dims.push_back(d * m);
-  std::vector<int64_t> ctx_dims{config_.context_channels};
-  for (int m : config_.context_dim_mults) ctx_dims.push_back(d * m);
+  const int64_t d = params_.dim;
+  std::vector<int64_t> dims{params_.channels};
+  for (int m : params_.dim_mults) dims.push_back(d * m);
+  std::vector<int64_t> ctx_dims{params_.context_channels};
+  for (int m : params_.context_dim_mults) ctx_dims.push_back(d * m);
   const size_t levels = dims.size() - 1;
   auto resnet = [](int64_t in, int64_t out, int64_t k, int64_t px) {
     int64_t m = out * in * k * k * px + out * out * 9 * px;
@@ -139,7 +139,7 @@ int64_t UNetImpl::macs(int64_t height, int64_t width) const {
              attn(dims[j], px);
     total += dims[j] * dims[j] * 16 * px;  // transposed conv, per input pixel
   }
-  total += d * config_.channels * 49 * level_px[0];
+  total += d * params_.channels * 49 * level_px[0];
   return total;
 }
 

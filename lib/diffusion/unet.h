@@ -14,14 +14,24 @@
 
 #include <vector>
 
-#include "common/layers.h"
-#include "model/model_config.h"
+#include "nn/layers.h"
 
 namespace cdc {
 
+// The U-Net's sizes: level i has dim * dim_mults[i] channels; the context
+// features (finest first) have context_channels, then dim * context_dim_mults[i]
+// for the coarser ones.
+struct UNetParams {
+  int64_t dim = 64;
+  std::vector<int> dim_mults{1, 2, 3, 4, 5, 6};
+  std::vector<int> context_dim_mults{1, 2, 3, 4};
+  int64_t channels = 3;
+  int64_t context_channels = 64;
+};
+
 class UNetImpl : public torch::nn::Module {
  public:
-  explicit UNetImpl(const ModelConfig& config);
+  explicit UNetImpl(const UNetParams& params);
 
   // x: Bx3xHxW, t: Bx1 (index / T), context: finest first.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
@@ -39,7 +49,7 @@ class UNetImpl : public torch::nn::Module {
     nn::Upsample up{nullptr};      // ups
   };
 
-  ModelConfig config_;
+  UNetParams params_;
   torch::nn::Linear time_in_{nullptr}, time_out_{nullptr};
   std::vector<Level> downs_, ups_;
   nn::ResnetBlock mid_block1_{nullptr}, mid_block2_{nullptr};

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "entropy/byte_io.h"
+#include "common/byte_io.h"
 #include "entropy/cdf.h"
 
 namespace cdc::entropy {

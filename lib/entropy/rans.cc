@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "entropy/byte_io.h"
+#include "common/byte_io.h"
 
 namespace cdc::entropy {
 

@@ -24,7 +24,7 @@ torch::Tensor quantize_with_offset(const torch::Tensor& x, const torch::Tensor& 
 }
 
 double rate_bits(const torch::Tensor& likelihood) {
-  return -torch::log2(likelihood.to(torch::kFloat64)).sum().item<double>();
+  return -likelihood.to(torch::kFloat64).clamp_min(1e-9).log2().sum().item<double>();
 }
 
 }  // namespace cdc

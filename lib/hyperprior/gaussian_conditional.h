@@ -14,7 +14,8 @@ torch::Tensor gaussian_likelihood(const torch::Tensor& x, const torch::Tensor& m
 // Quantization at test time: round(x - offset) + offset (round half to even).
 torch::Tensor quantize_with_offset(const torch::Tensor& x, const torch::Tensor& offset);
 
-// The rate in bits: sum of -log2(likelihood).
+// The rate in bits of a latent: sum of -log2(likelihood), each likelihood
+// floored at 1e-9 as the reference does (the estimate stored in streams).
 double rate_bits(const torch::Tensor& likelihood);
 
 }  // namespace cdc

@@ -10,10 +10,10 @@ torch::Tensor leaky(const torch::Tensor& x) {
 }
 }  // namespace
 
-HyperAnalysisImpl::HyperAnalysisImpl(const ModelConfig& config) {
-  int64_t dim_in = config.latent_channels();
-  for (size_t i = 0; i < config.hyper_dims_mults.size(); ++i) {
-    const int64_t dim_out = int64_t{config.compressor_dim} * config.hyper_dims_mults[i];
+HyperAnalysisImpl::HyperAnalysisImpl(int64_t latent_channels, const std::vector<int64_t>& widths) {
+  int64_t dim_in = latent_channels;
+  for (size_t i = 0; i < widths.size(); ++i) {
+    const int64_t dim_out = widths[i];
     auto opts = i == 0 ? torch::nn::Conv2dOptions(dim_in, dim_out, 3).stride(1).padding(1)
                        : torch::nn::Conv2dOptions(dim_in, dim_out, 5).stride(2).padding(2);
     convs_.emplace_back(opts);
@@ -32,10 +32,11 @@ torch::Tensor HyperAnalysisImpl::forward(torch::Tensor y) {
   return y;
 }
 
-HyperSynthesisImpl::HyperSynthesisImpl(const ModelConfig& config) {
-  // Channels: reversed([2 * latent, d * hyper_mults...]).
-  std::vector<int64_t> dims{2 * int64_t{config.latent_channels()}};
-  for (int m : config.hyper_dims_mults) dims.push_back(int64_t{config.compressor_dim} * m);
+HyperSynthesisImpl::HyperSynthesisImpl(int64_t latent_channels,
+                                       const std::vector<int64_t>& widths) {
+  // Channels: reversed([2 * latent, widths...]).
+  std::vector<int64_t> dims{2 * latent_channels};
+  dims.insert(dims.end(), widths.begin(), widths.end());
   std::reverse(dims.begin(), dims.end());
   const size_t n = dims.size() - 1;
   for (size_t i = 0; i < n; ++i) {
@@ -84,7 +85,7 @@ torch::Tensor HyperSynthesisImpl::forward_double(torch::Tensor z,
 
 std::pair<torch::Tensor, torch::Tensor> split_mean_scale(const torch::Tensor& out) {
   auto parts = out.chunk(2, 1);
-  return {parts[0], parts[1].clamp_min(kScaleFloor)};
+  return {parts[0], parts[1].clamp_min(entropy::kScaleMin)};
 }
 
 }  // namespace cdc

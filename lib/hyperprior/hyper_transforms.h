@@ -11,13 +11,15 @@
 
 #include <vector>
 
-#include "model/model_config.h"
+#include "entropy/cdf.h"
 
 namespace cdc {
 
 class HyperAnalysisImpl : public torch::nn::Module {
  public:
-  explicit HyperAnalysisImpl(const ModelConfig& config);
+  // latent_channels: y's channels; widths: each layer's output channels
+  // (the last is z's).
+  HyperAnalysisImpl(int64_t latent_channels, const std::vector<int64_t>& widths);
   torch::Tensor forward(torch::Tensor y);
 
  private:
@@ -27,7 +29,9 @@ TORCH_MODULE(HyperAnalysis);
 
 class HyperSynthesisImpl : public torch::nn::Module {
  public:
-  explicit HyperSynthesisImpl(const ModelConfig& config);
+  // The mirror of HyperAnalysis(latent_channels, widths): from z's channels
+  // (widths.back()) up to 2 * latent_channels (mean and scale).
+  HyperSynthesisImpl(int64_t latent_channels, const std::vector<int64_t>& widths);
   // Returns the raw output (1 x 2C x h x w); split with split_mean_scale().
   torch::Tensor forward(torch::Tensor z_hat);
 
@@ -43,10 +47,8 @@ class HyperSynthesisImpl : public torch::nn::Module {
 };
 TORCH_MODULE(HyperSynthesis);
 
-// The scale floor of the Gaussian conditional.
-constexpr double kScaleFloor = 0.1;
-
-// Splits the hyper synthesis output into mean and scale (clamped >= 0.1).
+// Splits the hyper synthesis output into mean and scale (clamped at the
+// scale floor entropy::kScaleMin, the lowest scale the coder has a table for).
 std::pair<torch::Tensor, torch::Tensor> split_mean_scale(const torch::Tensor& out);
 
 }  // namespace cdc

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "codec/codec.h"
+#include "image/image_view.h"
 
 namespace cdc {
 

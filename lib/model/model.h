@@ -11,13 +11,15 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/codec_settings.h"
+#include "diffusion/sampler.h"
 #include "entropy/entropy_tables.h"
 #include "model/model_config.h"
+#include "model/network.h"
 
 namespace cdc {
 
@@ -26,58 +28,75 @@ struct HyperParameters {
   torch::Tensor scale;  // 1xCxhxw, >= the model's scale floor
 };
 
-// Called after each diffusion step with (step index done 1..total, total, the
-// current x0 prediction 1x3xHxW in [-1, 1]). Returning false cancels.
-using StepCallback = std::function<bool(int done, int total, const torch::Tensor& x0)>;
-
 class Model {
  public:
-  virtual ~Model() = default;
+  // Builds a model from its parts; `tensors` must match the config exactly
+  // (see load_network_tensors). Throws cdc::Error(CDC_STATUS_INVALID_MODEL);
+  // `origin` prefixes messages (e.g. the file name).
+  Model(ModelConfig config, std::string name, const NamedTensors& tensors,
+        entropy::EntropyTables tables, std::array<uint8_t, 16> id, const std::string& origin);
 
   // Loading (throws cdc::Error with CDC_STATUS_IO_ERROR / INVALID_MODEL /
   // UNSUPPORTED).
   static std::shared_ptr<const Model> load_file(const std::string& path);
   static std::shared_ptr<const Model> load_memory(const uint8_t* data, size_t size);
 
-  virtual const ModelConfig& config() const = 0;
-  virtual const std::string& name() const = 0;
+  const ModelConfig& config() const { return config_; }
+  const std::string& name() const { return name_; }
   // 16-byte content hash; id_hex() is its 32-digit lowercase hex form.
-  virtual const std::array<uint8_t, 16>& id() const = 0;
-  virtual const std::string& id_hex() const = 0;
-  virtual int64_t parameter_count() const = 0;
-  virtual int size_multiple() const = 0;  // 64 for the paper layout
+  const std::array<uint8_t, 16>& id() const { return id_; }
+  const std::string& id_hex() const { return id_hex_; }
+  int64_t parameter_count() const { return parameter_count_; }
+  int size_multiple() const { return config_.size_multiple(); }  // 64 for the paper layout
+  const entropy::EntropyTables& entropy_tables() const { return tables_; }
 
   // --- encoder side ---
-  virtual torch::Tensor analysis(const torch::Tensor& x) const = 0;        // -> y
-  virtual torch::Tensor hyper_analysis(const torch::Tensor& y) const = 0;  // -> z
+  torch::Tensor analysis(const torch::Tensor& x) const;        // -> y
+  torch::Tensor hyper_analysis(const torch::Tensor& y) const;  // -> z
   // Per-channel medians of the factorized prior, shape C (float32).
-  virtual torch::Tensor prior_medians() const = 0;
+  torch::Tensor prior_medians() const;
   // Mean and scale of y from the quantized hyper-latent z_hat. With
   // deterministic = true the computation is done in float64 and the result
   // rounded to a fixed grid, so that encoder and decoder get bit-identical
   // values whatever the thread count (used by the codec); false is the
   // reference's float32 path (used by the parity tests).
-  virtual HyperParameters hyper_synthesis(const torch::Tensor& z_hat,
-                                          bool deterministic) const = 0;
+  HyperParameters hyper_synthesis(const torch::Tensor& z_hat, bool deterministic) const;
   // Likelihoods for the rate estimate, as the reference computes them.
-  virtual torch::Tensor prior_likelihood(const torch::Tensor& z_hat) const = 0;
-  virtual torch::Tensor gaussian_likelihood(const torch::Tensor& y_hat,
-                                            const HyperParameters& p) const = 0;
+  torch::Tensor prior_likelihood(const torch::Tensor& z_hat) const;
+  torch::Tensor gaussian_likelihood(const torch::Tensor& y_hat, const HyperParameters& p) const;
 
   // --- decoder side ---
   // Multi-scale context features from y_hat (finest first).
-  virtual std::vector<torch::Tensor> context(const torch::Tensor& y_hat) const = 0;
+  std::vector<torch::Tensor> context(const torch::Tensor& y_hat) const;
   // One call of the conditional U-Net X_theta(x, t, context); t has shape Bx1.
-  virtual torch::Tensor denoise(const torch::Tensor& x, const torch::Tensor& t,
-                                const std::vector<torch::Tensor>& context) const = 0;
+  torch::Tensor denoise(const torch::Tensor& x, const torch::Tensor& t,
+                        const std::vector<torch::Tensor>& context) const;
   // The DDIM-style decode from x_N = gamma * N(0, I) (seeded; gamma 0 gives
-  // x_N = 0) in `steps` steps; returns x0 before clamping. Throws
-  // cdc::Error(CDC_STATUS_CANCELLED) when the callback returns false.
-  virtual torch::Tensor sample(const std::vector<torch::Tensor>& context, int steps,
-                               double gamma, uint64_t seed,
-                               const StepCallback& callback) const = 0;
+  // x_N = 0) with the settings' steps (1..T), gamma (>= 0) and seed (see
+  // decoding_settings() for the model's defaults); returns x0 before clamping.
+  // Throws cdc::Error(CDC_STATUS_CANCELLED) when the callback returns false.
+  torch::Tensor sample(const std::vector<torch::Tensor>& context, const CodecSettings& settings,
+                       const StepCallback& callback) const;
+  // The settings with the model's decoding defaults filled in: steps 0 ->
+  // the default steps, steps above T -> T, gamma < 0 -> the default gamma.
+  CodecSettings decoding_settings(const CodecSettings& settings) const;
 
-  virtual const entropy::EntropyTables& entropy_tables() const = 0;
+  // Multiply-accumulates of one U-Net call at the given (padded) size.
+  int64_t unet_macs(int64_t height, int64_t width) const;
+
+ private:
+  CdcNetworkImpl& net() const { return *network_.ptr(); }
+  torch::Tensor to_conv_format(const torch::Tensor& x) const { return x.contiguous(conv_format_); }
+
+  ModelConfig config_;
+  std::string name_;
+  std::array<uint8_t, 16> id_;
+  std::string id_hex_;
+  int64_t parameter_count_ = 0;
+  torch::MemoryFormat conv_format_ = torch::MemoryFormat::ChannelsLast;
+  CdcNetwork network_{nullptr};
+  std::vector<torch::Tensor> hyper_dec_double_;
+  entropy::EntropyTables tables_;
 };
 
 }  // namespace cdc

@@ -8,11 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace cdc {
+#include "diffusion/parametrization.h"
 
-enum class ModelVariant { kXParam, kEpsilonParam };
-enum class NoiseSchedule { kCosine, kLinear };
-enum class PredictionMode { kX, kNoise, kV };
+namespace cdc {
 
 struct ModelConfig {
   ModelVariant variant = ModelVariant::kXParam;

@@ -1,16 +1,11 @@
 #include "model/model_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <unordered_set>
 
+#include "common/byte_io.h"
 #include "common/error.h"
 
 namespace cdc {
@@ -44,34 +39,7 @@ bool host_is_little_endian() {
   return b == 1;
 }
 
-// --- little-endian writer ----------------------------------------------------
-
-class Writer {
- public:
-  void u32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) buf_.push_back(static_cast<uint8_t>(v >> (8 * i)));
-  }
-  void u64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) buf_.push_back(static_cast<uint8_t>(v >> (8 * i)));
-  }
-  void bytes(const void* p, size_t n) {
-    const auto* b = static_cast<const uint8_t*>(p);
-    buf_.insert(buf_.end(), b, b + n);
-  }
-  void pad_to(size_t align) {
-    while (buf_.size() % align) buf_.push_back(0);
-  }
-  void put_u64_at(size_t pos, uint64_t v) {
-    for (int i = 0; i < 8; ++i) buf_[pos + i] = static_cast<uint8_t>(v >> (8 * i));
-  }
-  size_t size() const { return buf_.size(); }
-  std::vector<uint8_t>& buffer() { return buf_; }
-
- private:
-  std::vector<uint8_t> buf_;
-};
-
-void write_f32(Writer& w, const torch::Tensor& t) {
+void write_f32(ByteWriter& w, const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   const size_t n = static_cast<size_t>(c.numel());
   if (host_is_little_endian()) {
@@ -86,44 +54,6 @@ void write_f32(Writer& w, const torch::Tensor& t) {
   }
 }
 
-// --- bounds-checked little-endian reader ---------------------------------------
-
-class Reader {
- public:
-  Reader(const uint8_t* data, size_t size, const char* what) : p_(data), n_(size), what_(what) {}
-  void need(size_t k) const {
-    if (k > n_ - pos_) fail(kInvalid, "model file: truncated {} (needs {} more bytes at offset {})",
-                            what_, k, pos_);
-  }
-  uint32_t u32() {
-    need(4);
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t{p_[pos_ + i]} << (8 * i);
-    pos_ += 4;
-    return v;
-  }
-  uint64_t u64() {
-    need(8);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t{p_[pos_ + i]} << (8 * i);
-    pos_ += 8;
-    return v;
-  }
-  const uint8_t* bytes(size_t k) {
-    need(k);
-    const uint8_t* b = p_ + pos_;
-    pos_ += k;
-    return b;
-  }
-  size_t pos() const { return pos_; }
-
- private:
-  const uint8_t* p_;
-  size_t n_;
-  size_t pos_ = 0;
-  const char* what_;
-};
-
 struct Section {
   uint32_t type;
   uint64_t offset, size, checksum;
@@ -131,7 +61,7 @@ struct Section {
 
 std::vector<uint8_t> tensor_section(const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
   // Index first (with data offsets patched in), then 64-byte aligned data.
-  Writer w;
+  ByteWriter w;
   w.u32(static_cast<uint32_t>(tensors.size()));
   w.u32(0);
   std::vector<size_t> offset_slots;
@@ -149,23 +79,13 @@ std::vector<uint8_t> tensor_section(const std::vector<std::pair<std::string, tor
   }
   for (size_t i = 0; i < tensors.size(); ++i) {
     w.pad_to(kAlign);
-    w.put_u64_at(offset_slots[i], w.size());
+    w.patch_u64(offset_slots[i], w.size());
     write_f32(w, tensors[i].second);
   }
   return std::move(w.buffer());
 }
 
 }  // namespace
-
-std::string id_to_hex(const std::array<uint8_t, 16>& id) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : id) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
 
 namespace {
 
@@ -210,7 +130,7 @@ std::vector<uint8_t> write_model_file(const ModelConfig& config, const std::stri
   const std::array<uint8_t, 16> id = compute_id(parts);
   if (id_out != nullptr) *id_out = id;
 
-  Writer w;
+  ByteWriter w;
   w.bytes(kMagic, sizeof kMagic);
   w.u32(kModelFileVersion);
   w.u32(static_cast<uint32_t>(parts.size()));
@@ -227,10 +147,10 @@ std::vector<uint8_t> write_model_file(const ModelConfig& config, const std::stri
   }
   for (size_t i = 0; i < parts.size(); ++i) {
     w.pad_to(kAlign);
-    w.put_u64_at(table + i * kEntrySize + 8, w.size());
+    w.patch_u64(table + i * kEntrySize + 8, w.size());
     w.bytes(parts[i].second.first, parts[i].second.second);
   }
-  w.put_u64_at(16, w.size());
+  w.patch_u64(16, w.size());
   return std::move(w.buffer());
 }
 
@@ -239,7 +159,7 @@ ModelFileContents read_model_file(const uint8_t* data, size_t size) {
     fail(kInvalid, "model file: too short ({} bytes) to be a libcdc model file", size);
   if (std::memcmp(data, kMagic, sizeof kMagic) != 0)
     fail(kInvalid, "model file: not a libcdc model file (bad magic)");
-  Reader hdr(data + 8, kHeaderSize - 8, "header");
+  ByteReader hdr(data + 8, kHeaderSize - 8, kInvalid, "model file header");
   const uint32_t version = hdr.u32();
   if (version > kModelFileVersion)
     fail(CDC_STATUS_UNSUPPORTED,
@@ -257,7 +177,7 @@ ModelFileContents read_model_file(const uint8_t* data, size_t size) {
     if (data[i] != 0) fail(kInvalid, "model file: nonzero reserved header bytes");
   if (count == 0 || count > kMaxSections)
     fail(kInvalid, "model file: bad section count {}", count);
-  Reader tab(data, size, "section table");
+  ByteReader tab(data, size, kInvalid, "model file section table");
   tab.bytes(kHeaderSize);
   tab.need(size_t{count} * kEntrySize);
 
@@ -304,7 +224,7 @@ ModelFileContents read_model_file(const uint8_t* data, size_t size) {
 
   const Section& ts = find(kSectionTensors, "tensors");
   const uint8_t* base = data + ts.offset;
-  Reader r(base, ts.size, "tensor section");
+  ByteReader r(base, ts.size, kInvalid, "model file tensor section");
   const uint32_t n = r.u32();
   r.u32();
   if (n > kMaxTensors) fail(kInvalid, "model file: too many tensors ({})", n);
@@ -351,59 +271,6 @@ ModelFileContents read_model_file(const uint8_t* data, size_t size) {
     out.tensors.emplace_back(std::move(name), std::move(t));
   }
   return out;
-}
-
-void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(CDC_STATUS_IO_ERROR, "cannot create '{}': {}", tmp, std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t k = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(CDC_STATUS_IO_ERROR, "cannot write '{}': {}", tmp, std::strerror(e));
-    }
-    done += static_cast<size_t>(k);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    fail(CDC_STATUS_IO_ERROR, "cannot write '{}': {}", tmp, std::strerror(e));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    fail(CDC_STATUS_IO_ERROR, "cannot rename '{}' to '{}': {}", tmp, path, std::strerror(e));
-  }
-  // Make the rename durable: fsync the folder (best effort).
-  std::string dir = path;
-  const size_t slash = dir.find_last_of('/');
-  dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-}
-
-std::vector<uint8_t> read_whole_file(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    fail(CDC_STATUS_IO_ERROR, "cannot open '{}': {}", path,
-         std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) fail(CDC_STATUS_IO_ERROR, "cannot open '{}'", path);
-  const std::streamoff n = f.tellg();
-  if (n < 0) fail(CDC_STATUS_IO_ERROR, "cannot read '{}'", path);
-  std::vector<uint8_t> bytes(static_cast<size_t>(n));
-  f.seekg(0);
-  if (n > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), n))
-    fail(CDC_STATUS_IO_ERROR, "cannot read '{}'", path);
-  return bytes;
 }
 
 }  // namespace cdc

@@ -39,14 +39,4 @@ std::vector<uint8_t> write_model_file(const ModelConfig& config, const std::stri
 // the config later, when the network is built.
 ModelFileContents read_model_file(const uint8_t* data, size_t size);
 
-// Writes bytes to path atomically: a temporary file in the same folder,
-// fsync, rename. Throws cdc::Error(CDC_STATUS_IO_ERROR).
-void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes);
-
-// Reads a whole file. Throws cdc::Error(CDC_STATUS_IO_ERROR).
-std::vector<uint8_t> read_whole_file(const std::string& path);
-
-// 32 lowercase hex digits.
-std::string id_to_hex(const std::array<uint8_t, 16>& id);
-
 }  // namespace cdc

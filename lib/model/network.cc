@@ -7,20 +7,45 @@
 
 namespace cdc {
 
+namespace {
+
+// compressor_dim * each multiplier.
+std::vector<int64_t> widths(int base, const std::vector<int>& mults) {
+  std::vector<int64_t> out;
+  for (int m : mults) out.push_back(int64_t{base} * m);
+  return out;
+}
+
+}  // namespace
+
 CompressorImpl::CompressorImpl(const ModelConfig& config) {
+  const bool identity_slots = config.variant == ModelVariant::kEpsilonParam;
+  const int64_t latent = config.latent_channels();
+  const std::vector<int64_t> hyper = widths(config.compressor_dim, config.hyper_dims_mults);
+  std::vector<int64_t> context = widths(config.compressor_dim, config.reverse_dim_mults);
+  context.push_back(config.out_channels);
   // Registration order follows the reference's state dict.
   prior = register_module("prior", FactorizedPrior(config.hyper_latent_channels()));
-  enc = register_module("enc", AnalysisTransform(config));
-  dec = register_module("dec", ContextDecoder(config));
-  hyper_enc = register_module("hyper_enc", HyperAnalysis(config));
-  hyper_dec = register_module("hyper_dec", HyperSynthesis(config));
+  enc = register_module(
+      "enc", AnalysisTransform(config.channels,
+                               widths(config.compressor_dim, config.compressor_dim_mults),
+                               identity_slots));
+  dec = register_module("dec", ContextDecoder(context, identity_slots));
+  hyper_enc = register_module("hyper_enc", HyperAnalysis(latent, hyper));
+  hyper_dec = register_module("hyper_dec", HyperSynthesis(latent, hyper));
 }
 
 CdcNetworkImpl::CdcNetworkImpl(const ModelConfig& config) {
   config.validate();
   train_alphas_cumprod = register_buffer(
       "train_alphas_cumprod", alphas_cumprod_tensor(config.schedule, config.num_timesteps));
-  denoise_fn = register_module("denoise_fn", UNet(config));
+  UNetParams unet;
+  unet.dim = config.dim;
+  unet.dim_mults = config.dim_mults;
+  unet.context_dim_mults = config.context_dim_mults;
+  unet.channels = config.channels;
+  unet.context_channels = config.context_channels;
+  denoise_fn = register_module("denoise_fn", UNet(unet));
   context_fn = register_module("context_fn", Compressor(config));
 }
 

@@ -16,6 +16,7 @@
 #include "train/photo_set.h"
 #include "train/trainer.h"
 #include "train/validation.h"
+#include "common/file_io.h"
 
 namespace fs = std::filesystem;
 using cdc::train::PhotoSet;

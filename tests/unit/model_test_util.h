@@ -13,11 +13,23 @@
 #include <string>
 #include <vector>
 
-#include "model/cdc_model.h"
-#include "model/checkpoint_import.h"
+#include "common/codec_settings.h"
+#include "common/file_io.h"
+#include "convert/checkpoint_import.h"
+#include "model/model.h"
+#include "model/model_export.h"
 #include "model/model_file.h"
 
 namespace cdc_test {
+
+// Decoding settings with explicit steps, gamma and seed.
+inline cdc::CodecSettings decoding(int steps, double gamma, uint64_t seed) {
+  cdc::CodecSettings s;
+  s.steps = steps;
+  s.gamma = gamma;
+  s.seed = seed;
+  return s;
+}
 
 inline std::string golden_path(const std::string& file) {
   return std::string(CDC_TEST_DATA_DIR) + "/golden_x8/" + file;

@@ -11,7 +11,7 @@
 
 #include "bitstream/format.h"
 #include "common/error.h"
-#include "entropy/byte_io.h"
+#include "common/byte_io.h"
 
 using namespace cdc::bitstream;
 
@@ -47,7 +47,7 @@ cdc_status status_of(const std::vector<uint8_t>& s, const Limits& l = Limits()) 
 
 // Rewrites the header CRC after an edit of the header fields.
 void fix_header_crc(std::vector<uint8_t>& s) {
-  cdc::entropy::store_u32(s.data() + 116,
+  cdc::store_u32(s.data() + 116,
                           static_cast<uint32_t>(crc32_z(0, s.data(), 116)));
 }
 
@@ -138,7 +138,7 @@ TEST_CASE("format: specific errors") {
   }
   auto edited = [&](size_t off, uint32_t value) {
     auto s = good;
-    cdc::entropy::store_u32(s.data() + off, value);
+    cdc::store_u32(s.data() + off, value);
     fix_header_crc(s);
     return status_of(s);
   };
@@ -160,8 +160,8 @@ TEST_CASE("format: specific errors") {
   CHECK(edited(112, 0) == CDC_STATUS_CORRUPT_STREAM);            // payload CRC
   {  // sizes that overflow a sum
     auto s = good;
-    cdc::entropy::store_u32(s.data() + 92, 0xffffffffu);
-    cdc::entropy::store_u32(s.data() + 100, 0xffffffffu);
+    cdc::store_u32(s.data() + 92, 0xffffffffu);
+    cdc::store_u32(s.data() + 100, 0xffffffffu);
     fix_header_crc(s);
     CHECK(status_of(s) == CDC_STATUS_TRUNCATED_STREAM);
   }

@@ -59,9 +59,9 @@ TEST_CASE("codec: streams encoded with 2 threads decode with 1 thread (many imag
     const uint32_t w = sizes[seed % 6][0], h = sizes[seed % 6][1];
     std::vector<uint8_t> pixels = test_image(w, h, seed);
     cdc::ImageView image{pixels.data(), w, h, 3, static_cast<size_t>(w) * 3};
-    cdc::CodecOptions encode_options;
-    encode_options.threads = 2;
-    const std::vector<uint8_t> stream = cdc::encode_image(*model, image, encode_options);
+    cdc::CodecSettings encode_settings;
+    encode_settings.threads = 2;
+    const std::vector<uint8_t> stream = cdc::encode_image(*model, image, encode_settings, {});
 
     const Tables two = tables_from_stream(*model, stream, 2);
     const Tables one = tables_from_stream(*model, stream, 1);
@@ -72,10 +72,11 @@ TEST_CASE("codec: streams encoded with 2 threads decode with 1 thread (many imag
     // would catch a different table choice).
     std::vector<uint8_t> out(pixels.size());
     cdc::MutableImageView view{out.data(), w, h, 3, static_cast<size_t>(w) * 3};
-    cdc::CodecOptions decode_options;
-    decode_options.threads = 1;
-    decode_options.steps = 1;
-    CHECK_NOTHROW(cdc::decode_image(*model, stream.data(), stream.size(), view, decode_options));
+    cdc::CodecSettings decode_settings;
+    decode_settings.threads = 1;
+    decode_settings.steps = 1;
+    CHECK_NOTHROW(
+        cdc::decode_image(*model, stream.data(), stream.size(), view, decode_settings, {}));
     ++images;
   }
   CHECK(images == 18);

@@ -12,9 +12,10 @@
 #include "diffusion/noise_schedule.h"
 #include "diffusion/sampler.h"
 #include "hyperprior/gaussian_conditional.h"
-#include "model/torch_checkpoint.h"
+#include "convert/torch_checkpoint.h"
 #include "model_test_util.h"
 #include "parity_util.h"
+#include "common/file_io.h"
 
 using cdc_test::check_close;
 using cdc_test::max_abs_diff;
@@ -182,29 +183,30 @@ TEST_CASE("epsilon-param parity: golden eps8 against the reference") {
 
   const int steps = static_cast<int>(expected["decoded_steps"].item<int64_t>());
   CHECK(steps == 3);
-  const torch::Tensor dec = model->sample(ctx, steps, 0.0, 0, {});
+  const torch::Tensor dec = model->sample(ctx, cdc_test::decoding(steps, 0.0, 0), {});
   check_close("decoded", dec, expected["decoded"]);
   check_close("decoded_uint8", to_uint8(dec), expected["decoded_uint8"], 1.0);
-  check_close("decoded_1step", model->sample(ctx, 1, 0.0, 0, {}), expected["decoded_1step"]);
+  check_close("decoded_1step", model->sample(ctx, cdc_test::decoding(1, 0.0, 0), {}), expected["decoded_1step"]);
 
   // From a given start x_N (the reference's init argument).
-  cdc::SamplerSettings s;
-  s.num_timesteps = model->config().num_timesteps;
-  s.alphas_cumprod = cdc::alphas_cumprod_tensor(model->config().schedule, s.num_timesteps);
-  s.steps = steps;
-  s.variant = cdc::ModelVariant::kEpsilonParam;
-  s.start = expected["start_noise"];
+  cdc::DiffusionProcess process;
+  process.num_timesteps = model->config().num_timesteps;
+  process.alphas_cumprod =
+      cdc::alphas_cumprod_tensor(model->config().schedule, process.num_timesteps);
+  process.variant = cdc::ModelVariant::kEpsilonParam;
   cdc::DenoiseFn fn = [&](const torch::Tensor& xt, const torch::Tensor& t) {
     return model->denoise(xt, t, ctx);
   };
   int calls = 0;
-  const torch::Tensor dec_n = cdc::ddim_sample(fn, {1, 3, 128, 192}, s,
-                                               [&](int done, int total, const torch::Tensor& x0) {
-                                                 ++calls;
-                                                 CHECK(done <= total);
-                                                 CHECK(x0.abs().max().item<float>() <= 1.0f);
-                                                 return true;
-                                               });
+  const torch::Tensor dec_n = cdc::ddim_sample(
+      fn, {1, 3, 128, 192}, process, cdc_test::decoding(steps, 0.0, 0),
+      [&](int done, int total, const torch::Tensor& x0) {
+        ++calls;
+        CHECK(done <= total);
+        CHECK(x0.abs().max().item<float>() <= 1.0f);
+        return true;
+      },
+      expected["start_noise"]);
   CHECK(calls == steps);
   check_close("decoded_from_start_noise", dec_n, expected["decoded_from_start_noise"], kTol,
               /*relative=*/true);
@@ -219,7 +221,7 @@ TEST_CASE("epsilon-param: convert -> file -> load equals the checkpoint's weight
   const auto& bytes = eps_model_bytes();
   const cdc::ModelFileContents contents = cdc::read_model_file(bytes.data(), bytes.size());
   CHECK(contents.config == ck.config);
-  cdc::CdcModel direct(ck.config, "direct", ck.tensors,
+  cdc::Model direct(ck.config, "direct", ck.tensors,
                        cdc::entropy::EntropyTables::deserialize(contents.entropy_tables.data(),
                                                                 contents.entropy_tables.size()),
                        contents.id, "checkpoint");
@@ -251,6 +253,6 @@ TEST_CASE("epsilon-param: convert -> file -> load equals the checkpoint's weight
   auto m = cdc::Model::load_memory(rnd.data(), rnd.size());
   CHECK(m->config() == small);
   const auto ctx = m->context(torch::zeros({1, 32, 4, 4}));
-  CHECK(m->sample(ctx, 2, 0.8, 7, {}).sizes() == torch::IntArrayRef({1, 3, 64, 64}));
-  CHECK(torch::equal(m->sample(ctx, 2, 0.8, 7, {}), m->sample(ctx, 2, 0.8, 7, {})));
+  CHECK(m->sample(ctx, cdc_test::decoding(2, 0.8, 7), {}).sizes() == torch::IntArrayRef({1, 3, 64, 64}));
+  CHECK(torch::equal(m->sample(ctx, cdc_test::decoding(2, 0.8, 7), {}), m->sample(ctx, cdc_test::decoding(2, 0.8, 7), {})));
 }

@@ -5,8 +5,10 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/hex.h"
 #include "common/error.h"
 #include "model_test_util.h"
+#include "common/file_io.h"
 
 namespace {
 
@@ -110,7 +112,7 @@ TEST_CASE("model file: round trip and identity") {
   CHECK(id2 == c.id);
   auto model = cdc_test::golden_model();
   CHECK(model->id() == c.id);
-  CHECK(model->id_hex() == cdc::id_to_hex(c.id));
+  CHECK(model->id_hex() == cdc::to_hex(c.id));
   // Other weights give another id.
   auto tensors = c.tensors;
   tensors.back().second = tensors.back().second + 1.0f;

@@ -31,7 +31,7 @@ TEST_CASE("model parity: golden x8 against the reference") {
 
   const int steps = static_cast<int>(expected["decoded_steps"].item<int64_t>());
   CHECK(steps == 3);
-  const torch::Tensor dec = model->sample(ctx, steps, 0.0, 0, {});
+  const torch::Tensor dec = model->sample(ctx, cdc_test::decoding(steps, 0.0, 0), {});
   check_close("decoded", dec, expected["decoded"]);
   const torch::Tensor u8 =
       ((dec.clamp(-1, 1) + 1) / 2 * 255).round().to(torch::kUInt8);
@@ -64,7 +64,7 @@ TEST_CASE("model parity: convert -> file -> load equals the checkpoint's weights
   // A model built straight from the checkpoint's tensors.
   const auto& bytes = cdc_test::golden_model_bytes();
   const cdc::ModelFileContents contents = cdc::read_model_file(bytes.data(), bytes.size());
-  cdc::CdcModel direct(ck.config, "direct", ck.tensors,
+  cdc::Model direct(ck.config, "direct", ck.tensors,
                        cdc::entropy::EntropyTables::deserialize(contents.entropy_tables.data(),
                                                                 contents.entropy_tables.size()),
                        contents.id, "checkpoint");

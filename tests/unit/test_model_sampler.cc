@@ -44,12 +44,12 @@ TEST_CASE("sampler: deterministic and stochastic decodes, steps 1..T, progress")
   const torch::Tensor y = model->analysis(x);
   const auto ctx = model->context(torch::round(y));
 
-  const torch::Tensor d1 = model->sample(ctx, 4, 0.0, 0, {});
-  const torch::Tensor d2 = model->sample(ctx, 4, 0.0, 99, {});
+  const torch::Tensor d1 = model->sample(ctx, cdc_test::decoding(4, 0.0, 0), {});
+  const torch::Tensor d2 = model->sample(ctx, cdc_test::decoding(4, 0.0, 99), {});
   CHECK(torch::equal(d1, d2));  // gamma 0: the seed does not matter
-  const torch::Tensor s1 = model->sample(ctx, 4, 0.8, 5, {});
-  const torch::Tensor s2 = model->sample(ctx, 4, 0.8, 5, {});
-  const torch::Tensor s3 = model->sample(ctx, 4, 0.8, 6, {});
+  const torch::Tensor s1 = model->sample(ctx, cdc_test::decoding(4, 0.8, 5), {});
+  const torch::Tensor s2 = model->sample(ctx, cdc_test::decoding(4, 0.8, 5), {});
+  const torch::Tensor s3 = model->sample(ctx, cdc_test::decoding(4, 0.8, 6), {});
   CHECK(torch::equal(s1, s2));
   CHECK(!torch::equal(s1, s3));
   CHECK(!torch::equal(s1, d1));
@@ -57,7 +57,7 @@ TEST_CASE("sampler: deterministic and stochastic decodes, steps 1..T, progress")
   for (int steps = 1; steps <= T; ++steps) {
     INFO("steps " << steps);
     std::vector<int> seen;
-    const torch::Tensor out = model->sample(ctx, steps, 0.5, 1,
+    const torch::Tensor out = model->sample(ctx, cdc_test::decoding(steps, 0.5, 1),
                                             [&](int done, int total, const torch::Tensor& x0) {
                                               CHECK(total == steps);
                                               CHECK(x0.sizes() == x.sizes());
@@ -72,7 +72,7 @@ TEST_CASE("sampler: deterministic and stochastic decodes, steps 1..T, progress")
   }
   for (int bad : {0, T + 1}) {
     try {
-      model->sample(ctx, bad, 0.0, 0, {});
+      model->sample(ctx, cdc_test::decoding(bad, 0.0, 0), {});
       FAIL("expected an error");
     } catch (const cdc::Error& e) {
       CHECK(e.status() == CDC_STATUS_INVALID_ARGUMENT);
@@ -80,7 +80,7 @@ TEST_CASE("sampler: deterministic and stochastic decodes, steps 1..T, progress")
   }
   int calls = 0;
   try {
-    model->sample(ctx, 5, 0.0, 0, [&](int, int, const torch::Tensor&) { return ++calls < 2; });
+    model->sample(ctx, cdc_test::decoding(5, 0.0, 0), [&](int, int, const torch::Tensor&) { return ++calls < 2; });
     FAIL("expected cancellation");
   } catch (const cdc::Error& e) {
     CHECK(e.status() == CDC_STATUS_CANCELLED);
@@ -108,7 +108,7 @@ TEST_CASE("model: any multiple-of-64 size") {
     const torch::Tensor y_hat = cdc::quantize_with_offset(y, hp.mean);
     CHECK(model->gaussian_likelihood(y_hat, hp).sizes() == y.sizes());
     const auto ctx = model->context(y_hat);
-    const torch::Tensor out = model->sample(ctx, 2, 0.8, 1, {});
+    const torch::Tensor out = model->sample(ctx, cdc_test::decoding(2, 0.8, 1), {});
     CHECK(out.sizes() == x.sizes());
   }
   // Sizes that are not multiples of 64 are rejected (the codec pads).

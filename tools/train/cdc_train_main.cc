@@ -19,6 +19,7 @@
 #include "train/train_log.h"
 #include "train/trainer.h"
 #include "train/validation.h"
+#include "common/file_io.h"
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "image_io/image_io.h"
 #include "model/model_file.h"
+#include "common/file_io.h"
 
 namespace cdc::train {
 

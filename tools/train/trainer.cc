@@ -9,10 +9,13 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/hex.h"
 #include "common/json.h"
 #include "model/builtin/builtin_models.h"
-#include "model/cdc_model.h"
+#include "model/model.h"
+#include "model/model_export.h"
 #include "model/model_file.h"
+#include "common/file_io.h"
 
 namespace cdc::train {
 
@@ -28,14 +31,9 @@ bool file_exists(const std::string& path) {
 }  // namespace
 
 std::vector<uint8_t> model_file_bytes(const std::string& file_or_name) {
-  if (file_exists(file_or_name)) return read_whole_file(file_or_name);
-  size_t count = 0;
-  const BuiltinModelBlob* blobs = builtin_model_blobs(&count);
-  for (size_t i = 0; i < count; ++i)
-    if (file_or_name == blobs[i].name)
-      return std::vector<uint8_t>(blobs[i].data, blobs[i].data + blobs[i].size);
-  fail(CDC_STATUS_NOT_FOUND, "'{}' is neither a model file nor a built-in model name",
-       file_or_name);
+  const ModelSource source = resolve_model_name(file_or_name);
+  if (source.builtin == nullptr) return read_whole_file(source.path);
+  return std::vector<uint8_t>(source.builtin->data, source.builtin->data + source.builtin->size);
 }
 
 namespace {
@@ -108,7 +106,7 @@ Trainer::Trainer(const TrainOptions& options) : Trainer(options, config_for(opti
     load_network_tensors(*net_, init.tensors, options_.init);
     load_network_tensors(*ema_, init.tensors, options_.init);
     start_ = fmt::format("warm start from '{}' (model {}, id {})", options_.init, init.name,
-                         id_to_hex(init.id));
+                         to_hex(init.id));
   } else {
     start_ = fmt::format("fresh start: config '{}', seed {}", options_.config, options_.seed);
   }

@@ -18,10 +18,10 @@ ValidationResult validate_model_file(const std::vector<uint8_t>& model_file, con
                                      int count, int max_side, int steps, int threads) {
   std::shared_ptr<const Model> model = Model::load_memory(model_file.data(), model_file.size());
   ValidationResult r;
-  CodecOptions options;
-  options.threads = threads;
-  options.steps = steps;
-  options.gamma = 0.0;
+  CodecSettings settings;
+  settings.threads = threads;
+  settings.steps = steps;
+  settings.gamma = 0.0;
   const size_t n = std::min(photos.size(), static_cast<size_t>(std::max(count, 0)));
   for (size_t i = 0; i < n; ++i) {
     torch::Tensor photo = centre_crop(photos.photo(i), max_side);
@@ -32,12 +32,12 @@ ValidationResult validate_model_file(const std::vector<uint8_t>& model_file, con
     in.channels = 3;
     in.stride = static_cast<size_t>(in.width) * 3;
     auto t0 = std::chrono::steady_clock::now();
-    std::vector<uint8_t> stream = encode_image(*model, in, options);
+    std::vector<uint8_t> stream = encode_image(*model, in, settings, {});
     r.encode_s += seconds_since(t0);
     torch::Tensor decoded = torch::empty_like(photo);
     MutableImageView out{decoded.data_ptr<uint8_t>(), in.width, in.height, 3, in.stride};
     t0 = std::chrono::steady_clock::now();
-    decode_image(*model, stream.data(), stream.size(), out, options);
+    decode_image(*model, stream.data(), stream.size(), out, settings, {});
     r.decode_s += seconds_since(t0);
     const double pixels = static_cast<double>(in.width) * in.height;
     const double mse =

@@ -22,6 +22,7 @@ Failures raise :class:`CdcError` subclasses carrying ``.status`` (a
 :class:`Status`) and libcdc's ``.message``.
 """
 
+import contextlib as _contextlib
 import json as _json
 import os as _os
 import threading as _threading
@@ -29,25 +30,9 @@ from dataclasses import dataclass as _dataclass
 
 import numpy as _np
 
-from ._errors import (  # noqa: F401
-    BufferTooSmallError,
-    CancelledError,
-    CdcError,
-    CorruptStreamError,
-    InternalError,
-    InvalidArgumentError,
-    InvalidModelError,
-    IoError,
-    LimitExceededError,
-    ModelMismatchError,
-    NotFoundError,
-    OutOfMemoryError,
-    Status,
-    StreamError,
-    TruncatedStreamError,
-    UnimplementedError,
-    UnsupportedError,
-)
+from . import _errors
+from ._errors import *  # noqa: F401,F403  (Status and the exception classes)
+from ._errors import NotFoundError, Status
 from . import _pycdc
 
 __all__ = [
@@ -64,24 +49,7 @@ __all__ = [
     "library_version",
     "format_version",
     "__version__",
-    "Status",
-    "CdcError",
-    "InvalidArgumentError",
-    "OutOfMemoryError",
-    "IoError",
-    "InvalidModelError",
-    "StreamError",
-    "CorruptStreamError",
-    "TruncatedStreamError",
-    "ModelMismatchError",
-    "UnsupportedError",
-    "LimitExceededError",
-    "BufferTooSmallError",
-    "CancelledError",
-    "NotFoundError",
-    "UnimplementedError",
-    "InternalError",
-]
+] + _errors.__all__
 
 #: Version of the libcdc library loaded ("MAJOR.MINOR.PATCH").
 __version__ = _pycdc.version_string()
@@ -156,18 +124,8 @@ class Model:
             ) from None
         if isinstance(text, bytes):
             text = _os.fsdecode(text)
-        if _os.path.exists(text):
-            self._adopt(_pycdc.Model.load_file(text), text)
-        elif not isinstance(path_or_name, str) or _looks_like_path(text):
-            self._adopt(_pycdc.Model.load_file(text), text)  # raises IoError
-        elif text in _pycdc.builtin_models():
-            self._adopt(_pycdc.Model.load_builtin(text), text)
-        else:
-            names = ", ".join(_pycdc.builtin_models()) or "none in this build"
-            raise NotFoundError(
-                f"{text!r} is neither a file nor a built-in model (built-in models: {names})",
-                Status.NOT_FOUND,
-            )
+        # libcdc's one resolver (cdc_model_load): a built-in name, else a file.
+        self._adopt(_pycdc.Model.load(text), text)
 
     def _adopt(self, handle, source):
         self._handle = handle
@@ -251,15 +209,6 @@ class Model:
         return hash(self.id)
 
 
-def _looks_like_path(text):
-    return (
-        _os.sep in text
-        or (_os.altsep is not None and _os.altsep in text)
-        or text.endswith(".cdcm")
-        or text.startswith(".")
-    )
-
-
 _model_cache = {}
 _model_cache_lock = _threading.Lock()
 
@@ -292,8 +241,8 @@ def _resolve_model(model):
         return default_model()
     if isinstance(model, Model):
         return model
-    if isinstance(model, str) and not _os.path.exists(model) and model in _pycdc.builtin_models():
-        return _cached_model(model)
+    if isinstance(model, str) and model in _pycdc.builtin_models():
+        return _cached_model(model)  # built-in models are loaded once
     return Model(model)
 
 
@@ -458,33 +407,34 @@ class Context:
         it then raises CancelledError."""
         self._ctx.cancel()
 
+    @_contextlib.contextmanager
+    def _progress_for_call(self, progress):
+        """A per-call progress callback that overrides the context's for the
+        duration of the with block (None keeps the context's)."""
+        if progress is None:
+            yield
+            return
+        saved = self._ctx.progress()
+        self._ctx.set_progress(_wrap_progress(progress))
+        try:
+            yield
+        finally:
+            self._ctx.set_progress(saved)
+
     def encode(self, array, model=None, progress=None):
         """Compresses an image (see :func:`encode`) and returns the .cdc stream as bytes."""
         pixels = _as_pixels(array)
         model = _resolve_model(model)
-        if progress is None:
+        with self._progress_for_call(progress):
             return self._ctx.encode(model._handle, pixels)
-        saved = self._ctx.progress()
-        self._ctx.set_progress(_wrap_progress(progress))
-        try:
-            return self._ctx.encode(model._handle, pixels)
-        finally:
-            self._ctx.set_progress(saved)
 
     def decode(self, data, model=None, format=None, progress=None):
         """Decompresses a .cdc stream (see :func:`decode`) into a uint8 array."""
         channels = _channels_of(format)
         _check_stream_type(data)
         model = _resolve_model(model)
-        if progress is None:
+        with self._progress_for_call(progress):
             out = self._ctx.decode(model._handle, data, channels)
-        else:
-            saved = self._ctx.progress()
-            self._ctx.set_progress(_wrap_progress(progress))
-            try:
-                out = self._ctx.decode(model._handle, data, channels)
-            finally:
-                self._ctx.set_progress(saved)
         if out.shape[2] == 1:
             out = out.reshape(out.shape[0], out.shape[1])
         return out

@@ -170,24 +170,12 @@ class InternalError(CdcError):
     STATUS = Status.INTERNAL_ERROR
 
 
+# This module is the one list of pycdc's exceptions: __all__ above names them
+# (pycdc re-exports it), and the status map is derived from their STATUS.
 _BY_STATUS = {
     cls.STATUS: cls
-    for cls in (
-        InvalidArgumentError,
-        OutOfMemoryError,
-        IoError,
-        InvalidModelError,
-        CorruptStreamError,
-        TruncatedStreamError,
-        ModelMismatchError,
-        UnsupportedError,
-        LimitExceededError,
-        BufferTooSmallError,
-        CancelledError,
-        NotFoundError,
-        UnimplementedError,
-        InternalError,
-    )
+    for cls in (globals()[name] for name in __all__)
+    if isinstance(cls, type) and getattr(cls, "STATUS", None) is not None
 }
 
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace cdc {
 
@@ -14,5 +15,23 @@ struct BuiltinModelBlob {
 
 // The embedded model files, default first; *count receives their number.
 const BuiltinModelBlob* builtin_model_blobs(size_t* count);
+
+// The built-in model of that name, or nullptr.
+const BuiltinModelBlob* find_builtin_model(const std::string& name);
+
+// What a user's model name refers to: a built-in model (builtin set) or a
+// model file (path set).
+struct ModelSource {
+  const BuiltinModelBlob* builtin = nullptr;
+  std::string path;
+};
+
+// The one resolver of "a built-in model name or a model file": "" names the
+// default built-in model; a built-in model's name wins over a file of the same
+// name; anything else is a file path. Throws cdc::Error(CDC_STATUS_NOT_FOUND)
+// for a bare name (no '/', no '.') that is neither; a missing path is left to
+// the file loader (IO_ERROR). Used by cdc_model_load (and so
+// by the cdc tool and pycdc) and by cdc-train's --init.
+ModelSource resolve_model_name(const std::string& name_or_path);
 
 }  // namespace cdc

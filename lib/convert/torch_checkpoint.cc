@@ -1,4 +1,4 @@
-#include "model/torch_checkpoint.h"
+#include "convert/torch_checkpoint.h"
 
 #include <caffe2/serialize/in_memory_adapter.h>
 #include <caffe2/serialize/inline_container.h>

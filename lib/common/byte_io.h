@@ -1,7 +1,7 @@
-// Little-endian byte writing and bounds-checked reading, shared by the entropy
-// tables' serialization and the .cdc container. Independent of the host's byte
-// order. Reading past the end throws cdc::Error with the status given to the
-// reader.
+// Little-endian byte writing and bounds-checked reading: the one copy shared by
+// the entropy tables' serialization, the .cdc container and the model file.
+// Independent of the host's byte order. Reading past the end throws cdc::Error
+// with the status given to the reader.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 
-namespace cdc::entropy {
+namespace cdc {
 
 inline void put_u8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
 inline void put_u16(std::vector<uint8_t>& out, uint16_t v) {
@@ -43,6 +43,33 @@ inline uint64_t load_u64(const uint8_t* p) {
 inline void store_u32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
 }
+inline void store_u64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// Appends to a growing buffer; offsets written before their value is known
+// are patched with patch_u64().
+class ByteWriter {
+ public:
+  void u8(uint8_t v) { put_u8(buf_, v); }
+  void u16(uint16_t v) { put_u16(buf_, v); }
+  void u32(uint32_t v) { put_u32(buf_, v); }
+  void u64(uint64_t v) { put_u64(buf_, v); }
+  void bytes(const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    buf_.insert(buf_.end(), b, b + n);
+  }
+  // Zero bytes up to the next multiple of align.
+  void pad_to(size_t align) {
+    while (buf_.size() % align) buf_.push_back(0);
+  }
+  void patch_u64(size_t pos, uint64_t v) { store_u64(buf_.data() + pos, v); }
+  size_t size() const { return buf_.size(); }
+  std::vector<uint8_t>& buffer() { return buf_; }
+
+ private:
+  std::vector<uint8_t> buf_;
+};
 
 // Sequential reader over [data, data + size); every read is bounds-checked.
 class ByteReader {
@@ -65,6 +92,7 @@ class ByteReader {
     pos_ += n;
     return p;
   }
+  const uint8_t* bytes(size_t n) { return take(n); }
   uint8_t u8() { return *take(1); }
   uint16_t u16() { return load_u16(take(2)); }
   uint32_t u32() { return load_u32(take(4)); }
@@ -85,4 +113,4 @@ class ByteReader {
   const char* what_;
 };
 
-}  // namespace cdc::entropy
+}  // namespace cdc

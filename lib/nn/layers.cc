@@ -1,4 +1,4 @@
-#include "common/layers.h"
+#include "nn/layers.h"
 
 #include <cmath>
 

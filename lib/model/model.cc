@@ -1,10 +1,12 @@
-#include "model/cdc_model.h"
+#include "model/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
 #include "common/error.h"
-#include "diffusion/sampler.h"
+#include "common/file_io.h"
+#include "common/hex.h"
 #include "hyperprior/gaussian_conditional.h"
 #include "model/model_file.h"
 
@@ -32,10 +34,10 @@ void check_image(const torch::Tensor& x, int channels, int multiple, const char*
 
 }  // namespace
 
-CdcModel::CdcModel(ModelConfig config, std::string name, const NamedTensors& tensors,
+Model::Model(ModelConfig config, std::string name, const NamedTensors& tensors,
                    entropy::EntropyTables tables, std::array<uint8_t, 16> id,
                    const std::string& origin)
-    : config_(std::move(config)), name_(std::move(name)), id_(id), id_hex_(id_to_hex(id)),
+    : config_(std::move(config)), name_(std::move(name)), id_(id), id_hex_(to_hex(id)),
       tables_(std::move(tables)) {
   torch::NoGradGuard no_grad;
   conv_format_ = channels_last_default() ? torch::MemoryFormat::ChannelsLast
@@ -55,20 +57,20 @@ CdcModel::CdcModel(ModelConfig config, std::string name, const NamedTensors& ten
          origin, tables_.prior.size(), prior_channels);
 }
 
-torch::Tensor CdcModel::analysis(const torch::Tensor& x) const {
+torch::Tensor Model::analysis(const torch::Tensor& x) const {
   check_image(x, config_.channels, size_multiple(), "analysis");
   return net().context_fn->enc->forward(to_conv_format(x.to(torch::kFloat32))).contiguous();
 }
 
-torch::Tensor CdcModel::hyper_analysis(const torch::Tensor& y) const {
+torch::Tensor Model::hyper_analysis(const torch::Tensor& y) const {
   return net().context_fn->hyper_enc->forward(to_conv_format(y)).contiguous();
 }
 
-torch::Tensor CdcModel::prior_medians() const {
+torch::Tensor Model::prior_medians() const {
   return net().context_fn->prior->medians().clone();
 }
 
-HyperParameters CdcModel::hyper_synthesis(const torch::Tensor& z_hat, bool deterministic) const {
+HyperParameters Model::hyper_synthesis(const torch::Tensor& z_hat, bool deterministic) const {
   auto& hyper_dec = net().context_fn->hyper_dec;
   if (!deterministic) {
     auto [mean, scale] = split_mean_scale(hyper_dec->forward(to_conv_format(z_hat)));
@@ -80,21 +82,21 @@ HyperParameters CdcModel::hyper_synthesis(const torch::Tensor& z_hat, bool deter
   return {mean.contiguous(), scale.contiguous()};
 }
 
-torch::Tensor CdcModel::prior_likelihood(const torch::Tensor& z_hat) const {
+torch::Tensor Model::prior_likelihood(const torch::Tensor& z_hat) const {
   return net().context_fn->prior->likelihood(z_hat.contiguous());
 }
 
-torch::Tensor CdcModel::gaussian_likelihood(const torch::Tensor& y_hat,
+torch::Tensor Model::gaussian_likelihood(const torch::Tensor& y_hat,
                                             const HyperParameters& p) const {
   return cdc::gaussian_likelihood(y_hat, p.mean, p.scale);
 }
 
-std::vector<torch::Tensor> CdcModel::context(const torch::Tensor& y_hat) const {
+std::vector<torch::Tensor> Model::context(const torch::Tensor& y_hat) const {
   // Kept channels-last: they are only fed back to denoise().
   return net().context_fn->dec->forward(to_conv_format(y_hat));
 }
 
-torch::Tensor CdcModel::denoise(const torch::Tensor& x, const torch::Tensor& t,
+torch::Tensor Model::denoise(const torch::Tensor& x, const torch::Tensor& t,
                                 const std::vector<torch::Tensor>& context) const {
   check_image(x, config_.channels, size_multiple(), "denoise");
   if (context.size() != config_.context_dim_mults.size())
@@ -105,28 +107,32 @@ torch::Tensor CdcModel::denoise(const torch::Tensor& x, const torch::Tensor& t,
   return net().denoise_fn->forward(to_conv_format(x), t.to(torch::kFloat32), ctx).contiguous();
 }
 
-torch::Tensor CdcModel::sample(const std::vector<torch::Tensor>& context, int steps, double gamma,
-                               uint64_t seed, const StepCallback& callback) const {
+torch::Tensor Model::sample(const std::vector<torch::Tensor>& context,
+                            const CodecSettings& settings, const StepCallback& callback) const {
   if (context.empty()) fail(CDC_STATUS_INVALID_ARGUMENT, "sample: no context");
   const torch::Tensor& finest = context.front();
   const std::vector<int64_t> shape{finest.size(0), config_.channels, finest.size(2),
                                    finest.size(3)};
-  SamplerSettings s;
-  s.num_timesteps = config_.num_timesteps;
-  s.alphas_cumprod = net().train_alphas_cumprod;
-  s.steps = steps;
-  s.gamma = gamma;
-  s.seed = seed;
-  s.variant = config_.variant;
+  DiffusionProcess process;
+  process.num_timesteps = config_.num_timesteps;
+  process.alphas_cumprod = net().train_alphas_cumprod;
+  process.variant = config_.variant;
   std::vector<torch::Tensor> ctx;
   for (const auto& c : context) ctx.push_back(to_conv_format(c));
   DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {
     return net().denoise_fn->forward(to_conv_format(x), t, ctx);
   };
-  return ddim_sample(fn, shape, s, callback).contiguous();
+  return ddim_sample(fn, shape, process, settings, callback).contiguous();
 }
 
-int64_t CdcModel::unet_macs(int64_t height, int64_t width) const {
+CodecSettings Model::decoding_settings(const CodecSettings& settings) const {
+  CodecSettings s = settings;
+  s.steps = s.steps > 0 ? std::min(s.steps, config_.num_timesteps) : config_.default_steps;
+  if (s.gamma < 0) s.gamma = config_.default_gamma;
+  return s;
+}
+
+int64_t Model::unet_macs(int64_t height, int64_t width) const {
   return net().denoise_fn->macs(height, width);
 }
 
@@ -138,7 +144,7 @@ std::shared_ptr<const Model> model_from_contents(ModelFileContents contents,
                                                  const std::string& origin) {
   entropy::EntropyTables tables = entropy::EntropyTables::deserialize(
       contents.entropy_tables.data(), contents.entropy_tables.size());
-  return std::make_shared<CdcModel>(std::move(contents.config), std::move(contents.name),
+  return std::make_shared<Model>(std::move(contents.config), std::move(contents.name),
                                     contents.tensors, std::move(tables), contents.id, origin);
 }
 
@@ -160,42 +166,6 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path) {
 
 std::shared_ptr<const Model> Model::load_memory(const uint8_t* data, size_t size) {
   return model_from_contents(read_model_file(data, size), "model");
-}
-
-// --- building model files ------------------------------------------------------
-
-entropy::EntropyTables build_network_tables(const CdcNetworkImpl& network) {
-  torch::NoGradGuard no_grad;
-  const FactorizedPriorImpl& prior = *network.context_fn->prior;
-  torch::Tensor med = prior.medians().to(torch::kFloat64).contiguous();
-  std::vector<double> medians(med.data_ptr<double>(), med.data_ptr<double>() + med.numel());
-  return entropy::build_entropy_tables(
-      static_cast<int>(prior.channels()),
-      [&prior](int channel, const std::vector<double>& points) {
-        return prior.cdf_logit_double(channel, points);
-      },
-      medians);
-}
-
-std::vector<uint8_t> make_model_file(const ModelConfig& config, const std::string& name,
-                                     const NamedTensors& tensors, const std::string& origin) {
-  torch::NoGradGuard no_grad;
-  CdcNetwork network(config);
-  load_network_tensors(*network, tensors, origin);
-  const entropy::EntropyTables tables = build_network_tables(*network);
-  return write_model_file(config, name, network_tensors(*network), tables.serialize());
-}
-
-std::vector<uint8_t> make_random_model_file(const ModelConfig& config, const std::string& name,
-                                            uint64_t seed) {
-  torch::NoGradGuard no_grad;
-  torch::manual_seed(seed);
-  CdcNetwork network(config);
-  // torch's default init leaves the prior at zero; give it a proper density.
-  network->context_fn->prior->reset_parameters();
-  // LayerNorm gains and time-embedding weights are fine with torch's init.
-  const entropy::EntropyTables tables = build_network_tables(*network);
-  return write_model_file(config, name, network_tensors(*network), tables.serialize());
 }
 
 }  // namespace cdc

@@ -1,4 +1,4 @@
-#include "model/checkpoint_import.h"
+#include "convert/checkpoint_import.h"
 
 #include <cmath>
 #include <cstring>
@@ -6,10 +6,12 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "common/file_io.h"
+#include "convert/torch_checkpoint.h"
 #include "diffusion/noise_schedule.h"
-#include "model/cdc_model.h"
+#include "model/model.h"
+#include "model/model_export.h"
 #include "model/model_file.h"
-#include "model/torch_checkpoint.h"
 
 namespace cdc {
 

@@ -1,0 +1,63 @@
+#include "common/codec_settings.h"
+
+#include <cmath>
+
+#include "common/error.h"
+
+namespace cdc {
+
+bool option_spec(cdc_option option, OptionSpec* spec) {
+  const CodecSettings def;
+  switch (option) {
+    case CDC_OPTION_THREADS: *spec = {0, 1024, double(def.threads), true}; return true;
+    case CDC_OPTION_STEPS: *spec = {0, 65536, double(def.steps), true}; return true;
+    case CDC_OPTION_GAMMA: *spec = {-1, 10, def.gamma, false}; return true;
+    case CDC_OPTION_SEED: *spec = {0, 9007199254740992.0, double(def.seed), true}; return true;
+    case CDC_OPTION_MAX_PIXELS:
+      *spec = {1, 2147483648.0, double(def.max_pixels), true};
+      return true;
+  }
+  return false;
+}
+
+namespace {
+
+OptionSpec checked_spec(cdc_option option) {
+  OptionSpec spec;
+  if (!option_spec(option, &spec))
+    fail(CDC_STATUS_INVALID_ARGUMENT, "unknown option {}", static_cast<int>(option));
+  return spec;
+}
+
+}  // namespace
+
+void set_option(CodecSettings& settings, cdc_option option, double value) {
+  const OptionSpec spec = checked_spec(option);
+  if (!std::isfinite(value) || value < spec.min || value > spec.max)
+    fail(CDC_STATUS_INVALID_ARGUMENT, "option {}: value {} is outside [{}, {}]",
+         static_cast<int>(option), value, spec.min, spec.max);
+  if (spec.integral && value != std::floor(value))
+    fail(CDC_STATUS_INVALID_ARGUMENT, "option {}: value {} is not an integer",
+         static_cast<int>(option), value);
+  switch (option) {
+    case CDC_OPTION_THREADS: settings.threads = static_cast<int>(value); break;
+    case CDC_OPTION_STEPS: settings.steps = static_cast<int>(value); break;
+    case CDC_OPTION_GAMMA: settings.gamma = value; break;
+    case CDC_OPTION_SEED: settings.seed = static_cast<uint64_t>(value); break;
+    case CDC_OPTION_MAX_PIXELS: settings.max_pixels = static_cast<int64_t>(value); break;
+  }
+}
+
+double get_option(const CodecSettings& settings, cdc_option option) {
+  checked_spec(option);
+  switch (option) {
+    case CDC_OPTION_THREADS: return settings.threads;
+    case CDC_OPTION_STEPS: return settings.steps;
+    case CDC_OPTION_GAMMA: return settings.gamma;
+    case CDC_OPTION_SEED: return static_cast<double>(settings.seed);
+    case CDC_OPTION_MAX_PIXELS: return static_cast<double>(settings.max_pixels);
+  }
+  return 0;
+}
+
+}  // namespace cdc

@@ -1,0 +1,42 @@
+// The settings of encoding and decoding, declared once: the C API's context
+// holds a CodecSettings, cdc_option values map onto its fields through the
+// option table below, and the codec, the model and the sampler read it as it
+// is passed down. A new setting is a field here, a row of the option table and
+// a cdc_option value in include/cdc.h.
+#pragma once
+
+#include <cstdint>
+
+#include "cdc.h"
+
+namespace cdc {
+
+// The default limit on an image's pixel count (encode and decode).
+inline constexpr int64_t kDefaultMaxPixels = int64_t{1} << 26;
+
+struct CodecSettings {
+  int threads = 0;        // computation threads; 0: all cores
+  int steps = 0;          // diffusion decoding steps; 0: the model's default
+  double gamma = -1.0;    // start noise scale; < 0: the model's default, 0: deterministic
+  uint64_t seed = 0;      // seed of the start noise (gamma > 0)
+  int64_t max_pixels = kDefaultMaxPixels;  // largest image accepted, in pixels
+};
+
+// The bounds and default of a cdc_option (the default is CodecSettings{}'s).
+struct OptionSpec {
+  double min = 0, max = 0, def = 0;
+  bool integral = true;
+};
+
+// False for a value that is not a known cdc_option.
+bool option_spec(cdc_option option, OptionSpec* spec);
+
+// Sets the field of an option after checking the value against its spec;
+// throws cdc::Error(CDC_STATUS_INVALID_ARGUMENT) naming the problem (the
+// settings are then unchanged).
+void set_option(CodecSettings& settings, cdc_option option, double value);
+// The field of an option as a double; throws INVALID_ARGUMENT for an unknown
+// option.
+double get_option(const CodecSettings& settings, cdc_option option);
+
+}  // namespace cdc
