@@ -293,8 +293,8 @@ CDC_API const char *cdc_context_last_error(const cdc_context *context);
  * cdc_context_set_option and query their bounds with cdc_option_bounds.
  */
 typedef enum cdc_option {
-  /** Threads used for computation. 0 = the number of cores (default).
-   *  Bounds 0..1024. */
+  /** Threads used for computation. 0 = the number of cores (default);
+   *  larger values are capped to the number of cores. Bounds 0..1024. */
   CDC_OPTION_THREADS = 1,
   /** Diffusion decoding steps. 0 = the model's default (default).
    *  Bounds 0..65536; values above the model's T are clamped to T. */
@@ -445,9 +445,11 @@ typedef struct cdc_stream_info {
 } cdc_stream_info;
 
 /**
- * Reads and checks the header of a .cdc stream without decoding it.
- * Errors: INVALID_ARGUMENT, CORRUPT_STREAM, TRUNCATED_STREAM, UNSUPPORTED,
- * LIMIT_EXCEEDED.
+ * Reads the header of a .cdc stream and checks the whole stream without
+ * decoding it: header fields, substream lengths and both CRCs, so that the
+ * size it reports can be trusted before allocating the output.
+ * Errors: INVALID_ARGUMENT, CORRUPT_STREAM, TRUNCATED_STREAM (also for an
+ * empty stream), UNSUPPORTED, LIMIT_EXCEEDED.
  */
 CDC_API cdc_status cdc_stream_get_info(const void *data, size_t size,
                                        cdc_stream_info *info);

@@ -9,6 +9,7 @@
 //
 // It uses only the public C API (cdc.h) of the shared library libcdc.so.
 #include <cdc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cdc_cxx.h>
@@ -185,15 +186,21 @@ void check_interrupted() {
   if (interrupted()) throw CliError(kExitCancelled, "interrupted");
 }
 
-std::vector<uint8_t> read_input(const std::string& path) {
+// The largest input file read for a pixel limit: an image or a stream of
+// max_pixels pixels is smaller than 8 bytes a pixel (16-bit RGBA PNG, no
+// compression) plus 16 MiB of headers and metadata.
+uint64_t input_cap(uint64_t max_pixels) { return max_pixels * 8 + (uint64_t{16} << 20); }
+
+std::vector<uint8_t> read_input(const std::string& path, uint64_t max_pixels) {
   std::vector<uint8_t> bytes;
   std::string error;
-  if (!read_file(path, &bytes, &error)) throw CliError(kExitBadInput, error);
+  if (!read_file(path, input_cap(max_pixels), &bytes, &error))
+    throw CliError(kExitBadInput, error);
   return bytes;
 }
 
 Image read_image(const std::string& path, uint64_t max_pixels) {
-  const std::vector<uint8_t> bytes = read_input(path);
+  const std::vector<uint8_t> bytes = read_input(path, max_pixels);
   Image image;
   std::string error;
   if (!decode_image(bytes.data(), bytes.size(), max_pixels, &image, &error))
@@ -204,14 +211,22 @@ Image read_image(const std::string& path, uint64_t max_pixels) {
 // ---------------------------------------------------------------------------
 // Subcommands. Each throws CliError on failure.
 
+// Refuses an output that is the input itself (it would replace it).
+void check_distinct(const std::string& in, const std::string& out) {
+  if (same_file(in, out))
+    throw CliError(kExitUsage,
+                   fmt::format("{} is the input file: choose another output name", out));
+}
+
 void run_encode(const Options& o, const std::string& in, const std::string& out) {
   const auto t0 = Clock::now();
+  // Options first: a bad value fails before any file is read.
+  Progress progress(o.quiet);
+  ContextPtr context = make_context(o, &progress);
+  check_distinct(in, out);
   const Image image = read_image(in, effective_max_pixels(o));
   check_output_dir(out);
   check_interrupted();
-  // Options first: a bad value fails before the model is loaded.
-  Progress progress(o.quiet);
-  ContextPtr context = make_context(o, &progress);
   ModelPtr model = load_model(o);
   check_interrupted();
 
@@ -240,8 +255,9 @@ void run_encode(const Options& o, const std::string& in, const std::string& out)
 }
 
 // Reads a .cdc file and its header.
-void read_stream(const std::string& in, std::vector<uint8_t>* stream, cdc_stream_info* info) {
-  *stream = read_input(in);
+void read_stream(const std::string& in, uint64_t max_pixels, std::vector<uint8_t>* stream,
+                 cdc_stream_info* info) {
+  *stream = read_input(in, max_pixels);
   *info = cdc_stream_info{};
   info->struct_size = sizeof(*info);
   const cdc_status hs = cdc_stream_get_info(stream->data(), stream->size(), info);
@@ -256,14 +272,15 @@ void run_decode(const Options& o, const std::string& in, const std::string& out,
   if (out_format == ImageFormat::kUnknown) {
     throw CliError(kExitUsage, fmt::format("{}: the output must end in .png, .jpg or .jpeg", out));
   }
-  std::vector<uint8_t> stream;
-  cdc_stream_info info{};
-  read_stream(in, &stream, &info);
-  check_output_dir(out);
-  check_interrupted();
-  // Options first: a bad value fails before the model is loaded.
+  // Options first: a bad value fails before any file is read.
   Progress progress(o.quiet);
   ContextPtr context = make_context(o, &progress);
+  check_distinct(in, out);
+  std::vector<uint8_t> stream;
+  cdc_stream_info info{};
+  read_stream(in, effective_max_pixels(o), &stream, &info);
+  check_output_dir(out);
+  check_interrupted();
   ModelPtr model = load_model_for_stream(o, info);
   check_interrupted();
 
@@ -310,10 +327,10 @@ void run_decode(const Options& o, const std::string& in, const std::string& out,
   }
 }
 
-void run_info(const std::string& in, bool json) {
+void run_info(const std::string& in, bool json, uint64_t max_pixels) {
   std::vector<uint8_t> stream;
   cdc_stream_info info{};
-  read_stream(in, &stream, &info);
+  read_stream(in, max_pixels, &stream, &info);
   const double pixels = static_cast<double>(info.width) * info.height;
   const double bpp = pixels > 0 ? info.stream_size * 8.0 / pixels : 0.0;
   const double payload_bits = static_cast<double>(info.payload_size) * 8.0;
@@ -358,9 +375,12 @@ void run_info(const std::string& in, bool json) {
 
 void run_convert(const std::string& in, const std::string& out, const std::string& name,
                  unsigned default_steps, double default_gamma, bool quiet) {
-  if (access(in.c_str(), R_OK) != 0) {
+  struct stat st;
+  if (stat(in.c_str(), &st) != 0 || access(in.c_str(), R_OK) != 0)
     throw CliError(kExitBadInput, fmt::format("cannot read {}", in));
-  }
+  if (!S_ISREG(st.st_mode))
+    throw CliError(kExitBadInput, fmt::format("cannot read {}: not a regular file", in));
+  check_distinct(in, out);
   check_output_dir(out);
   const auto t0 = Clock::now();
   cdc_convert_options options;
@@ -566,12 +586,14 @@ int run(int argc, char** argv) {
     } else if (*decode) {
       run_decode(o, in, out, quality);
     } else if (*info) {
-      run_info(in, json);
+      make_context(o, nullptr);  // checks the options (e.g. --max-pixels)
+      run_info(in, json, effective_max_pixels(o));
     } else if (*convert) {
       run_convert(in, out, name, default_steps, default_gamma, o.quiet);
     } else if (*models) {
       run_models(json);
     } else if (*compare) {
+      make_context(o, nullptr);  // checks the options (e.g. --max-pixels)
       run_compare(in, second, json, effective_max_pixels(o));
     }
   } catch (const CliError& e) {

@@ -15,7 +15,8 @@
 
 namespace cdc_tools {
 
-bool read_file(const std::string& path, std::vector<uint8_t>* data, std::string* error) {
+bool read_file(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* data,
+               std::string* error) {
   data->clear();
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
@@ -28,9 +29,18 @@ bool read_file(const std::string& path, std::vector<uint8_t>* data, std::string*
     *error = fmt::format("cannot read {}: it is a directory", path);
     return false;
   }
+  // Read in chunks up to the cap (devices and pipes have no size to check).
   uint8_t chunk[1 << 16];
   size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0) data->insert(data->end(), chunk, chunk + n);
+  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0) {
+    if (data->size() + n > max_bytes) {
+      std::fclose(f);
+      data->clear();
+      *error = fmt::format("cannot read {}: larger than the limit of {} bytes", path, max_bytes);
+      return false;
+    }
+    data->insert(data->end(), chunk, chunk + n);
+  }
   const bool failed = std::ferror(f) != 0;
   const int saved_errno = errno;
   std::fclose(f);
@@ -79,10 +89,16 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
                               : fmt::format("cannot write {}: {}", path, what);
     return false;
   };
-  // mkstemp creates the file 0600; give it the usual permissions.
-  const mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
+  // mkstemp creates the file 0600: an existing output keeps its permissions,
+  // a new one gets the usual 0666 & ~umask.
+  struct stat existing;
+  if (stat(path.c_str(), &existing) == 0 && S_ISREG(existing.st_mode)) {
+    fchmod(fd, existing.st_mode & 07777);
+  } else {
+    const mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+  }
 
   size_t written = 0;
   while (written < size) {
@@ -188,6 +204,12 @@ JsonObject& JsonObject::boolean(const std::string& key, bool value) {
   return raw(key, value ? "true" : "false");
 }
 std::string JsonObject::str() const { return "{" + text_ + "}"; }
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -25,11 +25,18 @@ enum ExitCode : int {
   kExitOther = 8,          // anything else (e.g. not implemented, out of memory)
 };
 
-// Reads a whole file. On failure returns false with a message in *error.
-bool read_file(const std::string& path, std::vector<uint8_t>* data, std::string* error);
+// Reads a whole file of at most max_bytes (a cap that also holds for devices
+// and pipes, which have no size). On failure returns false with a message in
+// *error.
+bool read_file(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* data,
+               std::string* error);
 
-// Writes a file atomically: a temporary file in the same directory is
-// written, flushed with fsync and renamed over path. On any failure (or if
+// True when both paths exist and name the same file (links included).
+bool same_file(const std::string& a, const std::string& b);
+
+// Writes a file atomically: a temporary file in the same directory (mkstemp)
+// is written, flushed with fsync and renamed over path; an existing file at
+// path keeps its permissions. On any failure (or if
 // Ctrl-C was pressed before the rename) the temporary file is removed and an
 // existing file at path is left untouched.
 bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size,

@@ -58,6 +58,12 @@ cdc::ProgressFn progress_of(const cdc_context* context, std::vector<uint8_t>* pr
   };
 }
 
+// An empty stream is reported as such (not as a NULL pointer).
+void require_stream(const void* data, size_t size) {
+  if (size == 0) cdc::fail(CDC_STATUS_TRUNCATED_STREAM, "the stream is empty (0 bytes)");
+  cdc::api::require(data, "data");
+}
+
 }  // namespace
 
 using cdc::api::guarded;
@@ -98,7 +104,7 @@ void cdc_buffer_free(void* buffer) { std::free(buffer); }
 
 cdc_status cdc_stream_get_info(const void* data, size_t size, cdc_stream_info* info) {
   return guarded(nullptr, [&] {
-    require(data, "data");
+    require_stream(data, size);
     require(info, "info");
     const size_t min_size = offsetof(cdc_stream_info, height);
     if (info->struct_size < min_size)
@@ -128,7 +134,7 @@ cdc_status cdc_decode(cdc_context* context, const cdc_model* model, const void* 
   return guarded(context, [&] {
     require(context, "context");
     require(model, "model");
-    require(data, "data");
+    require_stream(data, size);
     require(pixels, "pixels");
     const int channels = channels_of(format);
     cdc::StreamSummary s =

@@ -21,7 +21,9 @@ namespace cdc {
 using ProgressFn = std::function<bool(cdc_stage stage, uint32_t done, uint32_t total,
                                       const torch::Tensor* x0)>;
 
-// What a stream's header says (checked, without decoding the payload).
+// What a stream's header says: the whole stream is checked (header, lengths,
+// both CRCs) without decoding the payload, so that a caller can trust the
+// size before allocating its output.
 struct StreamSummary {
   uint32_t width = 0, height = 0, channels = 0, format_version = 0;
   std::array<uint8_t, 16> model_id{};

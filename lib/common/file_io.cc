@@ -6,43 +6,72 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 
 #include "common/error.h"
 
 namespace cdc {
 
+namespace {
+
+std::string directory_of(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
 void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(CDC_STATUS_IO_ERROR, "cannot create '{}': {}", tmp, std::strerror(errno));
+  if (path.empty() || path.back() == '/')
+    fail(CDC_STATUS_IO_ERROR, "cannot write '{}': not a file name", path);
+  // The destination: a folder is refused; an existing file's permissions are
+  // kept; a symlink is replaced by the new file, never written through.
+  struct stat target;
+  mode_t mode = 0;
+  if (::lstat(path.c_str(), &target) == 0) {
+    if (S_ISDIR(target.st_mode)) fail(CDC_STATUS_IO_ERROR, "cannot write '{}': it is a folder", path);
+    if (S_ISREG(target.st_mode)) mode = target.st_mode & 07777;
+  }
+  if (mode == 0) {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  // A fresh, unpredictable temporary name in the destination's folder,
+  // created exclusively (mkstemp: O_CREAT | O_EXCL), so that no existing file
+  // or symlink of that name can be written through.
+  const std::string dir = directory_of(path);
+  const size_t slash = path.find_last_of('/');
+  std::string tmp = dir + "/." + (slash == std::string::npos ? path : path.substr(slash + 1)) +
+                    ".tmp-XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) fail(CDC_STATUS_IO_ERROR, "cannot create a file in '{}': {}", dir, std::strerror(errno));
+  auto give_up = [&](const char* what) {
+    const int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    fail(CDC_STATUS_IO_ERROR, "cannot write '{}': {}: {}", path, what, std::strerror(e));
+  };
+  if (::fchmod(fd, mode) != 0) give_up("cannot set its permissions");
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t k = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(CDC_STATUS_IO_ERROR, "cannot write '{}': {}", tmp, std::strerror(e));
-    }
+    if (k <= 0) give_up("write failed");
     done += static_cast<size_t>(k);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (::fsync(fd) != 0) give_up("fsync failed");
+  if (::close(fd) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
-    fail(CDC_STATUS_IO_ERROR, "cannot write '{}': {}", tmp, std::strerror(e));
+    fail(CDC_STATUS_IO_ERROR, "cannot write '{}': {}", path, std::strerror(e));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
-    fail(CDC_STATUS_IO_ERROR, "cannot rename '{}' to '{}': {}", tmp, path, std::strerror(e));
+    fail(CDC_STATUS_IO_ERROR, "cannot write '{}': {}", path, std::strerror(e));
   }
   // Make the rename durable: fsync the folder (best effort).
-  std::string dir = path;
-  const size_t slash = dir.find_last_of('/');
-  dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
@@ -50,19 +79,39 @@ void write_file_atomically(const std::string& path, const std::vector<uint8_t>& 
   }
 }
 
-std::vector<uint8_t> read_whole_file(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    fail(CDC_STATUS_IO_ERROR, "cannot open '{}': {}", path,
-         std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) fail(CDC_STATUS_IO_ERROR, "cannot open '{}'", path);
-  const std::streamoff n = f.tellg();
-  if (n < 0) fail(CDC_STATUS_IO_ERROR, "cannot read '{}'", path);
-  std::vector<uint8_t> bytes(static_cast<size_t>(n));
-  f.seekg(0);
-  if (n > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), n))
-    fail(CDC_STATUS_IO_ERROR, "cannot read '{}'", path);
+std::vector<uint8_t> read_whole_file(const std::string& path, uint64_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(CDC_STATUS_IO_ERROR, "cannot open '{}': {}", path, std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail(CDC_STATUS_IO_ERROR, "cannot read '{}': not a regular file", path);
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    fail(CDC_STATUS_LIMIT_EXCEEDED, "cannot read '{}': {} bytes, more than the limit of {}", path,
+         static_cast<uint64_t>(st.st_size), max_bytes);
+  }
+  std::vector<uint8_t> bytes;
+  try {
+    bytes.resize(static_cast<size_t>(st.st_size));
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t k = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      const int e = k < 0 ? errno : 0;
+      ::close(fd);
+      fail(CDC_STATUS_IO_ERROR, "cannot read '{}': {}", path,
+           e != 0 ? std::strerror(e) : "the file shrank while being read");
+    }
+    done += static_cast<size_t>(k);
+  }
+  ::close(fd);
   return bytes;
 }
 

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace cdc {
@@ -19,7 +20,9 @@ int hardware_threads() {
 }
 
 void set_compute_threads(int threads) {
-  int n = threads > 0 ? threads : hardware_threads();
+  // More threads than cores only adds contention: the count is capped.
+  const int cores = hardware_threads();
+  const int n = threads > 0 ? std::min(threads, cores) : cores;
   if (torch::get_num_threads() != n) torch::set_num_threads(n);
 }
 

@@ -8,7 +8,8 @@ namespace cdc {
 int hardware_threads();
 
 // Sets libtorch's intra-op thread count for the calling thread's work
-// (0 = hardware_threads()). Cheap when the count does not change.
+// (0 = hardware_threads(); more than hardware_threads() is capped to it).
+// Cheap when the count does not change.
 void set_compute_threads(int threads);
 
 }  // namespace cdc

@@ -86,7 +86,13 @@ UpsampleImpl::UpsampleImpl(int64_t dim_in, int64_t dim_out) {
                   torch::nn::ConvTranspose2dOptions(dim_in, dim_out, 4).stride(2).padding(1)));
 }
 
-torch::Tensor UpsampleImpl::forward(const torch::Tensor& x) { return conv_->forward(x); }
+torch::Tensor UpsampleImpl::forward(const torch::Tensor& x) {
+  // libtorch's transposed convolution returns NCHW whatever its input; the
+  // next convolution must see the input's layout again: a convolution of an
+  // NCHW input with channels-last weights takes a path whose result depends on
+  // the thread count (the codec promises the same pixels with any count).
+  return conv_->forward(x).contiguous(x.suggest_memory_format());
+}
 
 // --- LinearAttention ---------------------------------------------------------
 
@@ -107,9 +113,13 @@ torch::Tensor LinearAttentionImpl::forward(const torch::Tensor& x) {
   torch::Tensor wqkv = to_qkv_->weight.reshape({3 * c, c});
   torch::Tensor qkv = torch::matmul(rows, wqkv.t());  // b x n x 3C
   torch::Tensor q = qkv.narrow(2, 0, c) * (1.0 / std::sqrt(static_cast<double>(c)));
-  torch::Tensor k = torch::softmax(qkv.narrow(2, c, c), 1);
+  // The softmax over positions runs on rows (b x C x n, the last dimension):
+  // libtorch's kernel for a non-last dimension splits the work by the thread
+  // count and mixes vector and scalar exp at the seams, so its result would
+  // depend on the number of threads.
+  torch::Tensor k_rows = torch::softmax(qkv.narrow(2, c, c).transpose(1, 2).contiguous(), -1);
   torch::Tensor v = qkv.narrow(2, 2 * c, c);
-  torch::Tensor ctx = torch::matmul(k.transpose(1, 2), v);  // b x C(d) x C(e)
+  torch::Tensor ctx = torch::matmul(k_rows, v);  // b x C(d) x C(e)
   torch::Tensor out = torch::matmul(q, ctx);                // b x n x C
   torch::Tensor wout = to_out_->weight.reshape({c, c});
   torch::Tensor y = torch::addmm(to_out_->bias, out.reshape({b * n, c}), wout.t());

@@ -224,7 +224,48 @@ static void test_null_codec_arguments(void) {
   CHECK_STATUS(cdc_stream_get_info(garbage, sizeof(garbage), &info), CDC_STATUS_CORRUPT_STREAM);
   CHECK(cdc_last_error()[0] != '\0');
   CHECK_STATUS(cdc_stream_get_info(garbage, 0, &info), CDC_STATUS_TRUNCATED_STREAM);
+  /* An empty stream says so, whatever the pointer (an empty file reads as
+     NULL, 0). */
+  CHECK_STATUS(cdc_stream_get_info(NULL, 0, &info), CDC_STATUS_TRUNCATED_STREAM);
+  CHECK(strstr(cdc_last_error(), "empty") != NULL);
+  CHECK_STATUS(cdc_decode(ctx, NULL, NULL, 0, pixels, sizeof(pixels), CDC_PIXEL_RGB8, 0),
+               CDC_STATUS_INVALID_ARGUMENT); /* the model is checked first */
   cdc_context_free(ctx);
+}
+
+/* The helpers added to complete the header: stage names, default options
+   and the one model-name resolver. */
+static void test_header_helpers(void) {
+  cdc_convert_options options;
+  cdc_model *model = NULL;
+  CHECK(strcmp(cdc_stage_string(CDC_STAGE_ANALYSIS), "analysis") == 0);
+  CHECK(strcmp(cdc_stage_string(CDC_STAGE_ENTROPY_ENCODE), "entropy encode") == 0);
+  CHECK(strcmp(cdc_stage_string(CDC_STAGE_ENTROPY_DECODE), "entropy decode") == 0);
+  CHECK(strcmp(cdc_stage_string(CDC_STAGE_CONTEXT), "context") == 0);
+  CHECK(strcmp(cdc_stage_string(CDC_STAGE_DIFFUSION), "diffusion") == 0);
+  CHECK(strcmp(cdc_stage_string((cdc_stage)77), "unknown stage") == 0);
+
+  memset(&options, 0xff, sizeof(options));
+  cdc_convert_default_options(&options);
+  CHECK(options.struct_size == sizeof(options));
+  CHECK(options.name == NULL);
+  CHECK(options.default_steps == 0);
+  CHECK(options.default_gamma == -1.0);
+  cdc_convert_default_options(NULL);
+
+  CHECK_STATUS(cdc_model_load("no-such-model-name", &model), CDC_STATUS_NOT_FOUND);
+  CHECK(model == NULL);
+  CHECK_STATUS(cdc_model_load("no/such/dir/model.cdcm", &model), CDC_STATUS_IO_ERROR);
+  CHECK_STATUS(cdc_model_load("x", NULL), CDC_STATUS_INVALID_ARGUMENT);
+  if (cdc_builtin_model_count() > 0) {
+    CHECK_STATUS(cdc_model_load(NULL, &model), CDC_STATUS_OK);
+    cdc_model_free(model);
+    model = NULL;
+    CHECK_STATUS(cdc_model_load(cdc_builtin_model_name(0), &model), CDC_STATUS_OK);
+    cdc_model_free(model);
+  } else {
+    CHECK_STATUS(cdc_model_load("", &model), CDC_STATUS_NOT_FOUND);
+  }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -504,6 +545,7 @@ int main(void) {
   test_model_loading_errors();
   test_context_and_options();
   test_null_codec_arguments();
+  test_header_helpers();
   model = find_model();
   if (model != NULL) {
     test_with_model(model);

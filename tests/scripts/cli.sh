@@ -64,12 +64,28 @@ if [ -f "$tmp/img/cmyk.jpg" ]; then
   grep -q CMYK "$tmp/err.txt" || { echo "FAILED: no clear CMYK message" >&2; failures=$((failures + 1)); }
 fi
 expect 2 "--max-pixels below the image size" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --max-pixels 100
+expect 1 "--max-pixels 0 (out of bounds, a usage error)" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --max-pixels 0
+expect 1 "compare with --max-pixels 0" -- "$cdc" compare "$tmp/img/rgb.png" "$tmp/img/rgb.png" --max-pixels 0
+# Inputs are read with a cap (pixel limit x 8 bytes + 16 MiB): /dev/zero ends quickly.
+expect 2 "encode /dev/zero" -- timeout 60 "$cdc" encode /dev/zero "$tmp/x.cdc" --max-pixels 1000
+grep -q "limit" "$tmp/err.txt" || { echo "FAILED: /dev/zero: no size-limit message" >&2; failures=$((failures + 1)); }
+expect 2 "info /dev/zero" -- timeout 60 "$cdc" info /dev/zero --max-pixels 1000
+# An output that is the input itself is refused; the input stays.
+cp "$tmp/img/rgb.png" "$tmp/self.png"
+expect 1 "encode a file onto itself" -- "$cdc" encode "$tmp/self.png" "$tmp/self.png"
+cmp -s "$tmp/img/rgb.png" "$tmp/self.png" || { echo "FAILED: encode replaced its own input" >&2; failures=$((failures + 1)); }
+ln -sf "$tmp/self.png" "$tmp/self_link.png"
+expect 1 "encode a file onto a link to itself" -- "$cdc" encode "$tmp/self.png" "$tmp/self_link.png"
+cmp -s "$tmp/img/rgb.png" "$tmp/self.png" || { echo "FAILED: encode replaced its own input" >&2; failures=$((failures + 1)); }
+expect 2 "convert a directory" -- "$cdc" convert "$tmp" "$tmp/m.cdcm"
 [ ! -e "$tmp/x.cdc" ] || { echo "FAILED: a failed encode wrote output" >&2; failures=$((failures + 1)); }
 
 # --- corrupt streams (3) -------------------------------------------------
 expect 2 "decode a missing file" -- "$cdc" decode "$tmp/nope.cdc" "$tmp/out.png"
 expect 3 "decode a text file" -- "$cdc" decode "$tmp/img/not_an_image.png" "$tmp/out.png"
 expect 3 "decode an empty file" -- "$cdc" decode "$tmp/img/empty.png" "$tmp/out.png"
+grep -q "empty" "$tmp/err.txt" || { echo "FAILED: an empty stream is not called empty" >&2; failures=$((failures + 1)); }
+expect 1 "decode a file onto itself" -- "$cdc" decode "$tmp/img/empty.png" "$tmp/img/empty.png"
 expect 3 "info on a PNG" -- "$cdc" info "$tmp/img/rgb.png"
 expect 2 "info on a missing file" -- "$cdc" info "$tmp/nope.cdc"
 
@@ -113,6 +129,10 @@ else
     expect 0 "compare $good" -- "$cdc" compare "$tmp/img/$good" "$tmp/$good.out.png"
   done
   expect 0 "decode to JPEG" -- "$cdc" decode --quiet --steps 3 "${model_args[@]}" "$tmp/rgba.png.cdc" "$tmp/rgba.out.jpg" -q 80
+  # Replacing an existing output keeps its permissions.
+  cp "$tmp/img/rgb.png" "$tmp/mode.cdc" && chmod 0640 "$tmp/mode.cdc"
+  expect 0 "encode over an existing file" -- "$cdc" encode --quiet "${model_args[@]}" "$tmp/img/rgb.png" "$tmp/mode.cdc"
+  [ "$(stat -c %a "$tmp/mode.cdc")" = 640 ] || { echo "FAILED: the output's mode changed to $(stat -c %a "$tmp/mode.cdc")" >&2; failures=$((failures + 1)); }
   expect 0 "info" -- "$cdc" info "$tmp/rgb.png.cdc"
   expect 0 "info --json" -- "$cdc" info --json "$tmp/rgb.png.cdc"
   grep -q '"estimated_bits"' "$tmp/out.txt" || { echo "FAILED: info --json lacks estimated_bits" >&2; failures=$((failures + 1)); }

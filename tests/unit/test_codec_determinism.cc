@@ -82,3 +82,38 @@ TEST_CASE("codec: streams encoded with 2 threads decode with 1 thread (many imag
   CHECK(images == 18);
   cdc::set_compute_threads(0);
 }
+
+
+TEST_CASE("codec: the same image and stream give the same stream and pixels with 1 and 2 threads") {
+  auto model = cdc_test::golden_model();
+  const uint32_t sizes[][2] = {{64, 64}, {192, 128}, {130, 70}, {320, 256}};
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    const uint32_t w = sizes[seed][0], h = sizes[seed][1];
+    INFO("image " << w << "x" << h);
+    std::vector<uint8_t> pixels = test_image(w, h, seed);
+    cdc::ImageView image{pixels.data(), w, h, 3, static_cast<size_t>(w) * 3};
+    std::vector<uint8_t> streams[2];
+    for (int threads = 1; threads <= 2; ++threads) {
+      cdc::CodecSettings s;
+      s.threads = threads;
+      streams[threads - 1] = cdc::encode_image(*model, image, s, {});
+    }
+    CHECK(streams[0] == streams[1]);
+    for (double gamma : {0.0, 0.8}) {
+      INFO("gamma " << gamma);
+      std::vector<uint8_t> out[2];
+      for (int threads = 1; threads <= 2; ++threads) {
+        cdc::CodecSettings s;
+        s.threads = threads;
+        s.steps = 3;
+        s.gamma = gamma;
+        s.seed = 11;
+        out[threads - 1].resize(pixels.size());
+        cdc::MutableImageView view{out[threads - 1].data(), w, h, 3, static_cast<size_t>(w) * 3};
+        cdc::decode_image(*model, streams[0].data(), streams[0].size(), view, s, {});
+      }
+      CHECK(out[0] == out[1]);
+    }
+  }
+  cdc::set_compute_threads(0);
+}
