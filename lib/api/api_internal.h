@@ -6,6 +6,8 @@
 #include <new>
 #include <string>
 
+#include <c10/util/Exception.h>
+
 #include "cdc.h"
 #include "common/codec_settings.h"
 #include "common/error.h"
@@ -30,6 +32,16 @@ cdc_status record_error(cdc_context* context, cdc_status status, const std::stri
 // Clears the context's message at the start of a call.
 void clear_error(cdc_context* context);
 
+// Maps a libtorch (or other std::exception) message to a status: libtorch
+// reports allocation failures as c10::Error with one of two texts, OUT_OF_MEMORY;
+// anything else is INTERNAL_ERROR.
+inline cdc_status record_torch_error(cdc_context* context, const std::string& what) {
+  if (what.find("DefaultCPUAllocator: can't allocate memory") != std::string::npos ||
+      what.find("not enough memory") != std::string::npos)
+    return record_error(context, CDC_STATUS_OUT_OF_MEMORY, "out of memory: " + what);
+  return record_error(context, CDC_STATUS_INTERNAL_ERROR, "internal error: " + what);
+}
+
 // Runs body() and maps any exception to a status (never lets one escape).
 template <typename Body>
 cdc_status guarded(cdc_context* context, Body&& body) noexcept {
@@ -41,13 +53,12 @@ cdc_status guarded(cdc_context* context, Body&& body) noexcept {
     return record_error(context, e.status(), e.what());
   } catch (const std::bad_alloc&) {
     return record_error(context, CDC_STATUS_OUT_OF_MEMORY, "out of memory");
+  } catch (const c10::Error& e) {
+    // what() of a c10::Error carries libtorch's C++ backtrace (dozens of
+    // lines): the message keeps only the error itself.
+    return record_torch_error(context, e.what_without_backtrace());
   } catch (const std::exception& e) {
-    std::string what = e.what();
-    // libtorch reports allocation failures as c10::Error with this text.
-    if (what.find("DefaultCPUAllocator: can't allocate memory") != std::string::npos ||
-        what.find("not enough memory") != std::string::npos)
-      return record_error(context, CDC_STATUS_OUT_OF_MEMORY, "out of memory: " + what);
-    return record_error(context, CDC_STATUS_INTERNAL_ERROR, "internal error: " + what);
+    return record_torch_error(context, e.what());
   } catch (...) {
     return record_error(context, CDC_STATUS_INTERNAL_ERROR, "internal error: unknown exception");
   }

@@ -259,7 +259,9 @@ class Parser {
             else if (h >= 'A' && h <= 'F') code |= static_cast<unsigned>(h - 'A' + 10);
             else error("bad \\u escape");
           }
-          // Basic multilingual plane only (no surrogate pairs needed here).
+          // Basic multilingual plane only (no surrogate pairs needed here); a
+          // lone surrogate would make the text invalid UTF-8.
+          if (code >= 0xD800 && code <= 0xDFFF) error("bad \\u escape (surrogate)");
           if (code < 0x80) {
             out += static_cast<char>(code);
           } else if (code < 0x800) {

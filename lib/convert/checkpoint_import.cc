@@ -157,12 +157,12 @@ ModelConfig infer_config(const NamedTensors& state) {
 
 ImportedCheckpoint import_checkpoint(const std::string& path) {
   std::vector<uint8_t> bytes = read_whole_file(path);
+  const size_t file_size = bytes.size();
   c10::IValue root;
   try {
-    std::vector<char> chars(bytes.begin(), bytes.end());
+    root = load_torch_pickle(bytes.data(), bytes.size());
     bytes.clear();
     bytes.shrink_to_fit();
-    root = load_torch_pickle(chars);
   } catch (const c10::Error& e) {
     fail(kInvalid, "{}: not a readable PyTorch checkpoint ({})", path,
          e.what_without_backtrace());
@@ -216,6 +216,15 @@ ImportedCheckpoint import_checkpoint(const std::string& path) {
   if (state.empty())
     fail(kInvalid, "{}: ckpt[\"{}\"] holds no {}* tensors", path, entry,
          prefix.empty() ? "model " : prefix);
+  // One tensor may appear under many names (memo references): the model built
+  // from them must still be bounded by the file (float32 weights, at most twice
+  // the file's bytes, e.g. a float16 checkpoint).
+  double state_bytes = 0;
+  for (const auto& nt : state) state_bytes += 4.0 * static_cast<double>(nt.second.numel());
+  if (state_bytes > 2.0 * static_cast<double>(file_size) + 1048576.0)
+    fail(kInvalid, "{}: its state dict names {} bytes of float32 weights, more than the file "
+                   "({} bytes) can hold",
+         path, state_bytes, file_size);
   ImportedCheckpoint out;
   try {
     out.config = infer_config(state);

@@ -42,6 +42,7 @@ Model::Model(ModelConfig config, std::string name, const NamedTensors& tensors,
   torch::NoGradGuard no_grad;
   conv_format_ = channels_last_default() ? torch::MemoryFormat::ChannelsLast
                                          : torch::MemoryFormat::Contiguous;
+  check_tensor_total(config_, tensors, origin);
   network_ = CdcNetwork(config_);
   load_network_tensors(*network_, tensors, origin);
   net().eval();

@@ -131,6 +131,111 @@ void ModelConfig::validate() const {
   // The U-Net's final LayerNorm and conv take `dim` channels.
   if (dim_mults.front() != 1)
     fail(kInvalid, "model config: dim_mults must start with 1, not {}", dim_mults.front());
+  // The limits above still allow terabyte-scale networks; a loader must not
+  // be asked to build one.
+  const int64_t params = parameter_count();
+  if (params > kMaxParameterCount)
+    fail(kInvalid, "model config: the network would have {} parameters (at most {})", params,
+         kMaxParameterCount);
+}
+
+namespace {
+
+// Element counts of the building blocks of lib/nn (weights and biases).
+int64_t linear_count(int64_t in, int64_t out) { return in * out + out; }
+int64_t conv_count(int64_t in, int64_t out, int64_t k, bool bias = true) {
+  return in * out * k * k + (bias ? out : 0);
+}
+int64_t layer_norm_count(int64_t dim) { return 2 * dim; }
+int64_t block_count(int64_t in, int64_t out, bool large) {
+  return conv_count(in, out, large ? 7 : 3) + layer_norm_count(out);
+}
+int64_t resnet_count(int64_t in, int64_t out, int64_t time_dim, bool large) {
+  return (time_dim > 0 ? linear_count(time_dim, out) : 0) + block_count(in, out, large) +
+         block_count(out, out, false) + (in != out ? conv_count(in, out, 1) : 0);
+}
+int64_t attention_count(int64_t dim) {
+  return layer_norm_count(dim) + conv_count(dim, 3 * dim, 1, false) + conv_count(dim, dim, 1);
+}
+int64_t downsample_count(int64_t in, int64_t out) { return conv_count(in, out, 3); }
+int64_t upsample_count(int64_t in, int64_t out) { return conv_count(in, out, 4); }
+
+// diffusion/unet.cc
+int64_t unet_count(const ModelConfig& c) {
+  const int64_t d = c.dim, time_dim = d;
+  int64_t n = linear_count(1, 4 * d) + linear_count(4 * d, d);
+  std::vector<int64_t> dims{c.channels};
+  for (int m : c.dim_mults) dims.push_back(d * m);
+  std::vector<int64_t> ctx{c.context_channels};
+  for (int m : c.context_dim_mults) ctx.push_back(d * m);
+  const size_t levels = dims.size() - 1;
+  for (size_t i = 0; i < levels; ++i) {
+    const bool last = i + 1 == levels;
+    const bool with_ctx = !last && i < ctx.size() - 1;
+    n += resnet_count(dims[i] + (with_ctx ? ctx[i] : 0), dims[i + 1], time_dim, i == 0);
+    n += resnet_count(dims[i + 1], dims[i + 1], time_dim, false);
+    n += attention_count(dims[i + 1]);
+    if (!last) n += downsample_count(dims[i + 1], dims[i + 1]);
+  }
+  const int64_t mid = dims.back();
+  n += 2 * resnet_count(mid, mid, time_dim, false) + attention_count(mid);
+  for (size_t j = levels - 1; j >= 1; --j) {
+    const int64_t dim_in = dims[j], dim_out = dims[j + 1];
+    n += resnet_count(dim_out * 2, dim_in, time_dim, false);
+    n += resnet_count(dim_in, dim_in, time_dim, false);
+    n += attention_count(dim_in) + upsample_count(dim_in, dim_in);
+  }
+  return n + layer_norm_count(d) + conv_count(d, c.channels, 7);
+}
+
+// model/network.cc's Compressor: hyperprior/factorized_prior.cc,
+// analysis/analysis_transform.cc, context/context_decoder.cc,
+// hyperprior/hyper_transforms.cc.
+int64_t compressor_count(const ModelConfig& c) {
+  const int64_t base = c.compressor_dim;
+  // Factorized prior: per channel, affine maps 1 -> 3 -> 3 -> 3 -> 1 (weights
+  // and biases), factors after the first three, and the median.
+  const int64_t z = c.hyper_latent_channels();
+  const int64_t filters[] = {1, 3, 3, 3, 1};
+  int64_t n = z;
+  for (size_t i = 0; i + 1 < 5; ++i) {
+    n += z * filters[i] * filters[i + 1] + z * filters[i + 1];
+    if (i + 2 < 5) n += z * filters[i + 1];
+  }
+  // Analysis transform.
+  int64_t in = c.channels;
+  for (size_t i = 0; i < c.compressor_dim_mults.size(); ++i) {
+    const int64_t out = base * c.compressor_dim_mults[i];
+    n += resnet_count(in, out, 0, i == 0) + downsample_count(out, out);
+    in = out;
+  }
+  // Context decoder: the last stage keeps its width in the resnet block.
+  std::vector<int64_t> dims;
+  for (int m : c.reverse_dim_mults) dims.push_back(base * m);
+  dims.push_back(c.out_channels);
+  for (size_t i = 0; i + 1 < dims.size(); ++i) {
+    const int64_t mid = i + 2 == dims.size() ? dims[i] : dims[i + 1];
+    n += resnet_count(dims[i], mid, 0, false) + upsample_count(mid, dims[i + 1]);
+  }
+  // Hyper analysis (3x3, then 5x5 convs) and synthesis (5x5 transposed convs
+  // from z's width back up, then a 3x3 conv to mean and scale).
+  const int64_t latent = c.latent_channels();
+  std::vector<int64_t> hyper{latent};
+  for (int m : c.hyper_dims_mults) hyper.push_back(base * m);
+  for (size_t i = 0; i + 1 < hyper.size(); ++i)
+    n += conv_count(hyper[i], hyper[i + 1], i == 0 ? 3 : 5);
+  hyper.front() = 2 * latent;
+  std::reverse(hyper.begin(), hyper.end());
+  for (size_t i = 0; i + 1 < hyper.size(); ++i)
+    n += conv_count(hyper[i], hyper[i + 1], i + 2 < hyper.size() ? 5 : 3);
+  return n;
+}
+
+}  // namespace
+
+int64_t ModelConfig::parameter_count() const {
+  // The schedule buffer train_alphas_cumprod, the U-Net and the compressor.
+  return num_timesteps + unet_count(*this) + compressor_count(*this);
 }
 
 int ModelConfig::size_multiple() const {

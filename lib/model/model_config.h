@@ -39,8 +39,15 @@ struct ModelConfig {
   int default_steps = 65;
   double default_gamma = 0.8;
 
-  // Throws cdc::Error(CDC_STATUS_INVALID_MODEL) naming the first problem.
+  // Throws cdc::Error(CDC_STATUS_INVALID_MODEL) naming the first problem
+  // (including a network of more than kMaxParameterCount elements).
   void validate() const;
+  static constexpr int64_t kMaxParameterCount = int64_t{1} << 31;
+
+  // The number of float32 elements (parameters and buffers) of the network
+  // this config describes, computed without building it (the module structure
+  // of model/network.cc mirrored). A model file must hold exactly this many.
+  int64_t parameter_count() const;
 
   // Images are padded to a multiple of this (64 for the paper layout).
   int size_multiple() const;

@@ -20,6 +20,7 @@ entropy::EntropyTables build_network_tables(const CdcNetworkImpl& network) {
 std::vector<uint8_t> make_model_file(const ModelConfig& config, const std::string& name,
                                      const NamedTensors& tensors, const std::string& origin) {
   torch::NoGradGuard no_grad;
+  check_tensor_total(config, tensors, origin);
   CdcNetwork network(config);
   load_network_tensors(*network, tensors, origin);
   const entropy::EntropyTables tables = build_network_tables(*network);

@@ -33,10 +33,12 @@ std::vector<uint8_t> write_model_file(const ModelConfig& config, const std::stri
                                       const std::vector<uint8_t>& entropy_tables,
                                       std::array<uint8_t, 16>* id = nullptr);
 
-// Parses and checks a model file (bounds, alignment, checksums, id). Throws
-// cdc::Error: INVALID_MODEL for a truncated, foreign or corrupted file,
-// UNSUPPORTED for a newer format version. Tensor shapes are checked against
-// the config later, when the network is built.
+// Parses and checks a model file (bounds, alignment, zero padding, checksums,
+// id, UTF-8 name and config, the tensors' element total against the config's
+// parameter_count()). Throws cdc::Error: INVALID_MODEL for a truncated,
+// foreign or corrupted file, UNSUPPORTED for a newer format version. Tensor
+// names and shapes are checked against the config later, when the network is
+// built.
 ModelFileContents read_model_file(const uint8_t* data, size_t size);
 
 }  // namespace cdc

@@ -64,6 +64,24 @@ std::string shape_string(torch::IntArrayRef s) {
 }
 }  // namespace
 
+void check_tensor_total(const ModelConfig& config, const NamedTensors& tensors,
+                        const std::string& origin) {
+  int64_t total = 0;
+  for (const auto& nt : tensors) {
+    if (nt.second.numel() > ModelConfig::kMaxParameterCount - total) {
+      total = ModelConfig::kMaxParameterCount + 1;
+      break;
+    }
+    total += nt.second.numel();
+  }
+  const int64_t expected = config.parameter_count();
+  if (total != expected)
+    fail(CDC_STATUS_INVALID_MODEL, "{}: the tensors hold {} elements but the configuration needs {}",
+         origin, total > ModelConfig::kMaxParameterCount ? std::string("too many")
+                                                         : std::to_string(total),
+         expected);
+}
+
 void load_network_tensors(CdcNetworkImpl& network, const NamedTensors& tensors,
                           const std::string& origin) {
   torch::NoGradGuard no_grad;

@@ -49,6 +49,12 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 // Every parameter and buffer with its name, in registration order.
 NamedTensors network_tensors(const CdcNetworkImpl& network);
 
+// Throws cdc::Error(CDC_STATUS_INVALID_MODEL) unless `tensors` hold exactly
+// config.parameter_count() elements: called before a network is built for
+// them, so that a config far bigger than its weights is refused at once.
+void check_tensor_total(const ModelConfig& config, const NamedTensors& tensors,
+                        const std::string& origin);
+
 // Copies `tensors` into the network. Each of the network's tensors must be
 // given exactly once with its exact shape, and nothing else; otherwise
 // cdc::Error(CDC_STATUS_INVALID_MODEL) names the first offending tensor.

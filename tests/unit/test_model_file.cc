@@ -197,6 +197,22 @@ TEST_CASE("model file: truncated, foreign, corrupted, newer, inconsistent") {
     cdc::Model::load_memory(mismatched.data(), mismatched.size());
     FAIL("expected an error");
   } catch (const cdc::Error& e) {
+    // Found before any network is built: the element totals differ.
+    CHECK(e.status() == CDC_STATUS_INVALID_MODEL);
+    CHECK(std::string(e.what()).find("elements") != std::string::npos);
+  }
+  // The right element total, one tensor misshapen (flattened).
+  auto flat = c.tensors;
+  for (auto& nt : flat)
+    if (nt.second.dim() > 1) {
+      nt.second = nt.second.reshape({-1});
+      break;
+    }
+  const auto misshapen = cdc::write_model_file(c.config, "x", flat, c.entropy_tables);
+  try {
+    cdc::Model::load_memory(misshapen.data(), misshapen.size());
+    FAIL("expected an error");
+  } catch (const cdc::Error& e) {
     CHECK(e.status() == CDC_STATUS_INVALID_MODEL);
     CHECK(std::string(e.what()).find("shape") != std::string::npos);
   }
