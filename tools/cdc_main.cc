@@ -91,12 +91,14 @@ int exit_code_for(cdc_status status, Phase phase) {
   }
 }
 
+// The library's default pixel limit (written once, in the library).
 uint64_t default_max_pixels() {
   double def = 0;
-  if (cdc_option_bounds(CDC_OPTION_MAX_PIXELS, nullptr, nullptr, &def) == CDC_STATUS_OK && def >= 1) {
-    return static_cast<uint64_t>(def);
-  }
-  return uint64_t{1} << 26;
+  const cdc_status status = cdc_option_bounds(CDC_OPTION_MAX_PIXELS, nullptr, nullptr, &def);
+  if (status != CDC_STATUS_OK || def < 1)
+    throw CliError(kExitOther, fmt::format("cannot read the default pixel limit: {}",
+                                           describe(status)));
+  return static_cast<uint64_t>(def);
 }
 
 uint64_t effective_max_pixels(const Options& o) {
