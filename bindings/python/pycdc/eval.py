@@ -336,6 +336,11 @@ def read_results(path):
 
 
 def _spec_text(spec):
+    """A model spec as text (a loaded Model by its id)."""
+    import pycdc
+
+    if isinstance(spec, pycdc.Model):
+        return spec.id
     return os.fsdecode(os.fspath(spec))
 
 
@@ -374,7 +379,8 @@ def evaluate(folder, config, log=print, out_dir=None, jobs=1, scheduler=None, re
         labels = [m.name for m in loaded]
         if len(set(labels)) != len(labels):  # e.g. two files of one model name
             labels = [os.path.basename(_spec_text(s)) for s in specs]
-        model_specs = list(zip(labels, [_spec_text(s) for s in specs]))
+        model_specs = list(zip(labels, [s if isinstance(s, pycdc.Model) else _spec_text(s)
+                                        for s in specs]))
         model_ids = [m.id for m in loaded]
     baselines = []
     for codec in config.baselines:
@@ -395,7 +401,8 @@ def evaluate(folder, config, log=print, out_dir=None, jobs=1, scheduler=None, re
     results_file = None
     if out_dir is not None:
         settings = {
-            "models": [[label, spec, mid] for (label, spec), mid in zip(model_specs, model_ids)],
+            "models": [[label, _spec_text(spec), mid]
+                       for (label, spec), mid in zip(model_specs, model_ids)],
             "steps": list(config.steps), "gammas": list(config.gammas), "seed": config.seed,
             "baselines": {c: list(params[c]) for c in baselines}, "crop": config.crop,
         }
