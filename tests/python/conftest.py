@@ -87,3 +87,16 @@ def make_image(h, w, c=3, seed=0):
         img[..., 3] = (np.arange(w)[None, :] * 255 // max(w - 1, 1)).astype(np.uint8)
     return img[..., 0] if c is None else img
 
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A local Dask cluster: 2 worker processes of 1 thread each, loopback only."""
+    distributed = pytest.importorskip(
+        "distributed", reason="the cluster tests need Dask's distributed (python3-distributed)")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)
+    try:
+        yield cluster
+    finally:
+        cluster.close()

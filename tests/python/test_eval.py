@@ -118,3 +118,82 @@ def test_eval_errors(tmp_path):
     assert r.returncode != 0 and "no PNG/JPEG images" in r.stderr
     r = _run_eval([str(empty), "--codecs", "gif"])
     assert r.returncode != 0 and "unknown codec" in r.stderr
+
+
+# --- large datasets: a process pool, a Dask cluster, resuming ---------------------
+
+_TIMES = ("encode_s", "decode_s")
+
+
+def _read_rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def _without_times(rows):
+    return [{k: v for k, v in row.items() if k not in _TIMES} for row in rows]
+
+
+def _eval_args(image_dir, model_path, steps, out):
+    return [str(image_dir), "--model", model_path, "--steps", str(steps), "--gamma", "0",
+            "--threads", "1", "--crop", "64", "--codecs", "jpeg", "--jpeg-qualities", "30,70",
+            "--out", str(out), "--quiet"]
+
+
+def _config(model_path, steps):
+    return cdc_eval.EvalConfig(models=[model_path], steps=[steps], gammas=[0.0], threads=1,
+                               baselines=["jpeg"], jpeg_qualities=[30, 70], crop=64)
+
+
+@pytest.fixture(scope="module")
+def serial_eval(image_dir, tmp_path_factory, model_path):
+    _pil()
+    out = tmp_path_factory.mktemp("eval-serial")
+    rows = cdc_eval.evaluate(str(image_dir), _config(model_path, 2), log=lambda *a: None,
+                             out_dir=str(out), progress=False)
+    assert len(rows) == 3 * (1 + (2 if cdc_eval.baseline_available("jpeg") else 0))
+    return out
+
+
+def test_eval_pool_and_cluster_equal_serial(serial_eval, dask_cluster, image_dir, tmp_path,
+                                            model_path):
+    expected = _without_times(_read_rows(serial_eval / "results.csv"))
+    pool = cdc_eval.evaluate(str(image_dir), _config(model_path, 2), log=lambda *a: None,
+                             out_dir=str(tmp_path / "pool"), jobs=2, progress=False)
+    assert _without_times(_read_rows(tmp_path / "pool" / "results.csv")) == expected
+    assert [r.image for r in pool] == [row["image"] for row in expected]
+    cluster = cdc_eval.evaluate(str(image_dir), _config(model_path, 2), log=lambda *a: None,
+                                out_dir=str(tmp_path / "dask"), progress=False,
+                                scheduler=dask_cluster.scheduler_address)
+    assert _without_times(_read_rows(tmp_path / "dask" / "results.csv")) == expected
+    assert len(cluster) == len(expected)
+
+
+def test_eval_resumes_an_interrupted_run(serial_eval, image_dir, tmp_path, model_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    shutil.copytree(serial_eval, out)
+    full = _read_rows(out / "results.csv")
+    first = [row for row in full if row["image"] == "a.png"]
+    lines = (out / "results.csv").read_text().splitlines(keepends=True)
+    # Interrupted: the first image's rows, then b.jpg's first row cut short.
+    n = 1 + len(first)
+    (out / "results.csv").write_text("".join(lines[:n]) + lines[n][:20])
+    r = _run_eval(_eval_args(image_dir, model_path, 2, out)[:-1])  # not --quiet
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "resuming: 1 of 3 image(s)" in r.stdout
+    assert "a.png" not in r.stdout.split("resuming")[1].split("Average")[0]
+    rows = _read_rows(out / "results.csv")
+    assert _without_times(rows) == _without_times(full)
+    # The first image was not redone: its times are the old ones.
+    assert [row for row in rows if row["image"] == "a.png"] == first
+    assert (out / "summary.csv").is_file() and (out / "rd.png").is_file()
+
+    # Other settings: refused unless --restart.
+    other = _eval_args(image_dir, model_path, 1, out)
+    r = _run_eval(other)
+    assert r.returncode != 0 and "--restart" in r.stderr
+    r = _run_eval(other + ["--restart", "--jobs", "2"])
+    assert r.returncode == 0, r.stderr
+    assert {row["setting"] for row in _read_rows(out / "results.csv")
+            if row["codec"] == "cdc"} == {"steps=1 gamma=0"}

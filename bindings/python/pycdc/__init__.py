@@ -18,6 +18,13 @@ A :class:`Model` is immutable and may be shared by any number of threads; a
 fresh context per call, so they are safe to call from several threads. The GIL
 is released while libcdc encodes or decodes, so threads run in parallel.
 
+Files: :func:`imread` / :func:`imwrite` read and write .cdc files (and, through
+Pillow, PNG/JPEG); with Pillow installed, ``import pycdc`` registers a Pillow
+plugin so that ``PIL.Image.open("x.cdc")`` and ``im.save("x.cdc")`` work (see
+:mod:`pycdc.pillow`). ``python3 -m pycdc.batch`` compresses and decompresses
+folders, and ``python3 -m pycdc.eval`` evaluates them, on a local process pool
+or a Dask cluster.
+
 Failures raise :class:`CdcError` subclasses carrying ``.status`` (a
 :class:`Status`) and libcdc's ``.message``.
 """
@@ -48,6 +55,8 @@ __all__ = [
     "convert_checkpoint",
     "library_version",
     "format_version",
+    "imread",
+    "imwrite",
     "__version__",
 ] + _errors.__all__
 
@@ -577,3 +586,13 @@ def info(data):
 
 
 from . import metrics  # noqa: E402,F401  (numpy only; pycdc.eval is imported on demand)
+from ._io import imread, imwrite  # noqa: E402
+
+# The Pillow plugin: PIL.Image.open("x.cdc") and im.save("x.cdc") (when Pillow
+# is installed).
+try:
+    from . import pillow as _pillow  # noqa: E402
+except ImportError:
+    pass
+else:
+    _pillow.register()

@@ -4,6 +4,7 @@ Usage::
 
     python3 -m pycdc.eval DIR [--model NAME_OR_PATH ...] [--steps N ...] [--gamma G ...]
                               [--out OUTDIR] [--codecs jpeg,webp,avif] [--crop N] [--limit N]
+                              [--jobs N | --scheduler ADDRESS] [--restart]
 
 Every PNG/JPEG image of DIR (not recursive) is compressed
 
@@ -26,11 +27,36 @@ into OUTDIR (default ``cdc-eval``):
 
 Images are read with Pillow (Debian: python3-pil); images are evaluated in
 RGB (an alpha channel is dropped, gray is expanded).
+
+Large datasets:
+
+- Each image's rows are appended to ``results.csv`` (and flushed) as soon as
+  the image is done; the settings are kept in ``eval-settings.json``. A rerun
+  with the same settings skips the images already in ``results.csv``, so an
+  interrupted evaluation of thousands of images resumes where it stopped
+  (an image whose rows were cut short is redone); other settings stop with a
+  message unless ``--restart`` discards the old results. At the end
+  ``results.csv`` is rewritten in image order, as a serial run writes it.
+- ``--jobs N`` evaluates N images at a time in local worker processes (0:
+  one per core); pair it with ``--threads 1`` (libcdc threads per image).
+- ``--scheduler tcp://HOST:8786`` evaluates on the workers of a Dask cluster
+  (Debian: python3-distributed): e.g. ``dask-scheduler`` on one machine and
+  ``dask-worker tcp://HOST:8786 --nprocs 4 --nthreads 1`` on each worker
+  machine. Workers need pycdc, Pillow and the baseline tools installed; this
+  process reads the images and sends their bytes (no shared filesystem
+  needed), and a ``--model`` file is read here and sent to every worker
+  once. Each worker process loads each model once.
+- With stderr a terminal, a progress bar shows the rate and the ETA.
+
+The results of a parallel or cluster run equal those of a serial run, except
+the encode/decode times.
 """
 
 import argparse
 import csv
+import io
 import itertools
+import json
 import math
 import os
 import shutil
@@ -38,11 +64,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from . import metrics
+from . import _io, _parallel, metrics
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEFAULT_JPEG_QUALITIES = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
@@ -243,29 +269,119 @@ class EvalConfig:
     use_cdc: bool = True
 
 
-def evaluate(folder, config, log=print):
-    """Runs the evaluation; returns the list of :class:`Row`."""
+def evaluate_image(payload, model_specs, baselines, config):
+    """Evaluates one image with every model, setting and baseline; returns its
+    list of :class:`Row`. Runs in a worker (a local process or a Dask worker):
+    payload is (name, the image file's bytes); models come from the worker's
+    per-process cache, so each worker loads each model once."""
     import pycdc
 
+    name, data = payload
+    rgb = center_crop(load_rgb(io.BytesIO(data)), config.crop)
+    h, w = rgb.shape[:2]
+    params = {"jpeg": config.jpeg_qualities, "webp": config.webp_qualities,
+              "avif": config.avif_quantizers}
+    settings = list(itertools.product(config.steps, config.gammas))
+    rows = []
+
+    def add(codec, setting, point, size, decoded, enc_s, dec_s):
+        psnr, msssim = _quality(rgb, decoded)
+        rows.append(Row(name, codec, setting, str(point), w, h, int(size),
+                        metrics.bpp(size, (h, w)), psnr, msssim, enc_s, dec_s))
+
+    ctx = pycdc.Context(threads=config.threads, seed=config.seed)
+    for label, spec in model_specs:
+        model = _io.cached_model(spec)
+        t0 = time.perf_counter()
+        data = ctx.encode(rgb, model)
+        enc_s = time.perf_counter() - t0
+        for steps, gamma in settings:
+            ctx.steps = steps
+            ctx.gamma = gamma
+            t0 = time.perf_counter()
+            decoded = ctx.decode(data, model, format="rgb")
+            dec_s = time.perf_counter() - t0
+            add("cdc", _setting_label(steps, gamma), label, len(data), decoded, enc_s, dec_s)
+    with tempfile.TemporaryDirectory(prefix="pycdc-eval-") as work:
+        for codec in baselines:
+            for param in params[codec]:
+                size, decoded, enc_s, dec_s = run_baseline(codec, param, rgb, work,
+                                                           config.threads)
+                add(codec, "default", param, size, decoded, enc_s, dec_s)
+    return rows
+
+
+_ROW_FIELDS = [f.name for f in fields(Row)]
+_ROW_TYPES = {f.name: f.type for f in fields(Row)}
+
+
+def _csv_value(v):
+    return f"{v:.6g}" if isinstance(v, float) else v
+
+
+def _row_from_csv(record):
+    values = {}
+    for name in _ROW_FIELDS:
+        kind = _ROW_TYPES[name]
+        text = record[name]
+        values[name] = float(text) if kind in (float, "float") else (
+            int(text) if kind in (int, "int") else text)
+    return Row(**values)
+
+
+def read_results(path):
+    """The rows of a results.csv."""
+    with open(path, newline="") as f:
+        return [_row_from_csv(r) for r in csv.DictReader(f)]
+
+
+def _spec_text(spec):
+    """A model spec as text (a loaded Model by its id)."""
+    import pycdc
+
+    if isinstance(spec, pycdc.Model):
+        return spec.id
+    return os.fsdecode(os.fspath(spec))
+
+
+def evaluate(folder, config, log=print, out_dir=None, jobs=1, scheduler=None, restart=False,
+             progress=None):
+    """Runs the evaluation; returns the list of :class:`Row`, in image order.
+
+    out_dir: when given, every image's rows are appended to
+        ``out_dir/results.csv`` (and flushed) as soon as the image is done,
+        and the settings go to ``out_dir/eval-settings.json``; a later call
+        with the same settings skips the images already there (an interrupted
+        run resumes), unless restart. Other settings raise SystemExit.
+    jobs: local worker processes (1: this process; 0: one per core).
+    scheduler: a Dask scheduler address or ``distributed.Client``: the images
+        are evaluated on its workers (jobs is then ignored).
+    progress: a progress bar (True/False; None: when stderr is a terminal).
+    """
     paths = find_images(folder)
     if config.limit:
         paths = paths[: config.limit]
     if not paths:
         raise SystemExit(f"no PNG/JPEG images in {folder}")
 
-    models = []
+    model_specs = []
+    model_ids = []
     if config.use_cdc:
+        import pycdc
+
         specs = config.models or pycdc.models()
         if not specs:
             raise SystemExit(
                 "this libcdc has no built-in model: pass --model PATH (or --no-cdc for the "
                 "baselines only)"
             )
-        models = [pycdc.Model(spec) for spec in specs]
-        labels = [m.name for m in models]
+        loaded = [_io.cached_model(spec) for spec in specs]
+        labels = [m.name for m in loaded]
         if len(set(labels)) != len(labels):  # e.g. two files of one model name
-            labels = [os.path.basename(os.fspath(s)) for s in specs]
-        models = list(zip(labels, models))
+            labels = [os.path.basename(_spec_text(s)) for s in specs]
+        model_specs = list(zip(labels, [s if isinstance(s, pycdc.Model) else _spec_text(s)
+                                        for s in specs]))
+        model_ids = [m.id for m in loaded]
     baselines = []
     for codec in config.baselines:
         if baseline_available(codec):
@@ -275,42 +391,134 @@ def evaluate(folder, config, log=print):
                 f"skipping {codec}")
     params = {"jpeg": config.jpeg_qualities, "webp": config.webp_qualities,
               "avif": config.avif_quantizers}
-    settings = list(itertools.product(config.steps, config.gammas))
+    per_image = (len(model_specs) * len(config.steps) * len(config.gammas)
+                 + sum(len(params[c]) for c in baselines))
 
-    rows = []
-    ctx = pycdc.Context(threads=config.threads, seed=config.seed)
-    for index, path in enumerate(paths):
+    names = [os.path.basename(p) for p in paths]
+    order = {name: i for i, name in enumerate(names)}
+    done = {}  # image name -> its rows
+    writer = None
+    results_file = None
+    if out_dir is not None:
+        settings = {
+            "models": [[label, _spec_text(spec), mid]
+                       for (label, spec), mid in zip(model_specs, model_ids)],
+            "steps": list(config.steps), "gammas": list(config.gammas), "seed": config.seed,
+            "baselines": {c: list(params[c]) for c in baselines}, "crop": config.crop,
+        }
+        os.makedirs(out_dir, exist_ok=True)
+        results_path = os.path.join(out_dir, "results.csv")
+        settings_path = os.path.join(out_dir, "eval-settings.json")
+        if not restart and os.path.exists(results_path) and os.path.exists(settings_path):
+            with open(settings_path) as f:
+                try:
+                    before = json.load(f)
+                except ValueError:
+                    before = None
+            if before != settings:
+                raise SystemExit(
+                    f"{out_dir} holds results of other settings ({settings_path}); pass "
+                    f"--restart to discard them, or choose another --out")
+            groups = {}
+            for row in _read_complete_rows(results_path):
+                groups.setdefault(row.image, []).append(row)
+            done = {n: rs for n, rs in groups.items() if n in order and len(rs) == per_image}
+        _write_rows(results_path, [r for n in names if n in done for r in done[n]])
+        with open(settings_path, "w") as f:
+            json.dump(settings, f, indent=1)
+            f.write("\n")
+        results_file = open(results_path, "a", newline="")
+        writer = csv.DictWriter(results_file, fieldnames=_ROW_FIELDS)
+        if done:
+            log(f"resuming: {len(done)} of {len(paths)} image(s) already in {results_path}")
+
+    todo = [p for p in paths if os.path.basename(p) not in done]
+    bar = _parallel.Progress(len(paths), initial=len(paths) - len(todo), desc="eval",
+                             enabled=progress)
+    failures = []
+
+    def load(path):
+        with open(path, "rb") as f:
+            return os.path.basename(path), f.read()
+
+    def on_result(path, rows, error):
         name = os.path.basename(path)
-        rgb = center_crop(load_rgb(path), config.crop)
-        h, w = rgb.shape[:2]
-        log(f"[{index + 1}/{len(paths)}] {name} ({w}x{h})")
+        if error is not None:
+            failures.append((name, error))
+            bar.write(f"{name}: failed: {type(error).__name__}: {error}", log)
+            bar.update()
+            return
+        done[name] = rows
+        if writer is not None:
+            for r in rows:
+                writer.writerow({k: _csv_value(v) for k, v in vars(r).items()})
+            results_file.flush()
+        w, h = (rows[0].width, rows[0].height) if rows else (0, 0)
+        lines = [f"[{len(done)}/{len(paths)}] {name} ({w}x{h})"]
+        for r in rows:
+            lines.append(f"    {r.codec:5s} {r.setting:28s} {r.point:>16s}: {r.bpp:7.4f} bpp "
+                         f"{r.psnr:6.2f} dB  MS-SSIM {r.ms_ssim:.4f}  enc {r.encode_s:6.2f}s "
+                         f"dec {r.decode_s:6.2f}s")
+        bar.write("\n".join(lines), log)
+        bar.update()
 
-        def add(codec, setting, point, size, decoded, enc_s, dec_s):
-            psnr, msssim = _quality(rgb, decoded)
-            rows.append(Row(name, codec, setting, str(point), w, h, int(size),
-                            metrics.bpp(size, (h, w)), psnr, msssim, enc_s, dec_s))
-            log(f"    {codec:5s} {setting:28s} {str(point):>16s}: {rows[-1].bpp:7.4f} bpp "
-                f"{psnr:6.2f} dB  MS-SSIM {msssim:.4f}  enc {enc_s:6.2f}s dec {dec_s:6.2f}s")
-
-        for label, model in models:
-            t0 = time.perf_counter()
-            data = ctx.encode(rgb, model)
-            enc_s = time.perf_counter() - t0
-            for steps, gamma in settings:
-                ctx.steps = steps
-                ctx.gamma = gamma
-                t0 = time.perf_counter()
-                decoded = ctx.decode(data, model, format="rgb")
-                dec_s = time.perf_counter() - t0
-                add("cdc", _setting_label(steps, gamma), label, len(data), decoded,
-                    enc_s, dec_s)
-        with tempfile.TemporaryDirectory(prefix="pycdc-eval-") as work:
-            for codec in baselines:
-                for param in params[codec]:
-                    size, decoded, enc_s, dec_s = run_baseline(codec, param, rgb, work,
-                                                               config.threads)
-                    add(codec, "default", param, size, decoded, enc_s, dec_s)
+    try:
+        _parallel.run(evaluate_image, todo, load=load,
+                      common=(model_specs, baselines, config), on_result=on_result,
+                      jobs=jobs, scheduler=scheduler, portable=_portable_common)
+    finally:
+        bar.close()
+        if results_file is not None:
+            results_file.close()
+    rows = [r for n in sorted(done, key=order.get) for r in done[n]]
+    if out_dir is not None:
+        _write_rows(results_path, rows)  # in image order, as a serial run writes it
+        rows = read_results(results_path)  # the same precision, resumed or not
+    if failures:
+        name, error = failures[0]
+        raise EvalFailed(f"{len(failures)} image(s) failed, e.g. {name}: "
+                         f"{type(error).__name__}: {error}", rows)
     return rows
+
+
+class EvalFailed(RuntimeError):
+    """Some images failed; ``rows`` holds the results of the others."""
+
+    def __init__(self, message, rows):
+        super().__init__(message)
+        self.rows = rows
+
+
+def _portable_common(common):
+    model_specs, baselines, config = common
+    return ([(label, _io.portable_model_spec(spec)) for label, spec in model_specs],
+            baselines, config)
+
+
+def _read_complete_rows(path):
+    """The rows of a results.csv, without a last line cut short by an interruption."""
+    with open(path, newline="") as f:
+        text = f.read()
+    if text and not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    rows = []
+    for record in csv.DictReader(io.StringIO(text, newline="")):
+        try:
+            rows.append(_row_from_csv(record))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return rows
+
+
+def _write_rows(path, rows):
+    """Writes results.csv through a temporary file (never a half-written file)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=_ROW_FIELDS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: _csv_value(v) for k, v in vars(r).items()})
+    os.replace(tmp, path)
 
 
 def summarize(rows):
@@ -447,6 +655,14 @@ def build_parser():
     p.add_argument("--limit", type=int, default=0, metavar="N", help="use the first N images")
     p.add_argument("--bd-method", choices=("pchip", "cubic"), default="pchip")
     p.add_argument("--out", default="cdc-eval", metavar="OUTDIR")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="local worker processes, one image each at a time (0: one per core; "
+                        "default 1: this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a Dask scheduler (e.g. tcp://host:8786): evaluate on its workers")
+    p.add_argument("--restart", action="store_true",
+                   help="discard the results in OUTDIR (default: resume, skipping the images "
+                        "already in OUTDIR/results.csv)")
     p.add_argument("--quiet", action="store_true")
     return p
 
@@ -464,9 +680,14 @@ def main(argv=None):
         crop=args.crop, limit=args.limit, use_cdc=not args.no_cdc,
     )
     log = (lambda *a, **k: None) if args.quiet else print
-    rows = evaluate(args.folder, config, log=log)
-    os.makedirs(args.out, exist_ok=True)
-    write_csv(os.path.join(args.out, "results.csv"), [vars(r) for r in rows])
+    failed = None
+    try:
+        rows = evaluate(args.folder, config, log=log, out_dir=args.out, jobs=args.jobs,
+                        scheduler=args.scheduler, restart=args.restart)
+    except EvalFailed as e:
+        failed, rows = str(e), e.rows
+    if not rows:
+        raise SystemExit(f"error: {failed}")
     summary = summarize(rows)
     write_csv(os.path.join(args.out, "summary.csv"), summary)
     table = bd_table(summary, method=args.bd_method)
@@ -492,6 +713,9 @@ def main(argv=None):
             print("  (nan: the quality ranges of the two curves do not overlap, or MS-SSIM is "
                   "missing: images under 161 pixels a side)")
     print(f"\nWrote {args.out}/results.csv, summary.csv, bd_rates.csv, rd.png")
+    if failed:
+        print(f"error: {failed}; rerun to retry them", file=sys.stderr)
+        return 1
     return 0
 
 

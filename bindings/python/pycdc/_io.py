@@ -1,0 +1,239 @@
+"""File-level helpers of pycdc: model caching, the quality-to-model mapping,
+picking the model of a stream, and :func:`imread` / :func:`imwrite`.
+
+Used by the Pillow plugin (:mod:`pycdc.pillow`), by ``python3 -m pycdc.batch``
+and by ``python3 -m pycdc.eval``.
+"""
+
+import hashlib
+import os
+import tempfile
+import threading
+
+import numpy as np
+
+#: The first 8 bytes of every .cdc stream.
+MAGIC = b"\x89CDC\r\n\x1a\n"
+
+#: quality= (0..100, Pillow's convention) -> built-in model. libcdc has no
+#: rate parameter of its own: a rate point is a model, so quality only picks
+#: one of the built-in models: 0..49 the lower rate "default-low", 50..100 the
+#: default "default-mid".
+QUALITY_MODELS = ((0, 49, "default-low"), (50, 100, "default-mid"))
+
+_lock = threading.Lock()
+_files = {}  # (realpath, mtime_ns, size) -> Model
+_blobs = {}  # sha256 hex of a model file's bytes -> Model
+
+
+def model_for_quality(quality):
+    """The built-in model name that ``quality`` (an int 0..100) maps to
+    (see :data:`QUALITY_MODELS`)."""
+    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)):
+        raise TypeError(f"quality must be an integer 0..100, not {type(quality).__name__}")
+    for low, high, name in QUALITY_MODELS:
+        if low <= quality <= high:
+            return name
+    raise ValueError(f"quality must be 0..100, not {quality}")
+
+
+def choose_model(model=None, quality=None):
+    """The model spec for ``model=`` and ``quality=`` (at most one of them)."""
+    if quality is None:
+        return model
+    if model is not None:
+        raise ValueError("pass either model= or quality= (which only picks a built-in model), "
+                         "not both")
+    return model_for_quality(quality)
+
+
+def cached_model(spec):
+    """A :class:`pycdc.Model` for ``spec``, loaded once per process.
+
+    spec: None (the built-in default), a Model, a built-in name, a model
+    file path (reloaded when the file changes), or ``("sha256", digest,
+    data)``: the bytes of a model file (how model files travel to the workers
+    of a cluster).
+    """
+    import pycdc
+
+    if spec is None or isinstance(spec, pycdc.Model):
+        return pycdc._resolve_model(spec)
+    if isinstance(spec, tuple) and len(spec) == 3 and spec[0] == "sha256":
+        _, digest, data = spec
+        with _lock:
+            model = _blobs.get(digest)
+            if model is None:
+                model = pycdc.Model.from_bytes(data)
+                _blobs[digest] = model
+            return model
+    text = os.fsdecode(os.fspath(spec))
+    if text in pycdc.models():
+        return pycdc._resolve_model(text)  # built-ins are cached by pycdc
+    try:
+        st = os.stat(text)
+    except OSError:
+        return pycdc.Model(text)  # libcdc's own message for a missing file / unknown name
+    key = (os.path.realpath(text), st.st_mtime_ns, st.st_size)
+    with _lock:
+        model = _files.get(key)
+        if model is None:
+            model = pycdc.Model(text)
+            _files[key] = model
+        return model
+
+
+def portable_model_spec(spec):
+    """A model spec that works on another machine: built-in names and None as
+    they are, a model file as ``("sha256", digest, bytes)``."""
+    import pycdc
+
+    if spec is None:
+        return None
+    if isinstance(spec, pycdc.Model):
+        raise TypeError("pass a model by name or path (a loaded Model cannot be sent to workers)")
+    text = os.fsdecode(os.fspath(spec))
+    if text in pycdc.models():
+        return text
+    with open(text, "rb") as f:
+        data = f.read()
+    return ("sha256", hashlib.sha256(data).hexdigest(), data)
+
+
+def model_for_stream(data, model=None):
+    """The model to decode ``data`` with: ``model`` when given, else the
+    built-in model whose id the stream carries (else the default, which then
+    raises ModelMismatchError on decoding)."""
+    import pycdc
+
+    if model is not None:
+        return cached_model(model)
+    wanted = pycdc.info(data)["model_id"]
+    for name in pycdc.models():
+        candidate = cached_model(name)
+        if candidate.id == wanted:
+            return candidate
+    return pycdc.default_model()
+
+
+def is_cdc(path):
+    """True when the file starts with the .cdc magic."""
+    with open(path, "rb") as f:
+        return f.read(len(MAGIC)) == MAGIC
+
+
+def atomic_write(path, data):
+    """Writes bytes to path through a temporary file in the same folder, so
+    that an interrupted write never leaves a partial file under that name."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask():
+    try:  # Linux: read it without changing it (os.umask is process-wide)
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _pil_image():
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("reading and writing PNG/JPEG files needs Pillow "
+                          "(Debian: apt-get install python3-pil)") from None
+    return Image
+
+
+def pil_to_array(im):
+    """A Pillow image as a uint8 array of pycdc's layouts: HxW (L), HxWx3
+    (RGB) or HxWx4 (RGBA); other modes are converted (palette and LA keep
+    their transparency as RGBA; 16-bit and float images are refused)."""
+    mode = im.mode
+    if mode in ("I", "F") or mode.startswith("I;"):
+        raise ValueError(f"{mode} images (16-bit or float) are not supported: pycdc takes 8-bit "
+                         f"images; convert to L, RGB or RGBA first")
+    if mode == "1":
+        im = im.convert("L")
+    elif mode in ("LA", "PA", "RGBa", "La"):
+        im = im.convert("RGBA")
+    elif mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif mode not in ("L", "RGB", "RGBA"):
+        im = im.convert("RGB")
+    return np.asarray(im, dtype=np.uint8).copy()
+
+
+def imread(path, model=None, format=None, **options):
+    """Reads an image file into a uint8 numpy array.
+
+    A .cdc file (recognised by its first bytes) is decoded by libcdc: model
+    None picks the built-in model the stream was made with; format and
+    options (threads, steps, gamma, seed, max_pixels, progress) are those of
+    :func:`pycdc.decode`. Any other file (PNG, JPEG, ...) is read by Pillow:
+    HxW for gray, HxWx3 for RGB, HxWx4 with transparency.
+    """
+    import pycdc
+
+    if is_cdc(path):
+        with open(path, "rb") as f:
+            data = f.read()
+        return pycdc.decode(data, model_for_stream(data, model), format=format, **options)
+    if model is not None or options:
+        raise TypeError("model and decoding options apply to .cdc files only")
+    Image = _pil_image()
+    with Image.open(path) as im:
+        array = pil_to_array(im)
+    if format is not None:
+        channels = pycdc._channels_of(format)
+        if channels and channels != (array.shape[2] if array.ndim == 3 else 1):
+            mode = {1: "L", 3: "RGB", 4: "RGBA"}[channels]
+            array = np.asarray(Image.fromarray(array).convert(mode), dtype=np.uint8).copy()
+    return array
+
+
+def imwrite(path, array, model=None, quality=None, **options):
+    """Writes a uint8 numpy array (HxW, HxWx1, HxWx3, HxWx4) to an image file.
+
+    A path ending in ``.cdc`` (any case) is encoded by libcdc: model (a
+    built-in name, a model file or a Model) or quality (0..100, picks a
+    built-in model: see :data:`QUALITY_MODELS`), and the options (threads,
+    max_pixels, progress) of :func:`pycdc.encode`. The file is replaced
+    atomically. Any other suffix is written by Pillow, which takes the
+    options (e.g. ``quality=90`` for JPEG).
+    """
+    import pycdc
+
+    path = os.fspath(path)
+    if os.fsdecode(path).lower().endswith(".cdc"):
+        spec = choose_model(model, quality)
+        data = pycdc.encode(array, cached_model(spec), **options)
+        atomic_write(path, data)
+        return
+    if model is not None:
+        raise TypeError("model= applies to .cdc files only")
+    if quality is not None:
+        options["quality"] = quality
+    Image = _pil_image()
+    pixels = pycdc._as_pixels(array)
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    Image.fromarray(np.ascontiguousarray(pixels)).save(path, **options)

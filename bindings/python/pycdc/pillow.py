@@ -1,0 +1,146 @@
+"""Pillow plugin for .cdc files, registered by ``import pycdc`` (when Pillow
+is installed; Debian: python3-pil).
+
+Reading::
+
+    import pycdc                      # registers the plugin
+    from PIL import Image
+    im = Image.open("photo.cdc")      # reads the header only: size, mode
+    im.cdc_options["steps"] = 4       # optional, before the pixels are needed
+    im.load()                         # decodes with libcdc
+
+The mode is the stream's: "L" (gray), "RGB" or "RGBA". ``im.info`` holds
+the header facts "model_id", "bpp" and "format_version". Decoding options
+come from :data:`decode_options` (module-level defaults, copied into each
+opened image's ``im.cdc_options``), which may hold "model" (a built-in name,
+a model file path or a :class:`pycdc.Model`; None: the built-in model whose
+id the stream carries), "threads", "steps", "gamma", "seed", "max_pixels"
+and "progress" (see :class:`pycdc.Context`). A file that starts with the .cdc
+signature but is damaged raises the :class:`pycdc.StreamError` from
+``Image.open``.
+
+Writing::
+
+    im.save("photo.cdc")                        # the built-in default model
+    im.save("photo.cdc", model="default-low")   # a built-in name or a model file
+    im.save("photo.cdc", quality=30)            # picks a built-in model (below)
+    im.save("photo.cdc", threads=2)
+
+Save options: "model", "quality", "threads", "max_pixels", "progress";
+"steps", "gamma" and "seed" are accepted (so that one options dict serves
+reading and writing) but do not change the stream: they are decoding
+options. :data:`encode_options` holds module-level defaults. libcdc has no
+rate parameter: ``quality`` (0..100) only chooses a built-in model, 0..49
+"default-low" and 50..100 "default-mid" (:data:`pycdc._io.QUALITY_MODELS`);
+giving both quality and model is an error. Modes L, RGB and RGBA are stored
+as they are; 1 becomes L, P/PA/LA become RGB or RGBA (keeping
+transparency), other 8-bit modes RGB; 16-bit and float modes raise OSError.
+"""
+
+import numpy as np
+from PIL import Image, ImageFile
+
+from . import _io
+
+FORMAT = "CDC"
+EXTENSION = ".cdc"
+MIME = "image/x-cdc"
+
+#: Default decoding options of every image opened afterwards (copied into
+#: ``im.cdc_options`` by Image.open).
+decode_options = {}
+#: Default encoding options of ``Image.save(..., format="CDC")``; keywords of
+#: save() take precedence.
+encode_options = {}
+
+_DECODE_KEYS = ("model", "threads", "steps", "gamma", "seed", "max_pixels", "progress")
+_ENCODE_KEYS = ("threads", "steps", "gamma", "seed", "max_pixels", "progress")
+_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+_FORMATS = {"L": "gray", "RGB": "rgb", "RGBA": "rgba"}
+
+def _accept(prefix):
+    return prefix[: len(_io.MAGIC)] == _io.MAGIC
+
+
+class CdcImageFile(ImageFile.ImageFile):
+    """A .cdc file opened by Pillow; decoded by libcdc on load()."""
+
+    format = FORMAT
+    format_description = "libcdc learned image codec"
+
+    def _open(self):
+        import pycdc
+
+        data = self.fp.read()
+        header = pycdc.info(data)  # a StreamError for a damaged file
+        mode = _MODES.get(header["channels"])
+        if mode is None:
+            raise SyntaxError(f"unsupported channel count {header['channels']}")
+        if isinstance(getattr(type(self), "mode", None), property):
+            self._mode = mode  # Pillow >= 10.1
+        else:
+            self.mode = mode
+        self._size = (header["width"], header["height"])
+        for key in ("model_id", "bpp", "format_version"):
+            self.info[key] = header[key]
+        #: Decoding options of this image (a copy of :data:`decode_options`);
+        #: change them before the pixels are first needed.
+        self.cdc_options = dict(decode_options)
+        self.tile = [("cdc", (0, 0) + self.size, 0, (self.cdc_options,))]
+
+    def load(self):
+        if self.tile:  # options set after open() count
+            self.tile = [(name, box, offset, (dict(self.cdc_options),))
+                         for name, box, offset, _ in self.tile]
+        return super().load()
+
+
+class CdcDecoder(ImageFile.PyDecoder):
+    """Decodes a whole .cdc stream with libcdc."""
+
+    _pulls_fd = True
+
+    def decode(self, buffer):
+        import pycdc
+
+        options = {k: v for k, v in (self.args[0] if self.args else {}).items()
+                   if k in _DECODE_KEYS}
+        model = options.pop("model", None)
+        data = self.fd.read()
+        array = pycdc.decode(data, _io.model_for_stream(data, model),
+                             format=_FORMATS[self.mode], **options)
+        self.set_as_raw(np.ascontiguousarray(array).tobytes())
+        return -1, 0
+
+
+def _save(im, fp, filename):
+    import pycdc
+
+    params = dict(encode_options)
+    params.update({k: v for k, v in im.encoderinfo.items() if v is not None})
+    options = {k: params[k] for k in _ENCODE_KEYS if k in params}
+    for key in ("steps", "gamma", "seed"):  # decoding options: no effect on the stream
+        options.pop(key, None)
+    spec = _io.choose_model(params.get("model"), params.get("quality"))
+    try:
+        array = _io.pil_to_array(im)
+    except ValueError as e:
+        raise OSError(f"cannot write mode {im.mode} as CDC: {e}") from None
+    fp.write(pycdc.encode(array, _io.cached_model(spec), **options))
+
+
+_registered = False
+
+
+def register():
+    """Registers the CDC format with Pillow (done by ``import pycdc``; calling
+    it again does nothing)."""
+    global _registered
+    if _registered:
+        return
+    Image.register_open(FORMAT, CdcImageFile, _accept)
+    Image.register_save(FORMAT, _save)
+    Image.register_extension(FORMAT, EXTENSION)
+    Image.register_mime(FORMAT, MIME)
+    Image.register_decoder("cdc", CdcDecoder)
+    _registered = True
