@@ -199,6 +199,7 @@ class Trainer:
         self.ema = copy.deepcopy(self.model).eval().requires_grad_(False)
         self.step, self.elapsed, self.lam_ctrl, self.bpp_avg = 0, 0.0, a.lmbda, None
         self.history = []
+        self.bsum, self.nb = None, 0  # training bpp summed since the last steering (steps % 10)
         # one random stream pair (crops, torch RNG) per micro-batch slot of the global batch
         self.slots = [rank * a.accum + k for k in range(a.accum)]
         self.n_slots = world * a.accum
@@ -274,6 +275,8 @@ class Trainer:
         self.opt_med.load_state_dict(s["opt_med"])
         self.step, self.elapsed, self.lam_ctrl = s["step"], s["elapsed"], s["lam_ctrl"]
         self.bpp_avg, self.history = s.get("bpp_avg"), s.get("history", [])
+        if s.get("bsum") is not None:
+            self.bsum, self.nb = torch.tensor(s["bsum"], device=self.dev), s["nb"]
         if "gen" not in s:
             return
         streams = s.get("streams")
@@ -297,7 +300,7 @@ class Trainer:
         return {"model": self.model.state_dict(), "ema": self.ema.state_dict(), "head": self.head.state_dict(),
                 "opt": self.opt.state_dict(), "opt_med": self.opt_med.state_dict(), "step": self.step,
                 "elapsed": self.elapsed, "lam_ctrl": self.lam_ctrl, "bpp_avg": self.bpp_avg,
-                "history": self.history}
+                "history": self.history, "bsum": None if self.bsum is None else self.bsum.item(), "nb": self.nb}
 
     def save(self):
         """Under DDP every rank calls this (the random streams of all slots are gathered); rank 0 writes."""
@@ -489,7 +492,7 @@ def main():
     reserve = 45.0  # final validation + save
     last_eval = time.time()
     t_log, s_log = time.time(), tr.step
-    acc = bsum = None
+    acc = None
     stop = tr.agree(0.0, time.time() - t_start > budget - reserve)[1] if tr.ddp else False
     while True:
         if tr.ddp:  # every rank must take the same decision (the last step's agreement)
@@ -506,10 +509,11 @@ def main():
             st = tr.mean_over_ranks(st)
             dt, stop = tr.agree(time.time() - t0, time.time() - t_start > budget - reserve)
         acc = st if acc is None else acc + st
-        bsum = st[0] if bsum is None else bsum + st[0]
+        tr.bsum = st[0] if tr.bsum is None else tr.bsum + st[0]
+        tr.nb += 1
         if tr.step % 10 == 0:
-            tr.steer(bsum.item() / 10, 10)
-            bsum = None
+            tr.steer(tr.bsum.item() / tr.nb, tr.nb)
+            tr.bsum, tr.nb = None, 0
         if tr.step % a.log_every == 0:
             v = (acc / (tr.step - s_log)).tolist()
             dt_log = time.time() - t_log
