@@ -118,6 +118,17 @@ def rng_set(state, dev):
         torch.cuda.set_rng_state(state[1].cpu(), dev)
 
 
+def to_cpu(obj):
+    """A copy of nested dicts / lists / tuples with every tensor on the CPU (for sending to other ranks)."""
+    if torch.is_tensor(obj):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_cpu(v) for v in obj)
+    return obj
+
+
 def init_distributed(device):
     """Under torchrun (RANK and WORLD_SIZE set): join the process group, gloo for the CPU, nccl for
     CUDA (one GPU per process: cuda:LOCAL_RANK). Returns (rank, world size, device); (0, 1, device)
@@ -260,7 +271,7 @@ class Trainer:
                     self.lam_ctrl, self.history = j.get("lam_ctrl", self.lam_ctrl), j.get("history", [])
                 self._say(f"initialised from {self.a.init} (step {self.step}); fresh optimizer")
                 if self.ddp:
-                    share = self._state()
+                    share = to_cpu(self._state())
         if self.ddp:
             box = [share]
             dist.broadcast_object_list(box, src=0, group=self.cgroup)
