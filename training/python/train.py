@@ -541,11 +541,19 @@ def main():
     tr.save()
     ok = tr.check_replicas() if tr.ddp else True
     tr._say(f"done: step {tr.step}, {tr.elapsed / 60:.2f} training min, wall {time.time() - t_start:.0f} s")
+    if not ok:
+        print(f"[{a.tag}] error: the ranks ended with different states", file=sys.stderr, flush=True)
     if tr.ddp:
         dist.barrier(group=tr.cgroup)
         dist.destroy_process_group()
+        # Leave without tearing down DDP's objects: in torch 1.13 the gloo process group's destructor
+        # (run by the interpreter's exit, holding the GIL) can wait for a worker thread that waits
+        # for the GIL, and the process never ends. Everything is written and flushed by now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0 if ok else 1)
     if not ok:
-        raise SystemExit("the ranks ended with different states")
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
