@@ -115,8 +115,9 @@ touch "$tmp/plainfile"
 expect 7 "-o naming a file, not a folder" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/img/gray.png" -o "$tmp/plainfile"
 # Every file is tried; the exit code is the first failure's in command-line order.
 expect 2 "encode two bad files into a folder" -- "$cdc" encode "$tmp/nope.png" "$tmp/img/truncated.png" -o "$tmp/bad_batch"
-grep -q "nope.png" "$tmp/err.txt" && grep -q "truncated.png" "$tmp/err.txt" ||
-  { echo "FAILED: not every failed file was reported" >&2; failures=$((failures + 1)); }
+if ! grep -q "nope.png" "$tmp/err.txt" || ! grep -q "truncated.png" "$tmp/err.txt"; then
+  echo "FAILED: not every failed file was reported" >&2; failures=$((failures + 1))
+fi
 grep -q "2 of 2 files failed" "$tmp/err.txt" || { echo "FAILED: no summary of the failures" >&2; failures=$((failures + 1)); }
 expect 3 "decode bad files: the first failure's code (3, then 2)" -- "$cdc" decode "$tmp/img/not_an_image.png" "$tmp/nope.cdc" -o "$tmp/bad_batch"
 expect 2 "decode bad files: the first failure's code (2, then 3)" -- "$cdc" decode "$tmp/nope.cdc" "$tmp/img/not_an_image.png" -o "$tmp/bad_batch" --jobs 2
@@ -232,6 +233,7 @@ else
   expect 0 "decode - - (stdin to stdout, PNG)" -- "$cdc" decode --steps 3 "${model_args[@]}" - - < "$tmp/stdin.cdc"
   cmp -s "$tmp/out.txt" "$tmp/rgb.png.out.png" || { echo "FAILED: decode - - differs from a file decode" >&2; failures=$((failures + 1)); }
   grep -q "diffusion" "$tmp/err.txt" || { echo "FAILED: decode - -: no progress on stderr" >&2; failures=$((failures + 1)); }
+  # shellcheck disable=SC2002 # a pipe, not a file, on stdin
   if cat "$tmp/stdin.cdc" | "$cdc" decode --quiet --steps 3 "${model_args[@]}" --format jpg - - > "$tmp/piped.jpg" 2> "$tmp/err.txt" &&
       head -c 3 "$tmp/piped.jpg" | od -An -tx1 | grep -q "ff d8 ff"; then
     echo "ok: cat x.cdc | cdc decode --format jpg - - > out.jpg"
