@@ -41,6 +41,14 @@
  * cdc_buffer_free. cdc_decode writes into a buffer owned by the caller, whose
  * size is known from cdc_stream_get_info.
  */
+/**
+ * @file cdc.h
+ * @brief The public C interface of libcdc: models, contexts and options,
+ * progress, encoding and decoding.
+ *
+ * Read the overview at the top of this header (objects, thread safety,
+ * errors, memory); every function is described at its declaration.
+ */
 #ifndef CDC_H_
 #define CDC_H_
 
@@ -49,6 +57,11 @@
 
 #include "cdc_version.h"
 
+/**
+ * @def CDC_API
+ * Marks the functions that libcdc exports (its visibility or DLL attribute);
+ * empty for the library's users on ELF platforms.
+ */
 #if defined(_WIN32) && defined(CDC_SHARED)
 #  if defined(CDC_BUILDING_LIBRARY)
 #    define CDC_API __declspec(dllexport)
@@ -369,8 +382,11 @@ typedef struct cdc_progress {
    *  the image (x0), 8-bit interleaved RGB, preview_width x preview_height,
    *  rows preview_stride bytes apart. NULL otherwise. Read-only. */
   const uint8_t *preview;
+  /** Width of the preview in pixels (0 when preview is NULL). */
   uint32_t preview_width;
+  /** Height of the preview in pixels (0 when preview is NULL). */
   uint32_t preview_height;
+  /** Bytes between the starts of two rows of the preview. */
   size_t preview_stride;
 } cdc_progress;
 
@@ -428,6 +444,7 @@ typedef struct cdc_stream_info {
   size_t struct_size;
   /** Image width and height in pixels. */
   uint32_t width;
+  /** Image height in pixels. */
   uint32_t height;
   /** Channels of the original image: 1 (gray), 3 (RGB) or 4 (RGBA). */
   uint32_t channels;
@@ -439,6 +456,7 @@ typedef struct cdc_stream_info {
   uint64_t stream_size;
   /** Bytes of the fixed-size header and of the coded payload. */
   uint64_t header_size;
+  /** Bytes of the coded payload (stream_size - header_size). */
   uint64_t payload_size;
   /** The encoder model's own estimate of the payload, in bits. */
   double estimated_bits;

@@ -13,6 +13,11 @@
  *   cdc_encode(context.get(), model.get(), pixels, w, h, CDC_PIXEL_RGB8, 0, &data, &size);
  *   stream.reset(data);
  */
+/**
+ * @file cdc_cxx.h
+ * @brief Header-only C++ helpers over the C API: RAII holders of models,
+ * contexts and buffers, and a few conveniences (C++11).
+ */
 #ifndef CDC_CXX_H_
 #define CDC_CXX_H_
 
@@ -21,23 +26,31 @@
 #include <memory>
 #include <string>
 
+/** The C++ helpers of libcdc (header-only, over the C API). */
 namespace cdc {
 
-/** Deleters of the C API's handles and buffers. */
+/** Deleter of a model (cdc_model_free), for ModelPtr. */
 struct ModelDeleter {
+  /** Releases the model; NULL is ignored. */
   void operator()(cdc_model *model) const noexcept { cdc_model_free(model); }
 };
+/** Deleter of a context (cdc_context_free), for ContextPtr. */
 struct ContextDeleter {
+  /** Releases the context; NULL is ignored. */
   void operator()(cdc_context *context) const noexcept { cdc_context_free(context); }
 };
+/** Deleter of a buffer returned by cdc_encode (cdc_buffer_free), for BufferPtr. */
 struct BufferDeleter {
+  /** Releases the buffer; NULL is ignored. */
   void operator()(void *buffer) const noexcept { cdc_buffer_free(buffer); }
 };
 
 /** Owning holders: a model (shareable read-only by threads), a context (one
  *  thread at a time) and a buffer returned by cdc_encode. */
 typedef std::unique_ptr<cdc_model, ModelDeleter> ModelPtr;
+/** Owning holder of a context (used by one thread at a time). */
 typedef std::unique_ptr<cdc_context, ContextDeleter> ContextPtr;
+/** Owning holder of a buffer returned by cdc_encode. */
 typedef std::unique_ptr<uint8_t, BufferDeleter> BufferPtr;
 
 /** The best message for a failed call: the context's message, else the

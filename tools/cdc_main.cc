@@ -1,7 +1,9 @@
 // cdc - the command line tool of libcdc.
 //
-//   cdc encode IN.(png|jpg) OUT.cdc     compress an image
-//   cdc decode IN.cdc OUT.(png|jpg)     decompress a stream
+//   cdc encode IN.(png|jpg) OUT.cdc     compress an image (- : stdin/stdout)
+//   cdc encode IN... -o DIR [-j N]      compress many images into DIR
+//   cdc decode IN.cdc OUT.(png|jpg)     decompress a stream (- : stdin/stdout)
+//   cdc decode IN... -o DIR [-j N]      decompress many streams into DIR
 //   cdc info IN.cdc [--json]            describe a stream
 //   cdc convert REFERENCE.pt OUT.cdcm   convert a reference checkpoint (or a .cdcm)
 //   cdc models [--json]                 list the built-in models
@@ -14,12 +16,19 @@
 
 #include <cdc_cxx.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -119,19 +128,6 @@ ModelPtr load_model(const Options& o) {
   return model;
 }
 
-// Decoding without --model: the built-in model that made the stream (the
-// default model first), so that streams of any built-in model decode with no
-// option. Falls back to the default model (whose mismatch is then reported).
-ModelPtr load_model_for_stream(const Options& o, const cdc_stream_info& info) {
-  ModelPtr model = load_model(o);
-  if (!o.model.empty() || cdc::model_id(model.get()) == info.model_id) return model;
-  for (size_t i = 0; i < cdc_builtin_model_count(); ++i) {
-    ModelPtr candidate = cdc::load_model(cdc_builtin_model_name(i));
-    if (candidate && cdc::model_id(candidate.get()) == info.model_id) return candidate;
-  }
-  return model;
-}
-
 void set_option(cdc_context* context, cdc_option option, const char* flag, double value) {
   const cdc_status status = cdc_context_set_option(context, option, value);
   if (status == CDC_STATUS_OK) return;
@@ -143,7 +139,11 @@ void set_option(cdc_context* context, cdc_option option, const char* flag, doubl
                  fmt::format("{} {}: {}", flag, value, describe(status, context)));
 }
 
-ContextPtr make_context(const Options& o, Progress* progress) {
+// A context with the command line's options. fn/user: the progress callback
+// (none when fn is NULL). threads > 0 sets the compute threads when --threads
+// was not given (the share of one job among several).
+ContextPtr make_context(const Options& o, cdc_progress_fn fn = nullptr, void* user = nullptr,
+                        uint32_t threads = 0) {
   cdc_status status = CDC_STATUS_OK;
   ContextPtr context = cdc::make_context(&status);
   if (!context)
@@ -162,15 +162,90 @@ ContextPtr make_context(const Options& o, Progress* progress) {
   };
   for (const auto& s : settings)
     if (s.opt != nullptr && s.opt->count() > 0) set_option(context.get(), s.option, s.flag, s.value);
-  const cdc_status ps = cdc_context_set_progress(context.get(), &Progress::callback, progress);
-  if (ps != CDC_STATUS_OK)
-    throw CliError(kExitOther, fmt::format("cannot set the progress callback: {}",
-                                           describe(ps, context.get())));
+  if (threads > 0 && (o.threads_opt == nullptr || o.threads_opt->count() == 0))
+    set_option(context.get(), CDC_OPTION_THREADS, "--threads", static_cast<double>(threads));
+  if (fn != nullptr) {
+    const cdc_status ps = cdc_context_set_progress(context.get(), fn, user);
+    if (ps != CDC_STATUS_OK)
+      throw CliError(kExitOther, fmt::format("cannot set the progress callback: {}",
+                                             describe(ps, context.get())));
+  }
   return context;
 }
 
+// The models of a run, loaded once on first use and shared read-only by the
+// jobs (cdc_model is thread-safe). A failed load is remembered: every file
+// that needs the model then fails with the same error.
+class ModelCache {
+ public:
+  explicit ModelCache(const Options& o) : o_(o) {}
+
+  // --model, or the built-in default model. Throws CliError.
+  const cdc_model* requested() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requested_locked();
+  }
+
+  // Decoding: --model when given; otherwise the built-in model that made the
+  // stream (the default model first), falling back to the default model
+  // (whose mismatch is then reported).
+  const cdc_model* for_stream(const cdc_stream_info& info) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const cdc_model* model = requested_locked();
+    if (!o_.model.empty() || cdc::model_id(model) == info.model_id) return model;
+    if (!builtins_loaded_) {
+      builtins_loaded_ = true;
+      for (size_t i = 0; i < cdc_builtin_model_count(); ++i) {
+        ModelPtr candidate = cdc::load_model(cdc_builtin_model_name(i));
+        if (candidate) builtins_.push_back(std::move(candidate));
+      }
+    }
+    for (const ModelPtr& candidate : builtins_)
+      if (cdc::model_id(candidate.get()) == info.model_id) return candidate.get();
+    return model;
+  }
+
+ private:
+  const cdc_model* requested_locked() {
+    if (!tried_) {
+      tried_ = true;
+      try {
+        requested_ = load_model(o_);
+      } catch (const CliError& e) {
+        error_ = e.what();
+      }
+    }
+    if (!requested_) throw CliError(kExitModelError, error_);
+    return requested_.get();
+  }
+
+  const Options& o_;
+  std::mutex mutex_;
+  bool tried_ = false;
+  ModelPtr requested_;
+  std::string error_;
+  bool builtins_loaded_ = false;
+  std::vector<ModelPtr> builtins_;
+};
+
+// Where the result lines of encode and decode go: stdout, but stderr when
+// stdout carries the output itself; through the batch display when there is
+// one.
+struct Reporter {
+  BatchProgress* batch = nullptr;
+  void line(bool to_stderr, const std::string& text) const {
+    std::FILE* out = to_stderr ? stderr : stdout;
+    if (batch != nullptr) {
+      batch->print(out, text);
+    } else {
+      fmt::print(out, "{}\n", text);
+    }
+  }
+};
+
 // Fails early, before long work, if the output directory cannot take a file.
 void check_output_dir(const std::string& path) {
+  if (is_stdio(path)) return;
   const size_t slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   if (access(dir.c_str(), W_OK) != 0)
@@ -180,6 +255,11 @@ void check_output_dir(const std::string& path) {
 
 void write_output(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::string error;
+  if (is_stdio(path)) {
+    if (interrupted()) throw CliError(kExitCancelled, "interrupted");
+    if (!write_stdout(bytes.data(), bytes.size(), &error)) throw CliError(kExitWriteFailed, error);
+    return;
+  }
   if (!write_file_atomic(path, bytes.data(), bytes.size(), &error))
     throw CliError(interrupted() ? kExitCancelled : kExitWriteFailed, error);
 }
@@ -206,7 +286,7 @@ Image read_image(const std::string& path, uint64_t max_pixels) {
   Image image;
   std::string error;
   if (!decode_image(bytes.data(), bytes.size(), max_pixels, &image, &error))
-    throw CliError(kExitBadInput, fmt::format("{}: {}", path, error));
+    throw CliError(kExitBadInput, fmt::format("{}: {}", display_name(path), error));
   return image;
 }
 
@@ -215,34 +295,35 @@ Image read_image(const std::string& path, uint64_t max_pixels) {
 
 // Refuses an output that is the input itself (it would replace it).
 void check_distinct(const std::string& in, const std::string& out) {
-  if (same_file(in, out))
+  if (!is_stdio(in) && !is_stdio(out) && same_file(in, out))
     throw CliError(kExitUsage,
                    fmt::format("{} is the input file: choose another output name", out));
 }
 
-void run_encode(const Options& o, const std::string& in, const std::string& out) {
+// One file of `cdc encode`, with the caller's context (its options and
+// progress callback). stage_progress: the per-stage display to end after the
+// call, if any.
+void encode_one(const Options& o, cdc_context* context, ModelCache& models, const std::string& in,
+                const std::string& out, const Reporter& reporter, Progress* stage_progress) {
   const auto t0 = Clock::now();
-  // Options first: a bad value fails before any file is read.
-  Progress progress(o.quiet);
-  ContextPtr context = make_context(o, &progress);
   check_distinct(in, out);
   const Image image = read_image(in, effective_max_pixels(o));
   check_output_dir(out);
   check_interrupted();
-  ModelPtr model = load_model(o);
+  const cdc_model* model = models.requested();
   check_interrupted();
 
   const auto t1 = Clock::now();
   uint8_t* data = nullptr;
   size_t size = 0;
   const cdc_pixel_format format = static_cast<cdc_pixel_format>(image.channels);
-  const cdc_status status = cdc_encode(context.get(), model.get(), image.pixels.data(), image.width,
+  const cdc_status status = cdc_encode(context, model, image.pixels.data(), image.width,
                                        image.height, format, 0, &data, &size);
-  progress.finish();
+  if (stage_progress != nullptr) stage_progress->finish();
   BufferPtr owned(data);
   if (status != CDC_STATUS_OK) {
     throw CliError(exit_code_for(status, Phase::kEncode),
-          fmt::format("cannot encode {}: {}", in, describe(status, context.get())));
+          fmt::format("cannot encode {}: {}", display_name(in), describe(status, context)));
   }
   const double encode_s = seconds_since(t1);
   std::vector<uint8_t> stream(data, data + size);
@@ -250,9 +331,13 @@ void run_encode(const Options& o, const std::string& in, const std::string& out)
   write_output(out, stream);
   if (!o.quiet) {
     const double pixels = static_cast<double>(image.width) * image.height;
-    fmt::print("{} ({}x{}, {} channel{}) -> {}: {} bytes, {:.4f} bpp, encode {:.2f} s, total {:.2f} s\n",
-               in, image.width, image.height, image.channels, image.channels == 1 ? "" : "s", out,
-               size, size * 8.0 / pixels, encode_s, seconds_since(t0));
+    reporter.line(is_stdio(out),
+                  fmt::format("{} ({}x{}, {} channel{}) -> {}: {} bytes, {:.4f} bpp, encode {:.2f} "
+                              "s, total {:.2f} s",
+                              display_name(in), image.width, image.height, image.channels,
+                              image.channels == 1 ? "" : "s",
+                              is_stdio(out) ? "standard output" : out, size, size * 8.0 / pixels,
+                              encode_s, seconds_since(t0)));
   }
 }
 
@@ -264,26 +349,24 @@ void read_stream(const std::string& in, uint64_t max_pixels, std::vector<uint8_t
   info->struct_size = sizeof(*info);
   const cdc_status hs = cdc_stream_get_info(stream->data(), stream->size(), info);
   if (hs != CDC_STATUS_OK) {
-    throw CliError(exit_code_for(hs, Phase::kStream), fmt::format("{}: {}", in, describe(hs)));
+    throw CliError(exit_code_for(hs, Phase::kStream),
+                   fmt::format("{}: {}", display_name(in), describe(hs)));
   }
 }
 
-void run_decode(const Options& o, const std::string& in, const std::string& out, int quality) {
+// One file of `cdc decode` (see encode_one); out_format: the image format
+// to write.
+void decode_one(const Options& o, cdc_context* context, ModelCache& models, const std::string& in,
+                const std::string& out, ImageFormat out_format, int quality,
+                const Reporter& reporter, Progress* stage_progress) {
   const auto t0 = Clock::now();
-  const ImageFormat out_format = format_from_extension(out);
-  if (out_format == ImageFormat::kUnknown) {
-    throw CliError(kExitUsage, fmt::format("{}: the output must end in .png, .jpg or .jpeg", out));
-  }
-  // Options first: a bad value fails before any file is read.
-  Progress progress(o.quiet);
-  ContextPtr context = make_context(o, &progress);
   check_distinct(in, out);
   std::vector<uint8_t> stream;
   cdc_stream_info info{};
   read_stream(in, effective_max_pixels(o), &stream, &info);
   check_output_dir(out);
   check_interrupted();
-  ModelPtr model = load_model_for_stream(o, info);
+  const cdc_model* model = models.for_stream(info);
   check_interrupted();
 
   Image image;
@@ -297,7 +380,7 @@ void run_decode(const Options& o, const std::string& in, const std::string& out,
   if (pixels == 0 || pixels > effective_max_pixels(o)) {
     throw CliError(kExitCorruptStream,
           fmt::format("{}: the stream is {}x{}, beyond the limit of {} pixels (see --max-pixels)",
-                      in, image.width, image.height, effective_max_pixels(o)));
+                      display_name(in), image.width, image.height, effective_max_pixels(o)));
   }
   try {
     image.pixels.resize(pixels * image.channels);
@@ -306,12 +389,12 @@ void run_decode(const Options& o, const std::string& in, const std::string& out,
   }
   const auto t1 = Clock::now();
   const cdc_status status =
-      cdc_decode(context.get(), model.get(), stream.data(), stream.size(), image.pixels.data(),
+      cdc_decode(context, model, stream.data(), stream.size(), image.pixels.data(),
                  image.pixels.size(), static_cast<cdc_pixel_format>(image.channels), 0);
-  progress.finish();
+  if (stage_progress != nullptr) stage_progress->finish();
   if (status != CDC_STATUS_OK) {
     throw CliError(exit_code_for(status, Phase::kDecode),
-          fmt::format("cannot decode {}: {}", in, describe(status, context.get())));
+          fmt::format("cannot decode {}: {}", display_name(in), describe(status, context)));
   }
   const double decode_s = seconds_since(t1);
   std::vector<uint8_t> encoded;
@@ -323,10 +406,242 @@ void run_decode(const Options& o, const std::string& in, const std::string& out,
   }
   write_output(out, encoded);
   if (!o.quiet) {
-    fmt::print("{} ({} bytes, {:.4f} bpp) -> {} ({}x{}): decode {:.2f} s, total {:.2f} s\n", in,
-               stream.size(), stream.size() * 8.0 / static_cast<double>(pixels), out, image.width,
-               image.height, decode_s, seconds_since(t0));
+    reporter.line(is_stdio(out),
+                  fmt::format("{} ({} bytes, {:.4f} bpp) -> {} ({}x{}): decode {:.2f} s, total "
+                              "{:.2f} s",
+                              display_name(in), stream.size(),
+                              stream.size() * 8.0 / static_cast<double>(pixels),
+                              is_stdio(out) ? "standard output" : out, image.width, image.height,
+                              decode_s, seconds_since(t0)));
   }
+}
+
+// ---------------------------------------------------------------------------
+// Encode and decode on one or many files.
+
+// What `cdc encode` / `cdc decode` was asked to do.
+struct FileJob {
+  std::string in;
+  std::string out;  // "-": standard output
+  ImageFormat format = ImageFormat::kUnknown;  // decode: the image format written
+};
+
+struct CodecRequest {
+  bool decode = false;
+  std::vector<std::string> files;  // IN OUT, or the inputs with -o
+  std::string output_dir;          // -o DIR; empty: the IN OUT form
+  std::string format;              // decode --format (png, jpg, jpeg), or ""
+  unsigned jobs = 1;
+  int quality = 90;
+};
+
+ImageFormat parse_format(const std::string& name) {
+  if (name == "png") return ImageFormat::kPng;
+  if (name == "jpg" || name == "jpeg") return ImageFormat::kJpeg;
+  return ImageFormat::kUnknown;
+}
+
+// base name of path without its last extension ("dir/photo.png" -> "photo").
+std::string stem_of(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  const size_t dot = base.find_last_of('.');
+  if (dot != std::string::npos && dot > 0) base.resize(dot);
+  return base;
+}
+
+// The output folder of -o: created when missing (one level), else it must be
+// a writable folder.
+void prepare_output_dir(const std::string& dir) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    if (mkdir(dir.c_str(), 0777) != 0)
+      throw CliError(kExitWriteFailed, fmt::format("cannot create the output folder {}: {}", dir,
+                                                   std::strerror(errno)));
+    return;
+  }
+  if (!S_ISDIR(st.st_mode))
+    throw CliError(kExitWriteFailed, fmt::format("-o {}: not a folder", dir));
+  if (access(dir.c_str(), W_OK) != 0)
+    throw CliError(kExitWriteFailed, fmt::format("-o {}: the folder is not writable", dir));
+}
+
+// Turns the command line into jobs. Throws CliError(kExitUsage) on misuse.
+std::vector<FileJob> plan_jobs(const CodecRequest& r) {
+  std::vector<FileJob> jobs;
+  const ImageFormat requested = r.format.empty() ? ImageFormat::kUnknown : parse_format(r.format);
+  if (r.output_dir.empty()) {
+    if (r.files.size() != 2)
+      throw CliError(kExitUsage,
+                     fmt::format("{} takes IN OUT, or several inputs with -o DIR (got {} file "
+                                 "name{})",
+                                 r.decode ? "decode" : "encode", r.files.size(),
+                                 r.files.size() == 1 ? "" : "s"));
+    FileJob job{r.files[0], r.files[1], ImageFormat::kUnknown};
+    if (r.decode) {
+      if (is_stdio(job.out)) {
+        job.format = requested == ImageFormat::kUnknown ? ImageFormat::kPng : requested;
+      } else {
+        job.format = format_from_extension(job.out);
+        if (job.format == ImageFormat::kUnknown)
+          throw CliError(kExitUsage,
+                         fmt::format("{}: the output must end in .png, .jpg or .jpeg", job.out));
+        if (requested != ImageFormat::kUnknown && requested != job.format)
+          throw CliError(kExitUsage, fmt::format("--format {} contradicts the output name {}",
+                                                 r.format, job.out));
+      }
+    }
+    jobs.push_back(job);
+    return jobs;
+  }
+  if (is_stdio(r.output_dir))
+    throw CliError(kExitUsage, "-o takes a folder; write `- ` as OUT for standard output");
+  const ImageFormat format = requested == ImageFormat::kUnknown ? ImageFormat::kPng : requested;
+  const std::string extension =
+      !r.decode ? ".cdc" : (format == ImageFormat::kJpeg ? ".jpg" : ".png");
+  std::string dir = r.output_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::set<std::string> outputs;
+  for (const std::string& in : r.files) {
+    if (is_stdio(in))
+      throw CliError(kExitUsage,
+                     "- (standard input) needs the IN OUT form, not -o DIR");
+    const std::string stem = stem_of(in);
+    if (stem.empty() || stem == "." || stem == "..")
+      throw CliError(kExitUsage, fmt::format("{}: no file name to derive an output name from", in));
+    FileJob job{in, (dir == "/" ? "" : dir) + "/" + stem + extension, format};
+    if (!outputs.insert(job.out).second)
+      throw CliError(kExitUsage,
+                     fmt::format("two inputs would both be written to {}: rename one", job.out));
+    jobs.push_back(job);
+  }
+  return jobs;
+}
+
+void run_one(const Options& o, const CodecRequest& r, cdc_context* context, ModelCache& models,
+             const FileJob& job, const Reporter& reporter, Progress* stage_progress) {
+  if (r.decode) {
+    decode_one(o, context, models, job.in, job.out, job.format, r.quality, reporter,
+               stage_progress);
+  } else {
+    encode_one(o, context, models, job.in, job.out, reporter, stage_progress);
+  }
+}
+
+// The message of a failed file, naming the file once.
+std::string file_message(const std::string& in, const std::string& message) {
+  const std::string name = display_name(in);
+  if (message.find(name) != std::string::npos) return message;
+  return fmt::format("{}: {}", name, message);
+}
+
+// Runs encode or decode. One file: as always, a failure throws. Several
+// files: --jobs workers, each with its own context, share the models; a
+// failed file is reported and the others go on; the exit code is that of the
+// first failed file in command-line order (6 when cancelled).
+int run_codec(const Options& o, const CodecRequest& r) {
+  std::vector<FileJob> jobs = plan_jobs(r);
+  if (jobs.size() == 1) {
+    // Options first: a bad value fails before any file is read.
+    Progress progress(o.quiet);
+    ContextPtr context = make_context(o, &Progress::callback, &progress);
+    if (!r.output_dir.empty()) prepare_output_dir(r.output_dir);
+    ModelCache models(o);
+    run_one(o, r, context.get(), models, jobs[0], Reporter{}, &progress);
+    return kExitOk;
+  }
+
+  const size_t workers = std::min<size_t>(std::max(1u, r.jobs), jobs.size());
+  // Each job gets its share of the cores unless --threads says otherwise.
+  const uint32_t threads = workers > 1 ? std::max(1u, cpu_count() / static_cast<unsigned>(workers))
+                                       : 0;
+  make_context(o, nullptr, nullptr, threads);  // checks the options before any file is read
+  prepare_output_dir(r.output_dir);
+
+  ModelCache models(o);
+  BatchProgress batch(jobs.size(), o.quiet);
+  Reporter reporter{&batch};
+  std::vector<int> codes(jobs.size(), -1);  // -1: not run (cancelled before its turn)
+  std::atomic<size_t> next{0};
+  std::mutex setup_mutex;
+  std::string setup_error;
+  int setup_code = kExitOk;
+
+  auto work = [&]() noexcept {
+    try {
+      ContextPtr context;
+      try {
+        context = make_context(o, &BatchProgress::callback, &batch, threads);
+      } catch (const CliError& e) {
+        std::lock_guard<std::mutex> lock(setup_mutex);
+        if (setup_code == kExitOk) {
+          setup_code = e.code();
+          setup_error = e.what();
+        }
+        return;
+      }
+      for (;;) {
+        if (interrupted()) return;
+        const size_t i = next.fetch_add(1);
+        if (i >= jobs.size()) return;
+        int code = kExitOk;
+        std::string message;
+        try {
+          run_one(o, r, context.get(), models, jobs[i], reporter, nullptr);
+        } catch (const CliError& e) {
+          code = e.code();
+          message = e.what();
+        } catch (const std::bad_alloc&) {
+          code = kExitOther;
+          message = "out of memory";
+        } catch (const std::exception& e) {
+          code = kExitOther;
+          message = e.what();
+        }
+        if (code == kExitCancelled || (code != kExitOk && interrupted())) {
+          code = kExitCancelled;  // reported once, at the end
+        } else if (code != kExitOk) {
+          reporter.line(true, fmt::format("cdc: error: {}", file_message(jobs[i].in, message)));
+        }
+        codes[i] = code;
+        if (code != kExitCancelled) batch.file_done();
+      }
+    } catch (...) {
+      // Printing failed (e.g. stderr closed): the files left are not run.
+    }
+  };
+
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  batch.finish();
+
+  if (setup_code != kExitOk) {
+    print_error(setup_error);
+    return setup_code;
+  }
+  size_t failed = 0, done = 0;
+  int first = kExitOk;
+  for (const int code : codes) {
+    if (code < 0) continue;
+    ++done;
+    if (code == kExitOk || code == kExitCancelled) continue;
+    ++failed;
+    if (first == kExitOk) first = code;
+  }
+  if (interrupted()) {
+    print_error(fmt::format("interrupted: {} of {} files done{}", done - failed -
+                                static_cast<size_t>(std::count(codes.begin(), codes.end(),
+                                                               kExitCancelled)),
+                            jobs.size(), failed > 0 ? fmt::format(", {} failed", failed) : ""));
+    return kExitCancelled;
+  }
+  if (failed > 0) {
+    print_error(fmt::format("{} of {} files failed", failed, jobs.size()));
+    return first;
+  }
+  return kExitOk;
 }
 
 void run_info(const std::string& in, bool json, uint64_t max_pixels) {
@@ -493,7 +808,9 @@ void run_compare(const std::string& a_path, const std::string& b_path, bool json
 const char kExitCodes[] =
     "Exit codes: 0 ok, 1 usage error, 2 unreadable input (missing file, bad image),\n"
     "3 corrupt/truncated/unsupported stream, 4 model mismatch, 5 model error,\n"
-    "6 cancelled (Ctrl-C), 7 output write failure, 8 other failure.";
+    "6 cancelled (Ctrl-C), 7 output write failure, 8 other failure.\n"
+    "With several files (-o DIR), every file is tried; the exit code is that of the\n"
+    "first failed file in command-line order, or 6 when cancelled.";
 
 int run(int argc, char** argv) {
   CLI::App app{"cdc - lossy image compression with conditional diffusion models (libcdc)", "cdc"};
@@ -519,18 +836,37 @@ int run(int argc, char** argv) {
   std::string in, out, name;
   unsigned default_steps = 0;
   double default_gamma = -1.0;
-  int quality = 90;
   bool json = false;
 
-  auto* encode = app.add_subcommand("encode", "Compress a PNG or JPEG image into a .cdc stream");
-  encode->add_option("input", in, "Input image (PNG or JPEG)")->required();
-  encode->add_option("output", out, "Output stream (.cdc)")->required();
-
-  auto* decode = app.add_subcommand("decode", "Decompress a .cdc stream into a PNG or JPEG image");
-  decode->add_option("input", in, "Input stream (.cdc)")->required();
-  decode->add_option("output", out, "Output image; the format follows the extension")->required();
-  decode->add_option("-q,--jpeg-quality", quality, "JPEG quality (1-100)")
+  CodecRequest codec;
+  auto* encode = app.add_subcommand(
+      "encode", "Compress PNG or JPEG images into .cdc streams: IN OUT, or IN... -o DIR");
+  encode->add_option("files", codec.files,
+                     "IN OUT: the input image (PNG or JPEG) and the output stream (.cdc); with "
+                     "-o DIR, every name is an input. - is standard input or output")
+      ->required();
+  auto* decode = app.add_subcommand(
+      "decode", "Decompress .cdc streams into PNG or JPEG images: IN OUT, or IN... -o DIR");
+  decode->add_option("files", codec.files,
+                     "IN OUT: the input stream (.cdc) and the output image, whose format "
+                     "follows its extension; with -o DIR, every name is an input. - is "
+                     "standard input or output")
+      ->required();
+  decode->add_option("-q,--jpeg-quality", codec.quality, "JPEG quality (1-100)")
       ->check(CLI::Range(1, 100));
+  decode->add_option("--format", codec.format,
+                     "Image format written to standard output or into -o DIR (default png)")
+      ->check(CLI::IsMember({"png", "jpg", "jpeg"}));
+  for (CLI::App* sub : {encode, decode}) {
+    sub->add_option("-o,--output-dir", codec.output_dir,
+                    "Output folder: every file name is an input, written as DIR/NAME.cdc "
+                    "(encode) or DIR/NAME.png|.jpg (decode); a failed file does not stop the "
+                    "others");
+    sub->add_option("-j,--jobs", codec.jobs,
+                    "Files processed in parallel with -o (default 1); each job gets "
+                    "cores/N compute threads unless --threads is given")
+        ->check(CLI::Range(1, 1024));
+  }
 
   auto* info = app.add_subcommand("info", "Describe a .cdc stream");
   info->add_option("input", in, "Input stream (.cdc)")->required();
@@ -583,19 +919,18 @@ int run(int argc, char** argv) {
 
   install_interrupt_handler();
   try {
-    if (*encode) {
-      run_encode(o, in, out);
-    } else if (*decode) {
-      run_decode(o, in, out, quality);
+    if (*encode || *decode) {
+      codec.decode = static_cast<bool>(*decode);
+      return run_codec(o, codec);
     } else if (*info) {
-      make_context(o, nullptr);  // checks the options (e.g. --max-pixels)
+      make_context(o);  // checks the options (e.g. --max-pixels)
       run_info(in, json, effective_max_pixels(o));
     } else if (*convert) {
       run_convert(in, out, name, default_steps, default_gamma, o.quiet);
     } else if (*models) {
       run_models(json);
     } else if (*compare) {
-      make_context(o, nullptr);  // checks the options (e.g. --max-pixels)
+      make_context(o);  // checks the options (e.g. --max-pixels)
       run_compare(in, second, json, effective_max_pixels(o));
     }
   } catch (const CliError& e) {

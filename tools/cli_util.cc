@@ -2,6 +2,7 @@
 #include "cli_util.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -18,37 +20,72 @@ namespace cdc_tools {
 bool read_file(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* data,
                std::string* error) {
   data->clear();
-  std::FILE* f = std::fopen(path.c_str(), "rb");
+  const bool from_stdin = is_stdio(path);
+  const std::string name = display_name(path);
+  std::FILE* f = from_stdin ? stdin : std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
-    *error = fmt::format("cannot open {}: {}", path, std::strerror(errno));
+    *error = fmt::format("cannot open {}: {}", name, std::strerror(errno));
     return false;
   }
+  auto close_file = [&] {
+    if (!from_stdin) std::fclose(f);
+  };
   struct stat st;
   if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-    std::fclose(f);
-    *error = fmt::format("cannot read {}: it is a directory", path);
+    close_file();
+    *error = fmt::format("cannot read {}: it is a directory", name);
     return false;
   }
-  // Read in chunks up to the cap (devices and pipes have no size to check).
+  // Read in chunks up to the cap (devices and pipes, standard input
+  // included, have no size to check).
   uint8_t chunk[1 << 16];
   size_t n;
   while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0) {
     if (data->size() + n > max_bytes) {
-      std::fclose(f);
+      close_file();
       data->clear();
-      *error = fmt::format("cannot read {}: larger than the limit of {} bytes", path, max_bytes);
+      *error = fmt::format("cannot read {}: larger than the limit of {} bytes", name, max_bytes);
       return false;
     }
     data->insert(data->end(), chunk, chunk + n);
   }
   const bool failed = std::ferror(f) != 0;
   const int saved_errno = errno;
-  std::fclose(f);
+  close_file();
   if (failed) {
-    *error = fmt::format("cannot read {}: {}", path, std::strerror(saved_errno));
+    *error = fmt::format("cannot read {}: {}", name, std::strerror(saved_errno));
     return false;
   }
   return true;
+}
+
+bool is_stdio(const std::string& path) { return path == "-"; }
+
+std::string display_name(const std::string& path) {
+  return is_stdio(path) ? "standard input" : path;
+}
+
+bool write_stdout(const uint8_t* data, size_t size, std::string* error) {
+  size_t written = 0;
+  while (written < size) {
+    const ssize_t n = write(STDOUT_FILENO, data + written, size - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *error = fmt::format("cannot write to standard output: {}", std::strerror(errno));
+      return false;
+    }
+    written += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+unsigned cpu_count() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+    return static_cast<unsigned>(CPU_COUNT(&set));
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<unsigned>(n) : 1u;
 }
 
 namespace {
@@ -268,6 +305,91 @@ int Progress::on_progress(const cdc_progress& p) {
     }
   }
   return 0;
+}
+
+BatchProgress::BatchProgress(size_t total, bool quiet)
+    : total_(total),
+      quiet_(quiet),
+      tty_(isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
+
+BatchProgress::~BatchProgress() { finish(); }
+
+int BatchProgress::callback(void* user, const cdc_progress* /*progress*/) {
+  if (interrupted()) return 1;
+  auto* self = static_cast<BatchProgress*>(user);
+  if (self == nullptr) return 0;
+  try {
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    self->draw_locked(false);
+  } catch (...) {
+  }
+  return interrupted() ? 1 : 0;
+}
+
+void BatchProgress::file_done() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++done_;
+  if (quiet_) return;
+  if (tty_) {
+    draw_locked(true);
+  } else {
+    const double elapsed = seconds_since(start_);
+    if (done_ < total_) {
+      const double eta = elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_);
+      fmt::print(stderr, "cdc: {}/{} files done ({:.1f} s, ETA {:.0f} s)\n", done_, total_, elapsed,
+                 eta);
+    } else {
+      fmt::print(stderr, "cdc: {}/{} files done ({:.1f} s)\n", done_, total_, elapsed);
+    }
+  }
+}
+
+void BatchProgress::print(std::FILE* out, const std::string& line) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  clear_locked();
+  fmt::print(out, "{}\n", line);
+  std::fflush(out);
+  if (!quiet_ && tty_ && done_ < total_) draw_locked(true);
+}
+
+void BatchProgress::finish() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (line_open_) {
+    std::fputc('\n', stderr);
+    line_open_ = false;
+  }
+}
+
+void BatchProgress::clear_locked() {
+  if (line_open_) {
+    std::fputs("\r\x1b[K", stderr);
+    std::fflush(stderr);
+    line_open_ = false;
+  }
+}
+
+void BatchProgress::draw_locked(bool force) {
+  if (quiet_ || !tty_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_draw_ < std::chrono::milliseconds(500)) return;
+  last_draw_ = now;
+  constexpr int kWidth = 30;
+  const double fraction = total_ > 0 ? static_cast<double>(done_) / total_ : 1.0;
+  const int filled = static_cast<int>(fraction * kWidth + 0.5);
+  const double elapsed = seconds_since(start_);
+  std::string eta = "ETA ?";
+  if (done_ > 0 && done_ < total_) {
+    eta = fmt::format("ETA {:.0f} s",
+                      elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_));
+  } else if (done_ == total_) {
+    eta = "done";
+  }
+  fmt::print(stderr, "\r\x1b[K[{:#<{}}{:.<{}}] {}/{} files, {:.1f} s, {}", "", filled, "",
+             kWidth - filled, done_, total_, elapsed, eta);
+  std::fflush(stderr);
+  line_open_ = true;
 }
 
 }  // namespace cdc_tools

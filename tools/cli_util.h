@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,10 +28,22 @@ enum ExitCode : int {
 };
 
 // Reads a whole file of at most max_bytes (a cap that also holds for devices
-// and pipes, which have no size). On failure returns false with a message in
+// and pipes, which have no size); "-" reads standard input. On failure returns false with a message in
 // *error.
 bool read_file(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* data,
                std::string* error);
+
+// "-" names standard input (as an input) or standard output (as an output).
+bool is_stdio(const std::string& path);
+// The path for messages: "standard input" for "-".
+std::string display_name(const std::string& path);
+
+// Writes all of data to standard output. On failure returns false with a
+// message in *error.
+bool write_stdout(const uint8_t* data, size_t size, std::string* error);
+
+// The number of cores this process may run on (at least 1).
+unsigned cpu_count();
 
 // True when both paths exist and name the same file (links included).
 bool same_file(const std::string& a, const std::string& b);
@@ -70,6 +84,42 @@ class Progress {
   int last_decile_ = -1;
   bool line_open_ = false;
   std::chrono::steady_clock::time_point stage_start_;
+};
+
+// Progress of several files at once (cdc encode/decode with many inputs):
+// files done out of the total, the time so far and an estimate of the time
+// left; a status line on a terminal, a plain line per finished file
+// otherwise, nothing with quiet. Thread-safe: the jobs share one instance.
+class BatchProgress {
+ public:
+  BatchProgress(size_t total, bool quiet);
+  ~BatchProgress();
+  BatchProgress(const BatchProgress&) = delete;
+  BatchProgress& operator=(const BatchProgress&) = delete;
+
+  // The progress callback of every job's context (user: this object):
+  // refreshes the status line and returns non-zero once Ctrl-C was pressed.
+  static int callback(void* user, const cdc_progress* progress);
+  // Counts one more file done (succeeded or failed).
+  void file_done();
+  // Prints a line to out (stdout or stderr) without mixing it into the
+  // status line.
+  void print(std::FILE* out, const std::string& line);
+  // Ends the status line, if any.
+  void finish();
+
+ private:
+  void clear_locked();
+  void draw_locked(bool force);
+
+  std::mutex mutex_;
+  size_t total_;
+  size_t done_ = 0;
+  bool quiet_;
+  bool tty_;
+  bool line_open_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
 };
 
 // JSON text of a string's contents (without the quotes), and of a number

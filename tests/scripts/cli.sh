@@ -5,7 +5,10 @@
 # 1-bit/16-bit, 1x1, JPEG gray/RGB; truncated, corrupt, CMYK, empty and
 # oversized files fail cleanly), atomic output (no partial file, an existing
 # file is never replaced by a failed run) and, when a model is available, a
-# real encode/decode/info round trip and Ctrl-C cancellation.
+# real encode/decode/info round trip and Ctrl-C cancellation. Many files
+# (-o DIR, --jobs): output names, a bad file does not stop the others, the
+# exit code of the first failure, cancellation; `-` as standard input and
+# output.
 set -uo pipefail
 src=$(cd "${1:?usage: cli.sh SOURCE_DIR BUILD_DIR}" && pwd)
 build=$(cd "${2:?usage: cli.sh SOURCE_DIR BUILD_DIR}" && pwd)
@@ -97,6 +100,36 @@ grep -qx precious "$tmp/outdir/keep.png" || { echo "FAILED: an existing output w
 no_leftovers "$tmp/outdir"
 expect 7 "encode into a missing directory" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/no/such/dir/x.cdc"
 
+# --- many files (-o DIR) and `-`: usage and input errors -------------------
+expect 1 "encode with three names and no -o" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/img/gray.png" "$tmp/x.cdc"
+grep -q -- "-o DIR" "$tmp/err.txt" || { echo "FAILED: no hint at -o DIR" >&2; failures=$((failures + 1)); }
+expect 1 "encode with one name and no -o" -- "$cdc" encode "$tmp/img/rgb.png"
+expect 1 "- as an input with -o" -- "$cdc" encode - "$tmp/img/rgb.png" -o "$tmp/batch"
+mkdir -p "$tmp/dup" && cp "$tmp/img/rgb.png" "$tmp/dup/rgb.png"
+expect 1 "two inputs with the same output name" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/dup/rgb.png" -o "$tmp/batch"
+expect 1 "--jobs 0" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/img/gray.png" -o "$tmp/batch" --jobs 0
+expect 1 "decode --format bmp" -- "$cdc" decode - - --format bmp
+expect 1 "decode --format contradicting the output name" -- "$cdc" decode "$tmp/nope.cdc" "$tmp/out.png" --format jpg
+[ ! -e "$tmp/batch" ] || { echo "FAILED: a usage error created the output folder" >&2; failures=$((failures + 1)); }
+touch "$tmp/plainfile"
+expect 7 "-o naming a file, not a folder" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/img/gray.png" -o "$tmp/plainfile"
+# Every file is tried; the exit code is the first failure's in command-line order.
+expect 2 "encode two bad files into a folder" -- "$cdc" encode "$tmp/nope.png" "$tmp/img/truncated.png" -o "$tmp/bad_batch"
+if ! grep -q "nope.png" "$tmp/err.txt" || ! grep -q "truncated.png" "$tmp/err.txt"; then
+  echo "FAILED: not every failed file was reported" >&2; failures=$((failures + 1))
+fi
+grep -q "2 of 2 files failed" "$tmp/err.txt" || { echo "FAILED: no summary of the failures" >&2; failures=$((failures + 1)); }
+expect 3 "decode bad files: the first failure's code (3, then 2)" -- "$cdc" decode "$tmp/img/not_an_image.png" "$tmp/nope.cdc" -o "$tmp/bad_batch"
+expect 2 "decode bad files: the first failure's code (2, then 3)" -- "$cdc" decode "$tmp/nope.cdc" "$tmp/img/not_an_image.png" -o "$tmp/bad_batch" --jobs 2
+[ -z "$(ls -A "$tmp/bad_batch")" ] || { echo "FAILED: failed files left output: $(ls -A "$tmp/bad_batch")" >&2; failures=$((failures + 1)); }
+# Standard input: the size cap holds, corrupt data fails cleanly.
+expect 2 "encode - from /dev/zero (size cap)" -- timeout 60 "$cdc" encode - "$tmp/x.cdc" --max-pixels 1000 < /dev/zero
+grep -q "standard input.*limit" "$tmp/err.txt" || { echo "FAILED: stdin: no size-limit message" >&2; failures=$((failures + 1)); }
+expect 3 "decode - - of text" -- "$cdc" decode - - < "$tmp/img/not_an_image.png"
+[ ! -s "$tmp/out.txt" ] || { echo "FAILED: a failed decode to stdout wrote to stdout" >&2; failures=$((failures + 1)); }
+expect 2 "encode - of a truncated PNG" -- "$cdc" encode - "$tmp/x.cdc" < "$tmp/img/truncated.png"
+[ ! -e "$tmp/x.cdc" ] || { echo "FAILED: a failed encode wrote output" >&2; failures=$((failures + 1)); }
+
 # --- model errors (5) ----------------------------------------------------
 expect 5 "--model that is neither a built-in name nor a file" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --model no-such-model
 expect 5 "--model that is not a model file" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --model "$tmp/img/rgb.png"
@@ -165,6 +198,69 @@ else
     [ ! -e "$tmp/outdir/cancelled.png" ] || { echo "FAILED: a cancelled decode wrote output" >&2; failures=$((failures + 1)); }
   fi
   no_leftovers "$tmp/outdir"
+
+  # Many files: names from the inputs, a bad file in the middle does not stop
+  # the others, results on stdout, progress (files done) on stderr.
+  mkdir -p "$tmp/many"
+  cp "$tmp/img/rgb.png" "$tmp/many/a.png"
+  cp "$tmp/img/gray.png" "$tmp/many/b.png"
+  cp "$tmp/img/truncated.png" "$tmp/many/c.png"
+  cp "$tmp/img/rgba.png" "$tmp/many/d.png"
+  expect 2 "encode 4 files (one bad) -o DIR --jobs 2" -- "$cdc" encode "${model_args[@]}" "$tmp/many/a.png" "$tmp/many/b.png" "$tmp/many/c.png" "$tmp/many/d.png" -o "$tmp/many_cdc" --jobs 2
+  for f in a b d; do
+    [ -s "$tmp/many_cdc/$f.cdc" ] || { echo "FAILED: batch encode did not write $f.cdc" >&2; failures=$((failures + 1)); }
+  done
+  [ ! -e "$tmp/many_cdc/c.cdc" ] || { echo "FAILED: the bad file has output" >&2; failures=$((failures + 1)); }
+  grep -q "c.png" "$tmp/err.txt" || { echo "FAILED: the bad file is not reported" >&2; failures=$((failures + 1)); }
+  grep -q "4/4 files" "$tmp/err.txt" || { echo "FAILED: no files-done progress" >&2; failures=$((failures + 1)); }
+  [ "$(grep -c -- '->' "$tmp/out.txt")" -eq 3 ] || { echo "FAILED: expected 3 result lines on stdout" >&2; failures=$((failures + 1)); }
+  cmp -s "$tmp/many_cdc/a.cdc" "$tmp/rgb.png.cdc" || { echo "FAILED: batch encode differs from a single encode" >&2; failures=$((failures + 1)); }
+  no_leftovers "$tmp/many_cdc"
+  expect 0 "decode 3 files -o DIR --format jpg --jobs 3" -- "$cdc" decode --quiet --steps 3 "${model_args[@]}" "$tmp"/many_cdc/*.cdc -o "$tmp/many_jpg" --format jpg --jobs 3
+  for f in a b d; do
+    head -c 3 "$tmp/many_jpg/$f.jpg" 2> /dev/null | od -An -tx1 | grep -q "ff d8 ff" ||
+      { echo "FAILED: batch decode did not write $f.jpg" >&2; failures=$((failures + 1)); }
+  done
+  [ ! -s "$tmp/out.txt" ] || { echo "FAILED: --quiet batch printed to stdout" >&2; failures=$((failures + 1)); }
+  expect 0 "decode one file with -o DIR (PNG)" -- "$cdc" decode --quiet --steps 3 "${model_args[@]}" "$tmp/many_cdc/a.cdc" -o "$tmp/one_png"
+  cmp -s "$tmp/one_png/a.png" "$tmp/rgb.png.out.png" || { echo "FAILED: -o decode differs from IN OUT decode" >&2; failures=$((failures + 1)); }
+
+  # `-`: standard input and output; stdout carries only the data.
+  expect 0 "encode - - (stdin to stdout)" -- "$cdc" encode "${model_args[@]}" - - < "$tmp/img/rgb.png"
+  cmp -s "$tmp/out.txt" "$tmp/rgb.png.cdc" || { echo "FAILED: encode - - differs from a file encode" >&2; failures=$((failures + 1)); }
+  grep -q "standard output" "$tmp/err.txt" || { echo "FAILED: encode - -: no result line on stderr" >&2; failures=$((failures + 1)); }
+  cp "$tmp/out.txt" "$tmp/stdin.cdc"
+  expect 0 "decode - - (stdin to stdout, PNG)" -- "$cdc" decode --steps 3 "${model_args[@]}" - - < "$tmp/stdin.cdc"
+  cmp -s "$tmp/out.txt" "$tmp/rgb.png.out.png" || { echo "FAILED: decode - - differs from a file decode" >&2; failures=$((failures + 1)); }
+  grep -q "diffusion" "$tmp/err.txt" || { echo "FAILED: decode - -: no progress on stderr" >&2; failures=$((failures + 1)); }
+  # shellcheck disable=SC2002 # a pipe, not a file, on stdin
+  if cat "$tmp/stdin.cdc" | "$cdc" decode --quiet --steps 3 "${model_args[@]}" --format jpg - - > "$tmp/piped.jpg" 2> "$tmp/err.txt" &&
+      head -c 3 "$tmp/piped.jpg" | od -An -tx1 | grep -q "ff d8 ff"; then
+    echo "ok: cat x.cdc | cdc decode --format jpg - - > out.jpg"
+  else
+    echo "FAILED: decode from a pipe to JPEG on stdout" >&2; failures=$((failures + 1))
+  fi
+  expect 0 "decode - FILE" -- "$cdc" decode --quiet --steps 3 "${model_args[@]}" - "$tmp/from_stdin.png" < "$tmp/stdin.cdc"
+  cmp -s "$tmp/from_stdin.png" "$tmp/rgb.png.out.png" || { echo "FAILED: decode - FILE differs" >&2; failures=$((failures + 1)); }
+
+  # Ctrl-C during a batch: exit 6, no output, no temporary file.
+  "$cdc" decode --steps 65536 "${model_args[@]}" "$tmp/many_cdc/a.cdc" "$tmp/many_cdc/b.cdc" "$tmp/many_cdc/d.cdc" \
+    -o "$tmp/outdir/batch" --jobs 2 > /dev/null 2> "$tmp/cancel_batch.log" &
+  pid=$!
+  sleep 3
+  kill -INT "$pid" 2> /dev/null
+  wait "$pid"
+  rc=$?
+  if [ "$rc" -eq 0 ]; then
+    echo "NOTE: the batch decode finished before Ctrl-C; cancellation not checked"
+  elif [ "$rc" -ne 6 ]; then
+    echo "FAILED: Ctrl-C in a batch: exit $rc, expected 6" >&2; failures=$((failures + 1))
+    sed 's/^/  | /' "$tmp/cancel_batch.log" >&2
+  else
+    echo "ok: Ctrl-C cancels a batch (exit 6)"
+    [ -z "$(ls -A "$tmp/outdir/batch" 2> /dev/null)" ] ||
+      { echo "FAILED: a cancelled batch left files: $(ls -A "$tmp/outdir/batch")" >&2; failures=$((failures + 1)); }
+  fi
 fi
 
 # --- built-in models: a stream of any of them decodes with no --model --------

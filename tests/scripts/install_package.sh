@@ -2,7 +2,8 @@
 # install_package.sh SOURCE_DIR BUILD_DIR
 # Installs the build into a temporary prefix and uses it as a user would:
 #  1. `cmake --install` puts the header, the library (with its soname link),
-#     cdc.pc, the CMake package and the `cdc` tool in place;
+#     cdc.pc, the CMake package and the `cdc` tool in place, and the man
+#     page cdc.1 and the HTML API reference when the build makes them;
 #  2. the C examples build with `pkg-config --cflags --libs cdc` (C99,
 #     -pedantic -Werror) and, through examples/consumer, with
 #     find_package(cdc) and the target cdc::cdc;
@@ -32,6 +33,15 @@ for f in "$prefix/include/cdc.h" "$prefix/include/cdc_version.h" "$libdir/libcdc
          "$libdir/cmake/cdc/cdcConfigVersion.cmake" "$prefix/bin/cdc"; do
   [ -e "$f" ] || fail "not installed: ${f#$prefix/}"
 done
+# The man page and the API reference, when this build makes them.
+if grep -q '^CDC_BUILD_MAN:BOOL=ON' "$build/CMakeCache.txt"; then
+  [ -s "$prefix/share/man/man1/cdc.1" ] || fail "not installed: share/man/man1/cdc.1"
+fi
+if grep -q '^CDC_BUILD_DOCS:BOOL=ON' "$build/CMakeCache.txt"; then
+  for f in index.html cdc_8h.html; do
+    [ -s "$prefix/share/doc/libcdc/html/$f" ] || fail "not installed: share/doc/libcdc/html/$f"
+  done
+fi
 abi=$(sed -n 's/^#define CDC_ABI_VERSION \([0-9]*\).*/\1/p' "$prefix/include/cdc_version.h")
 [ -e "$libdir/libcdc.so.$abi" ] || fail "no soname link libcdc.so.$abi"
 # No build-tree path may leak into the installed package files.
