@@ -11,6 +11,8 @@ set -euo pipefail
 src=$(cd "${1:?usage: fuzz_api.sh SOURCE_DIR BUILD_DIR}" && pwd)
 build=$(cd "${2:?usage: fuzz_api.sh SOURCE_DIR BUILD_DIR}" && pwd)
 out=$build/fuzz-api
+# shellcheck source=lib/fuzz.sh
+. "$src/tests/scripts/lib/fuzz.sh"
 seconds=${CDC_FUZZ_SECONDS:-20}
 command -v clang++-14 > /dev/null || { echo "fuzz_api.sh: clang++-14 not found" >&2; exit 1; }
 lib=$(find "$build" -name 'libcdc.so' -not -path '*/CMakeFiles/*' -not -path '*/tsan/*' | head -n 1)
@@ -38,14 +40,6 @@ done
 
 echo "== libFuzzer smoke runs (${seconds} s each)"
 for target in fuzz_image fuzz_decode; do
-  corpus=$out/corpus_${target#fuzz_}
-  OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 \
-    "$out/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 \
-      -print_final_stats=1 -artifact_prefix="$out/$target-" "$corpus" 2> "$out/$target.log" || {
-    tail -40 "$out/$target.log" >&2
-    echo "fuzz_api.sh: $target found a failure" >&2
-    exit 1
-  }
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/$target.log" | grep -o '[0-9]*$' || true)
-  echo "$target: ${runs:-?} executions in ${seconds} s, no failure"
+  fuzz_smoke fuzz_api.sh "$out/$target" "$out/corpus_${target#fuzz_}" "$seconds" \
+    -rss_limit_mb=2048 -timeout=20
 done

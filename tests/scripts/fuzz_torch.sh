@@ -11,6 +11,8 @@ set -euo pipefail
 src=$(cd "${1:?usage: fuzz_torch.sh SOURCE_DIR BUILD_DIR}" && pwd)
 build=$(cd "${2:?usage: fuzz_torch.sh SOURCE_DIR BUILD_DIR}" && pwd)
 out=$build/fuzz-torch
+# shellcheck source=lib/fuzz.sh
+. "$src/tests/scripts/lib/fuzz.sh"
 seconds=${CDC_FUZZ_SECONDS:-20}
 
 if ! command -v clang++-14 >/dev/null; then
@@ -27,14 +29,6 @@ for target in fuzz_model_file fuzz_checkpoint; do
     fuzz_model_file) corpus=$out/corpus_model ;;
     *) corpus=$out/corpus_checkpoint ;;
   esac
-  # One thread for libtorch: the runs are short and the machine may be busy.
-  OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 \
-    "$out/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
-      -print_final_stats=1 -artifact_prefix="$out/$target-" "$corpus" 2>"$out/$target.log" || {
-    tail -40 "$out/$target.log" >&2
-    echo "fuzz_torch.sh: $target found a failure" >&2
-    exit 1
-  }
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/$target.log" | grep -o '[0-9]*$' || true)
-  echo "$target: ${runs:-?} executions in ${seconds} s, no failure"
+  # One thread for libtorch (fuzz_smoke): the runs are short and the machine may be busy.
+  fuzz_smoke fuzz_torch.sh "$out/$target" "$corpus" "$seconds" -rss_limit_mb=2048 -timeout=10
 done

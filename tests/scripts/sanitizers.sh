@@ -9,6 +9,8 @@ set -euo pipefail
 src=$(cd "${1:?usage: sanitizers.sh SOURCE_DIR BUILD_DIR}" && pwd)
 build=$(cd "${2:?usage: sanitizers.sh SOURCE_DIR BUILD_DIR}" && pwd)
 out=$build/sanitizers
+# shellcheck source=lib/fuzz.sh
+. "$src/tests/scripts/lib/fuzz.sh"
 mkdir -p "$out"
 seconds=${CDC_FUZZ_SECONDS:-20}
 
@@ -35,13 +37,5 @@ rm -rf "$out/fuzz/corpus_stream" "$out/fuzz/corpus_tables"
 mkdir -p "$out/fuzz/corpus_stream" "$out/fuzz/corpus_tables"
 "$out/fuzz/make_seeds" "$out/fuzz/corpus_stream" "$out/fuzz/corpus_tables" >/dev/null
 for target in fuzz_stream fuzz_tables; do
-  corpus=$out/fuzz/corpus_${target#fuzz_}
-  "$out/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 \
-      -artifact_prefix="$out/fuzz/$target-" "$corpus" 2>"$out/$target.log" || {
-    tail -40 "$out/$target.log" >&2
-    echo "sanitizers.sh: $target found a failure" >&2
-    exit 1
-  }
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/$target.log" | grep -o '[0-9]*$' || true)
-  echo "$target: ${runs:-?} executions in ${seconds} s, no failure"
+  fuzz_smoke sanitizers.sh "$out/fuzz/$target" "$out/fuzz/corpus_${target#fuzz_}" "$seconds"
 done
