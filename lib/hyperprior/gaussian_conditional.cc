@@ -1,5 +1,6 @@
 #include "hyperprior/gaussian_conditional.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace cdc {
@@ -24,7 +25,14 @@ torch::Tensor quantize_with_offset(const torch::Tensor& x, const torch::Tensor& 
 }
 
 double rate_bits(const torch::Tensor& likelihood) {
-  return -likelihood.to(torch::kFloat64).clamp_min(1e-9).log2().sum().item<double>();
+  // One sequential sum in a fixed order: libtorch's parallel sum splits the
+  // range by the thread count, and the estimate is written into every stream,
+  // which must not depend on the number of threads.
+  const torch::Tensor p = likelihood.to(torch::kFloat64).contiguous();
+  const double* d = p.data_ptr<double>();
+  double bits = 0.0;
+  for (int64_t i = 0, n = p.numel(); i < n; ++i) bits -= std::log2(std::max(d[i], 1e-9));
+  return bits;
 }
 
 }  // namespace cdc

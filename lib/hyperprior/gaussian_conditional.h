@@ -15,7 +15,8 @@ torch::Tensor gaussian_likelihood(const torch::Tensor& x, const torch::Tensor& m
 torch::Tensor quantize_with_offset(const torch::Tensor& x, const torch::Tensor& offset);
 
 // The rate in bits of a latent: sum of -log2(likelihood), each likelihood
-// floored at 1e-9 as the reference does (the estimate stored in streams).
+// floored at 1e-9 as the reference does (the estimate stored in streams),
+// summed in a fixed order so that it does not depend on the thread count.
 double rate_bits(const torch::Tensor& likelihood);
 
 }  // namespace cdc

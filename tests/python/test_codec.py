@@ -428,15 +428,12 @@ def test_ctrl_c_cancels_a_long_call(model):
 
 
 def test_thread_count_reproducibility(model):
-    """Same image -> same stream, and same stream -> same pixels within one
-    level on at most 0.01% of the values, whatever the thread count (exact for
-    the small test models; docs/limits.md, "Reproducibility")."""
+    """Same image -> same stream, and same stream -> same pixels, whatever the
+    thread count (docs/limits.md, "Reproducibility")."""
     img = make_image(256, 320, 3, seed=7)
     streams = [pycdc.encode(img, model, threads=t) for t in (1, 2)]
     assert streams[0] == streams[1]
     for gamma, seed in ((0.0, 0), (0.8, 3)):
         a, b = (pycdc.decode(streams[0], model, steps=2, gamma=gamma, seed=seed, threads=t)
                 for t in (1, 2))
-        diff = np.abs(a.astype(int) - b.astype(int))
-        assert diff.max() <= 1
-        assert (diff > 0).mean() <= 1e-4
+        assert np.array_equal(a, b)
