@@ -139,7 +139,7 @@ cdc_status cdc_decode(cdc_context* context, const cdc_model* model, const void* 
     const int channels = channels_of(format);
     cdc::StreamSummary s =
         cdc::read_stream_summary(static_cast<const uint8_t*>(data), size,
-                                 context->settings.max_pixels);
+                                 context->settings.max_pixels, /*check_payload=*/false);
     cdc::MutableImageView out;
     out.pixels = pixels;
     out.width = s.width;

@@ -27,10 +27,12 @@ std::vector<uint8_t> uncompress_alpha(const bitstream::ByteSpan& data, size_t pi
 
 }  // namespace
 
-StreamSummary read_stream_summary(const uint8_t* data, size_t size, int64_t max_pixels) {
+StreamSummary read_stream_summary(const uint8_t* data, size_t size, int64_t max_pixels,
+                                  bool check_payload) {
   bitstream::Limits limits;
   limits.max_pixels = static_cast<uint64_t>(max_pixels);
-  bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
+  bitstream::ParsedStream parsed = check_payload ? bitstream::parse_stream(data, size, limits)
+                                                 : bitstream::parse_header(data, size, limits);
   StreamSummary s;
   s.width = parsed.header.width;
   s.height = parsed.header.height;
