@@ -388,7 +388,17 @@ def config_from_reference(ref):
 
 
 def load_reference_checkpoint(model, path, prefix="ema_model."):
-    ckpt = torch.load(path, map_location="cpu")
+    """Loads a reference-layout checkpoint (.pt) or a libcdc model file (.cdcm) into model."""
+    if path.endswith(".cdcm"):
+        from cdcm import as_reference_checkpoint, read_cdcm
+        ckpt = as_reference_checkpoint(read_cdcm(path)[2])
+        # a model file keeps train_alphas_cumprod only; the other schedule buffers derive from it,
+        # and the model built from the same config holds the same values
+        for k, v in model.state_dict().items():
+            if k.startswith("train_") and prefix + k not in ckpt["ema"]:
+                ckpt["ema"][prefix + k] = v
+    else:
+        ckpt = torch.load(path, map_location="cpu")
     sd = {k[len(prefix):]: v for k, v in ckpt["ema"].items() if k.startswith(prefix)}
     missing, unexpected = model.load_state_dict(sd, strict=False)
     unexpected = [k for k in unexpected if not k.startswith("loss_fn_vgg.")]

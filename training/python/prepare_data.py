@@ -105,12 +105,49 @@ def make_cache(rows, pkgroot, outdir, scale, quality):
     return names
 
 
+def make_full_crops(rows, pkgroot, outdir, side, quality, seed, centre=False, width=None):
+    """One crop per photo from the photo at its full resolution (not downscaled): real photos are
+    coded at full size, where a pixel holds less detail and more sensor noise than downscaled.
+    A random crop of side x side (seeded per photo), or with centre=True the centre crop of
+    width x side, for evaluation."""
+    import random
+    os.makedirs(outdir, exist_ok=True)
+    names = set()
+    for spec, inner, base in rows:
+        pkg = spec.partition("=")[0]
+        name = f"{pkg}__{os.path.splitext(base)[0]}.png" if centre else f"{pkg}__{os.path.splitext(base)[0]}.jpg"
+        names.add(name)
+        out = os.path.join(outdir, name)
+        if os.path.exists(out):
+            continue
+        im = Image.open(resolve(os.path.join(pkgroot, pkg), inner)).convert("RGB")
+        w, h = width or side, side
+        if im.width < w or im.height < h:
+            names.discard(name)
+            continue
+        if centre:
+            left, top = (im.width - w) // 2, (im.height - h) // 2
+        else:
+            r = random.Random(f"{seed}:{name}")
+            left, top = r.randrange(im.width - w + 1), r.randrange(im.height - h + 1)
+        crop = im.crop((left, top, left + w, top + h))
+        if centre:
+            crop.save(out)
+        else:
+            crop.save(out, quality=quality, subsampling=0)
+    return names
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cache", default=os.path.join(TRAINING, "cache"))
     ap.add_argument("--scale", type=float, default=2.0, help="downscale factor")
     ap.add_argument("--quality", type=int, default=90, help="JPEG quality of the cache")
     ap.add_argument("--max-mib", type=float, default=45.0, help="fail if the cache is larger")
+    ap.add_argument("--full-crop", type=int, default=0,
+                    help="also write one random SIDE x SIDE crop of each training photo at full "
+                         "resolution to cache/train_full, and 768x512 centre crops of the validation "
+                         "photos to cache/val_full (PNG)")
     a = ap.parse_args()
     lists = {s: read_list(os.path.join(TRAINING, "data", f"{s}.list")) for s in ("train", "val")}
     root = fetch_and_unpack([r[0] for rows in lists.values() for r in rows], a.cache)
@@ -121,6 +158,13 @@ def main():
         size = sum(os.path.getsize(os.path.join(d, n)) for n in names)
         total += size
         print(f"{split}: {len(names)} photos, {size / 2**20:.1f} MiB in {d}")
+    if a.full_crop:
+        names = make_full_crops(lists["train"], root, os.path.join(a.cache, "train_full"), a.full_crop,
+                                a.quality, seed=1)
+        print(f"train_full: {len(names)} crops of {a.full_crop}")
+        names = make_full_crops(lists["val"], root, os.path.join(a.cache, "val_full"), 512, 0, seed=1,
+                                centre=True, width=768)
+        print(f"val_full: {len(names)} centre crops of 768x512")
     if total > a.max_mib * 2**20:
         sys.exit(f"error: cache is {total / 2**20:.1f} MiB > {a.max_mib} MiB; raise --scale or lower --quality")
 

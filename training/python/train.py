@@ -51,7 +51,12 @@ def parse_args(argv=None):
     ap.add_argument("--tag", required=True)
     ap.add_argument("--out", default=os.environ.get("OUT", os.path.join(HERE, "..", "runs")))
     ap.add_argument("--state-dir", default=None, help="resumable state (default: --out)")
-    ap.add_argument("--init", default=None, help="reference-layout checkpoint to start from when no state")
+    ap.add_argument("--init", default=None,
+                    help="reference-layout checkpoint (.pt) or libcdc model file (.cdcm) to start from when no state")
+    ap.add_argument("--head-warmup", type=int, default=0,
+                    help="the first N steps train only the fresh MSE head (use with --init)")
+    ap.add_argument("--extra-train", action="append", default=[],
+                    help="another folder of training photos (e.g. cache/train_full); repeatable")
     ap.add_argument("--data", default=os.path.join(HERE, "..", "cache"))
     ap.add_argument("--minutes", type=float, default=8.5, help="wall-clock budget of this call")
     ap.add_argument("--total-minutes", type=float, default=25.0, help="training time the schedules span")
@@ -431,6 +436,9 @@ class Trainer:
             tot = st if tot is None else tot + st
         if n > 1:
             tot = tot / n
+        if self.step < self.a.head_warmup:  # a fresh head first: the warm-started networks stay put
+            for p in self.model.parameters():
+                p.grad = None
         if self.a.clip > 0:
             torch.nn.utils.clip_grad_norm_([p for g in self.opt.param_groups for p in g["params"]], self.a.clip)
         self.opt.step()
@@ -487,6 +495,8 @@ def main():
     torch.backends.cudnn.allow_tf32 = True
     tr = Trainer(a, rank, world)
     _, train = load_photos(os.path.join(a.data, "train"))
+    for extra in a.extra_train:
+        train += load_photos(extra if os.path.isabs(extra) else os.path.join(a.data, extra))[1]
     sampler = CropSampler(train, a.crop, tr.dev)
     vals = []
     if rank == 0:  # rank 0 alone validates
