@@ -321,7 +321,23 @@ typedef enum cdc_option {
   CDC_OPTION_SEED = 4,
   /** Largest image, in pixels, that cdc_decode and cdc_encode accept
    *  (a guard against absurd sizes). Bounds 1..2^31, default 2^26. */
-  CDC_OPTION_MAX_PIXELS = 5
+  CDC_OPTION_MAX_PIXELS = 5,
+  /** Tiled processing, so that memory depends on the tile size and not on
+   *  the image size: the side of a tile in pixels (at least 64; rounded up to
+   *  the model's size multiple), 0 = the whole image at once, -1 = automatic
+   *  (default: the whole image when it fits in one tile of the model's
+   *  automatic size, tiles of that size otherwise; see docs/limits.md).
+   *  Decoding blends neighbouring tiles across their overlap. The stream
+   *  does not depend on how it is decoded: any tile size decodes any stream.
+   *  Encoding with tiles changes the latents only near tile borders (the
+   *  analysis sees CDC_OPTION_TILE_OVERLAP pixels of context). Bounds
+   *  -1..65536. */
+  CDC_OPTION_TILE = 6,
+  /** Pixels of context a tile sees beyond its core on each side (rounded up
+   *  to the model's size multiple); -1 = automatic (default). Larger values
+   *  make tiled output closer to the whole-image output and cost time.
+   *  Bounds -1..4096. */
+  CDC_OPTION_TILE_OVERLAP = 7
 } cdc_option;
 
 /**

@@ -52,12 +52,16 @@ struct Options {
   double gamma = -1.0;
   uint64_t seed = 0;
   uint64_t max_pixels = 0;
+  int tile = -1;
+  int tile_overlap = -1;
   bool quiet = false;
   CLI::Option* threads_opt = nullptr;
   CLI::Option* steps_opt = nullptr;
   CLI::Option* gamma_opt = nullptr;
   CLI::Option* seed_opt = nullptr;
   CLI::Option* max_pixels_opt = nullptr;
+  CLI::Option* tile_opt = nullptr;
+  CLI::Option* tile_overlap_opt = nullptr;
 };
 
 using cdc::BufferPtr;
@@ -159,6 +163,9 @@ ContextPtr make_context(const Options& o, cdc_progress_fn fn = nullptr, void* us
       {o.gamma_opt, CDC_OPTION_GAMMA, "--gamma", o.gamma},
       {o.seed_opt, CDC_OPTION_SEED, "--seed", static_cast<double>(o.seed)},
       {o.max_pixels_opt, CDC_OPTION_MAX_PIXELS, "--max-pixels", static_cast<double>(o.max_pixels)},
+      {o.tile_opt, CDC_OPTION_TILE, "--tile", static_cast<double>(o.tile)},
+      {o.tile_overlap_opt, CDC_OPTION_TILE_OVERLAP, "--tile-overlap",
+       static_cast<double>(o.tile_overlap)},
   };
   for (const auto& s : settings)
     if (s.opt != nullptr && s.opt->count() > 0) set_option(context.get(), s.option, s.flag, s.value);
@@ -831,6 +838,12 @@ int run(int argc, char** argv) {
   o.seed_opt = app.add_option("--seed", o.seed, "Seed of the decoding noise");
   o.max_pixels_opt =
       app.add_option("--max-pixels", o.max_pixels, "Largest image accepted, in pixels");
+  o.tile_opt = app.add_option("--tile", o.tile,
+                              "Tile side in pixels for bounded memory (0 = whole image, "
+                              "-1 = automatic)");
+  o.tile_overlap_opt = app.add_option("--tile-overlap", o.tile_overlap,
+                                      "Context each tile sees beyond its core, in pixels "
+                                      "(-1 = automatic)");
   app.add_flag("--quiet", o.quiet, "Print only errors");
 
   std::string in, out, name;

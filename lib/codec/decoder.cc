@@ -1,6 +1,9 @@
-// Whole-image decoding: .cdc stream -> entropy decoder -> hyperprior ->
+// Decoding: .cdc stream -> entropy decoder -> hyperprior ->
 // context decoder -> diffusion sampler -> pixels.
 #include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "common/hex.h"
 #include "bitstream/format.h"
@@ -9,6 +12,8 @@
 #include "codec/geometry.h"
 #include "codec/latent_symbols.h"
 #include "codec/progress.h"
+#include "codec/tiling.h"
+#include "diffusion/sampler.h"
 #include "common/error.h"
 #include "common/threads.h"
 #include "image/pixels.h"
@@ -23,6 +28,84 @@ std::vector<uint8_t> uncompress_alpha(const bitstream::ByteSpan& data, size_t pi
   if (rc != Z_OK || size != pixels)
     fail(CDC_STATUS_CORRUPT_STREAM, "the alpha substream is damaged (zlib status {})", rc);
   return alpha;
+}
+
+using torch::indexing::Slice;
+
+// Decodes tile by tile: each tile's region of y_hat goes through the context
+// decoder and the sampler; the results are blended into a band of rows (the
+// tiles of one row and the overlap with the next), and each finished band is
+// converted into a staging copy of the output, which reaches the caller's
+// buffer only when every tile is done. Memory: one tile's networks, one band
+// of float rows and the 8-bit output.
+void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan& plan,
+                  const CodecSettings& decoding,
+                  const ProgressFn& progress, const MutableImageView& out) {
+  const int64_t f = plan.height / y_hat.size(2);
+  const int64_t band = plan.overlap;  // blending width across each core border
+  const auto tiles = static_cast<uint32_t>(plan.count());
+  const auto steps = static_cast<uint32_t>(decoding.steps);
+  std::vector<uint8_t> staging(out.stride * out.height);
+  MutableImageView stage = out;
+  stage.pixels = staging.data();
+  // Rows [top, top + acc.size(2)) of the padded image, float, being blended.
+  torch::Tensor acc;
+  int64_t top = 0;
+  std::vector<std::vector<float>> col_weights;
+  for (const AxisTile& c : plan.cols) col_weights.push_back(blend_weights(c, plan.cols, band));
+  uint32_t index = 0;
+  for (size_t r = 0; r < plan.rows.size(); ++r) {
+    const AxisTile& row = plan.rows[r];
+    // The rows this tile row writes to: its core and half a band beyond.
+    const int64_t lo = std::max<int64_t>(0, row.core.begin - band / 2);
+    const int64_t hi = std::min<int64_t>(plan.height, row.core.end + (band + 1) / 2);
+    torch::Tensor next = torch::zeros({1, 3, hi - lo, plan.width}, torch::kFloat32);
+    if (acc.defined() && top + acc.size(2) > lo)  // the overlap the previous row left
+      next.narrow(2, 0, top + acc.size(2) - lo).copy_(acc.narrow(2, lo - top, top + acc.size(2) - lo));
+    acc = next;
+    top = lo;
+    const std::vector<float> rw = blend_weights(row, plan.rows, band);
+    torch::Tensor row_w = torch::from_blob(const_cast<float*>(rw.data()),
+                                           {1, 1, static_cast<int64_t>(rw.size()), 1}, torch::kFloat32);
+    for (size_t c = 0; c < plan.cols.size(); ++c, ++index) {
+      const AxisTile& col = plan.cols[c];
+      report_progress(progress, CDC_STAGE_CONTEXT, index, tiles);
+      std::vector<torch::Tensor> context = model.context(
+          y_hat.index({Slice(), Slice(), Slice(row.region.begin / f, row.region.end / f),
+                       Slice(col.region.begin / f, col.region.end / f)}));
+      StepCallback on_step;
+      if (progress) {
+        on_step = [&](int done, int, const torch::Tensor& x0) {
+          return progress(CDC_STAGE_DIFFUSION, index * steps + static_cast<uint32_t>(done),
+                          tiles * steps, &x0);
+        };
+      }
+      torch::Tensor start = start_noise_region(3, row.region.begin, col.region.begin,
+                                               row.region.size(), col.region.size(),
+                                               decoding.gamma, decoding.seed);
+      torch::Tensor x = model.sample(context, decoding, on_step, start);
+      context.clear();
+      const std::vector<float>& cw = col_weights[c];
+      torch::Tensor col_w = torch::from_blob(const_cast<float*>(cw.data()),
+                                             {1, 1, 1, static_cast<int64_t>(cw.size())}, torch::kFloat32);
+      // The part of the region inside this band of rows.
+      const int64_t r0 = std::max(lo, row.region.begin), r1 = std::min(hi, row.region.end);
+      torch::Tensor contribution =
+          (x.clamp(-1.0, 1.0) * row_w * col_w).narrow(2, r0 - row.region.begin, r1 - r0);
+      acc.narrow(2, r0 - lo, r1 - r0).narrow(3, col.region.begin, col.region.size()).add_(contribution);
+    }
+    // Rows before the next row's band are final.
+    const int64_t done_to = r + 1 < plan.rows.size()
+                                ? std::max<int64_t>(lo, plan.rows[r + 1].core.begin - band / 2)
+                                : hi;
+    if (done_to > lo && lo < static_cast<int64_t>(out.height))
+      tensor_to_image_rows(acc.narrow(2, 0, done_to - lo), stage, lo);
+  }
+  report_progress(progress, CDC_STAGE_CONTEXT, tiles, tiles);
+  for (uint32_t yy = 0; yy < out.height; ++yy)
+    std::memcpy(out.pixels + static_cast<size_t>(yy) * out.stride,
+                staging.data() + static_cast<size_t>(yy) * out.stride,
+                static_cast<size_t>(out.width) * out.channels);
 }
 
 }  // namespace
@@ -84,26 +167,33 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
     alpha = uncompress_alpha(parsed.alpha, static_cast<size_t>(header.width) * header.height);
   report_progress(progress, CDC_STAGE_ENTROPY_DECODE, 2, 2);
 
-  // Context features, computed once, then the diffusion steps.
-  report_progress(progress, CDC_STAGE_CONTEXT, 0, 1);
-  std::vector<torch::Tensor> context = model.context(y_hat);
-  report_progress(progress, CDC_STAGE_CONTEXT, 1, 1);
-
-  StepCallback on_step;
-  if (progress) {
-    on_step = [&](int done, int total, const torch::Tensor& x0) {
-      torch::Tensor visible =
-          x0.index({torch::indexing::Slice(), torch::indexing::Slice(),
-                    torch::indexing::Slice(0, header.height), torch::indexing::Slice(0, header.width)});
-      return progress(CDC_STAGE_DIFFUSION, static_cast<uint32_t>(done),
-                              static_cast<uint32_t>(total), &visible);
-    };
+  const CodecSettings decoding = model.decoding_settings(settings);
+  const TilePlan plan = plan_tiles(header.padded_height, header.padded_width, model.size_multiple(),
+                                   settings, tile_defaults(model));
+  if (plan.whole()) {
+    // Context features, computed once, then the diffusion steps.
+    report_progress(progress, CDC_STAGE_CONTEXT, 0, 1);
+    std::vector<torch::Tensor> context = model.context(y_hat);
+    report_progress(progress, CDC_STAGE_CONTEXT, 1, 1);
+    StepCallback on_step;
+    if (progress) {
+      on_step = [&](int done, int total, const torch::Tensor& x0) {
+        torch::Tensor visible = x0.index({Slice(), Slice(), Slice(0, header.height),
+                                          Slice(0, header.width)});
+        return progress(CDC_STAGE_DIFFUSION, static_cast<uint32_t>(done),
+                        static_cast<uint32_t>(total), &visible);
+      };
+    }
+    torch::Tensor start = start_noise_region(3, 0, 0, plan.height, plan.width, decoding.gamma,
+                                             decoding.seed);
+    torch::Tensor x = model.sample(context, decoding, on_step, start);
+    context.clear();
+    // Only now is the caller's buffer written: a cancelled or failed decode
+    // leaves it untouched.
+    tensor_to_image(x, out);
+  } else {
+    decode_tiles(model, y_hat, plan, decoding, progress, out);
   }
-  torch::Tensor x = model.sample(context, model.decoding_settings(settings), on_step);
-
-  // Only now is the caller's buffer written: a cancelled or failed decode
-  // leaves it untouched.
-  tensor_to_image(x, out);
   if (out.channels == 4 && header.has_alpha) insert_alpha(alpha, out);
 }
 

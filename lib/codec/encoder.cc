@@ -1,4 +1,4 @@
-// Whole-image encoding: pixels -> analysis -> hyperprior -> entropy coder ->
+// Encoding: pixels -> analysis -> hyperprior -> entropy coder ->
 // .cdc stream.
 #include <zlib.h>
 
@@ -10,6 +10,7 @@
 #include "codec/geometry.h"
 #include "codec/latent_symbols.h"
 #include "codec/progress.h"
+#include "codec/tiling.h"
 #include "common/error.h"
 #include "common/threads.h"
 #include "hyperprior/gaussian_conditional.h"
@@ -46,13 +47,37 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
   bitstream::set_geometry(header, static_cast<uint32_t>(model.config().latent_channels()),
                           static_cast<uint32_t>(model.config().hyper_latent_channels()), limits);
 
-  // Analysis.
-  report_progress(progress, CDC_STAGE_ANALYSIS, 0, 2);
-  torch::Tensor x = pad_to(image_to_tensor(image), header.padded_height, header.padded_width);
-  torch::Tensor y = model.analysis(x);
-  report_progress(progress, CDC_STAGE_ANALYSIS, 1, 2);
+  // Analysis, tile by tile: each tile's latents are the core of the latents
+  // of its region (the core and its overlap); the hyper analysis then sees
+  // the whole latent, so the stream's layout does not depend on the tiles.
+  const TilePlan plan = plan_tiles(header.padded_height, header.padded_width, model.size_multiple(),
+                                   settings, tile_defaults(model));
+  const auto tiles = static_cast<uint32_t>(plan.count());
+  report_progress(progress, CDC_STAGE_ANALYSIS, 0, tiles + 1);
+  torch::Tensor y;
+  const int64_t f = limits.y_factor;
+  for (uint32_t i = 0; i < tiles; ++i) {
+    const Tile t = plan.at(i);
+    torch::Tensor part = model.analysis(image_region_to_tensor(
+        image, t.row.region.begin, t.col.region.begin, t.row.region.size(), t.col.region.size()));
+    if (plan.whole()) {
+      y = part;
+    } else {
+      using torch::indexing::Slice;
+      if (!y.defined())
+        y = torch::empty({1, part.size(1), plan.height / f, plan.width / f}, part.options());
+      const int64_t r0 = (t.row.core.begin - t.row.region.begin) / f;
+      const int64_t c0 = (t.col.core.begin - t.col.region.begin) / f;
+      y.index_put_({Slice(), Slice(), Slice(t.row.core.begin / f, t.row.core.end / f),
+                    Slice(t.col.core.begin / f, t.col.core.end / f)},
+                   part.index({Slice(), Slice(), Slice(r0, r0 + t.row.core.size() / f),
+                               Slice(c0, c0 + t.col.core.size() / f)}));
+    }
+    report_progress(progress, CDC_STAGE_ANALYSIS, i + 1, tiles + 1);
+  }
+  y = y.contiguous();
   torch::Tensor z = model.hyper_analysis(y);
-  report_progress(progress, CDC_STAGE_ANALYSIS, 2, 2);
+  report_progress(progress, CDC_STAGE_ANALYSIS, tiles + 1, tiles + 1);
   CDC_CHECK(y.size(1) == header.y.channels && y.size(2) == header.y.height &&
             y.size(3) == header.y.width);
   CDC_CHECK(z.size(1) == header.z.channels && z.size(2) == header.z.height &&

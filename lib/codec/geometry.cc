@@ -16,6 +16,17 @@ bitstream::Limits stream_limits(const Model& model, int64_t max_pixels) {
   return limits;
 }
 
+TileDefaults tile_defaults(const Model& model) {
+  const ModelConfig& config = model.config();
+  // Decoding memory per pixel grows with the U-Net's widths; the tile side
+  // shrinks with them (measured: docs/limits.md, "Tiles").
+  const int64_t widest = config.dim * config.dim_mults.front();
+  TileDefaults d;
+  d.tile = widest <= 16 ? 1024 : 512;
+  d.overlap = 64;
+  return d;
+}
+
 void check_pixel_limit(uint64_t width, uint64_t height, int64_t max_pixels) {
   if (width * height > static_cast<uint64_t>(max_pixels))
     fail(CDC_STATUS_LIMIT_EXCEEDED,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "bitstream/format.h"
+#include "codec/tiling.h"
 #include "model/model.h"
 
 namespace cdc {
@@ -11,6 +12,10 @@ namespace cdc {
 // caller's pixel limit.
 bitstream::Limits stream_limits(const Model& model, int64_t max_pixels);
 
+// The automatic tile side and overlap for a model (CDC_OPTION_TILE = -1):
+// chosen by measurement (docs/limits.md) so that one tile's decode stays
+// within a few hundred MB whatever the configuration.
+TileDefaults tile_defaults(const Model& model);
 // Raises CDC_STATUS_LIMIT_EXCEEDED when width * height exceeds max_pixels.
 void check_pixel_limit(uint64_t width, uint64_t height, int64_t max_pixels);
 

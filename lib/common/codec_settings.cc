@@ -16,6 +16,8 @@ bool option_spec(cdc_option option, OptionSpec* spec) {
     case CDC_OPTION_MAX_PIXELS:
       *spec = {1, 2147483648.0, double(def.max_pixels), true};
       return true;
+    case CDC_OPTION_TILE: *spec = {-1, 65536, double(def.tile), true}; return true;
+    case CDC_OPTION_TILE_OVERLAP: *spec = {-1, 4096, double(def.tile_overlap), true}; return true;
   }
   return false;
 }
@@ -45,6 +47,14 @@ void set_option(CodecSettings& settings, cdc_option option, double value) {
     case CDC_OPTION_GAMMA: settings.gamma = value; break;
     case CDC_OPTION_SEED: settings.seed = static_cast<uint64_t>(value); break;
     case CDC_OPTION_MAX_PIXELS: settings.max_pixels = static_cast<int64_t>(value); break;
+    case CDC_OPTION_TILE:
+      if (value > 0 && value < 64)
+        fail(CDC_STATUS_INVALID_ARGUMENT,
+             "option {}: a tile side must be at least 64 pixels (0: whole image, -1: automatic), "
+             "got {}", static_cast<int>(option), value);
+      settings.tile = static_cast<int>(value);
+      break;
+    case CDC_OPTION_TILE_OVERLAP: settings.tile_overlap = static_cast<int>(value); break;
   }
 }
 
@@ -56,6 +66,8 @@ double get_option(const CodecSettings& settings, cdc_option option) {
     case CDC_OPTION_GAMMA: return settings.gamma;
     case CDC_OPTION_SEED: return static_cast<double>(settings.seed);
     case CDC_OPTION_MAX_PIXELS: return static_cast<double>(settings.max_pixels);
+    case CDC_OPTION_TILE: return settings.tile;
+    case CDC_OPTION_TILE_OVERLAP: return settings.tile_overlap;
   }
   return 0;
 }

@@ -20,6 +20,8 @@ struct CodecSettings {
   double gamma = -1.0;    // start noise scale; < 0: the model's default, 0: deterministic
   uint64_t seed = 0;      // seed of the start noise (gamma > 0)
   int64_t max_pixels = kDefaultMaxPixels;  // largest image accepted, in pixels
+  int tile = -1;          // tile side in pixels; -1: automatic, 0: whole image
+  int tile_overlap = -1;  // context each tile sees beyond its core, pixels; -1: automatic
 };
 
 // The bounds and default of a cdc_option (the default is CodecSettings{}'s).

@@ -109,7 +109,8 @@ torch::Tensor Model::denoise(const torch::Tensor& x, const torch::Tensor& t,
 }
 
 torch::Tensor Model::sample(const std::vector<torch::Tensor>& context,
-                            const CodecSettings& settings, const StepCallback& callback) const {
+                            const CodecSettings& settings, const StepCallback& callback,
+                            const torch::Tensor& start) const {
   if (context.empty()) fail(CDC_STATUS_INVALID_ARGUMENT, "sample: no context");
   const torch::Tensor& finest = context.front();
   const std::vector<int64_t> shape{finest.size(0), config_.channels, finest.size(2),
@@ -123,7 +124,7 @@ torch::Tensor Model::sample(const std::vector<torch::Tensor>& context,
   DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {
     return net().denoise_fn->forward(to_conv_format(x), t, ctx);
   };
-  return ddim_sample(fn, shape, process, settings, callback).contiguous();
+  return ddim_sample(fn, shape, process, settings, callback, start).contiguous();
 }
 
 CodecSettings Model::decoding_settings(const CodecSettings& settings) const {

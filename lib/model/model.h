@@ -75,8 +75,9 @@ class Model {
   // x_N = 0) with the settings' steps (1..T), gamma (>= 0) and seed (see
   // decoding_settings() for the model's defaults); returns x0 before clamping.
   // Throws cdc::Error(CDC_STATUS_CANCELLED) when the callback returns false.
+  // A defined `start` (1x3xHxW, the context's size) is used as x_N instead.
   torch::Tensor sample(const std::vector<torch::Tensor>& context, const CodecSettings& settings,
-                       const StepCallback& callback) const;
+                       const StepCallback& callback, const torch::Tensor& start = {}) const;
   // The settings with the model's decoding defaults filled in: steps 0 ->
   // the default steps, steps above T -> T, gamma < 0 -> the default gamma.
   CodecSettings decoding_settings(const CodecSettings& settings) const;
