@@ -94,4 +94,19 @@ inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
 
+// A varied test image: a crop of the golden photo, shifted in brightness and
+// with noise, of the given size (edge-padded when larger than the photo).
+inline std::vector<uint8_t> test_image(uint32_t width, uint32_t height, uint64_t seed) {
+  torch::manual_seed(seed);
+  torch::Tensor photo = load_golden_image();  // 1x3x128x192 in [-1, 1]
+  const int64_t dy = static_cast<int64_t>(seed * 7) % 64, dx = static_cast<int64_t>(seed * 13) % 96;
+  torch::Tensor rows = (torch::arange(static_cast<int64_t>(height), torch::kLong) + dy).clamp_max(127);
+  torch::Tensor cols = (torch::arange(static_cast<int64_t>(width), torch::kLong) + dx).clamp_max(191);
+  torch::Tensor x = photo.index_select(2, rows).index_select(3, cols);
+  x = x * (0.6 + 0.1 * static_cast<double>(seed % 5)) + 0.05 * torch::randn_like(x);
+  torch::Tensor px = x.clamp(-1, 1).add(1).mul(127.5).round().to(torch::kUInt8)[0]
+                         .permute({1, 2, 0}).contiguous();
+  return std::vector<uint8_t>(px.data_ptr<uint8_t>(), px.data_ptr<uint8_t>() + px.numel());
+}
+
 }  // namespace cdc_test

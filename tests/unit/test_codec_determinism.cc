@@ -14,21 +14,6 @@
 
 namespace {
 
-// A varied test image: a crop of the golden photo, shifted in brightness and
-// with noise, of the given size (edge-padded when larger than the photo).
-std::vector<uint8_t> test_image(uint32_t width, uint32_t height, uint64_t seed) {
-  torch::manual_seed(seed);
-  torch::Tensor photo = cdc_test::load_golden_image();  // 1x3x128x192 in [-1, 1]
-  const int64_t dy = static_cast<int64_t>(seed * 7) % 64, dx = static_cast<int64_t>(seed * 13) % 96;
-  torch::Tensor rows = (torch::arange(static_cast<int64_t>(height), torch::kLong) + dy).clamp_max(127);
-  torch::Tensor cols = (torch::arange(static_cast<int64_t>(width), torch::kLong) + dx).clamp_max(191);
-  torch::Tensor x = photo.index_select(2, rows).index_select(3, cols);
-  x = x * (0.6 + 0.1 * static_cast<double>(seed % 5)) + 0.05 * torch::randn_like(x);
-  torch::Tensor px = x.clamp(-1, 1).add(1).mul(127.5).round().to(torch::kUInt8)[0]
-                         .permute({1, 2, 0}).contiguous();
-  return std::vector<uint8_t>(px.data_ptr<uint8_t>(), px.data_ptr<uint8_t>() + px.numel());
-}
-
 struct Tables {
   std::vector<int32_t> indices;
   torch::Tensor mean;
@@ -58,7 +43,7 @@ TEST_CASE("codec: streams encoded with 2 threads decode with 1 thread (many imag
   int images = 0;
   for (uint64_t seed = 0; seed < 18; ++seed) {
     const uint32_t w = sizes[seed % 6][0], h = sizes[seed % 6][1];
-    std::vector<uint8_t> pixels = test_image(w, h, seed);
+    std::vector<uint8_t> pixels = cdc_test::test_image(w, h, seed);
     cdc::ImageView image{pixels.data(), w, h, 3, static_cast<size_t>(w) * 3};
     cdc::CodecSettings encode_settings;
     encode_settings.threads = 2;
@@ -91,7 +76,7 @@ TEST_CASE("codec: the same image and stream give the same stream and pixels with
   for (uint64_t seed = 0; seed < 4; ++seed) {
     const uint32_t w = sizes[seed][0], h = sizes[seed][1];
     INFO("image " << w << "x" << h);
-    std::vector<uint8_t> pixels = test_image(w, h, seed);
+    std::vector<uint8_t> pixels = cdc_test::test_image(w, h, seed);
     cdc::ImageView image{pixels.data(), w, h, 3, static_cast<size_t>(w) * 3};
     std::vector<uint8_t> streams[2];
     for (int threads = 1; threads <= 2; ++threads) {

@@ -1,0 +1,182 @@
+// Tiled encoding and decoding: the tile plan, the blending weights, the
+// region helpers, and the codec's tiled paths against the whole-image ones.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "codec/codec.h"
+#include "codec/geometry.h"
+#include "codec/tiling.h"
+#include "common/error.h"
+#include "diffusion/sampler.h"
+#include "image/pixels.h"
+#include "model_test_util.h"
+
+namespace {
+
+cdc::CodecSettings tiled(int tile, int overlap = -1) {
+  cdc::CodecSettings s;
+  s.tile = tile;
+  s.tile_overlap = overlap;
+  s.threads = 2;
+  s.steps = 2;
+  return s;
+}
+
+double psnr(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  double se = 0;
+  for (size_t i = 0; i < a.size(); ++i) se += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+  return se == 0 ? 99.0 : 10 * std::log10(255.0 * 255.0 * a.size() / se);
+}
+
+}  // namespace
+
+TEST_CASE("tiling: the cores partition the image and the regions stay inside it") {
+  const cdc::TileDefaults def{1024, 64};
+  for (int64_t h : {64, 128, 448, 1088, 3008}) {
+    for (int tile : {-1, 0, 64, 100, 256, 512}) {
+      const cdc::TilePlan plan = cdc::plan_tiles(h, 640, 64, tiled(tile), def);
+      for (const auto* axis : {&plan.rows, &plan.cols}) {
+        const int64_t size = axis == &plan.rows ? h : 640;
+        int64_t next = 0;
+        for (const cdc::AxisTile& t : *axis) {
+          CHECK(t.core.begin == next);
+          CHECK(t.core.size() > 0);
+          CHECK(t.core.begin % 64 == 0);
+          CHECK(t.region.begin % 64 == 0);
+          CHECK(t.region.end % 64 == 0);
+          CHECK(t.region.begin >= 0);
+          CHECK(t.region.end <= size);
+          CHECK(t.region.begin <= t.core.begin);
+          CHECK(t.region.end >= t.core.end);
+          next = t.core.end;
+        }
+        CHECK(next == size);
+      }
+      if (tile == 0) CHECK(plan.whole());
+      if (tile > 0 && h > 512) CHECK_FALSE(plan.whole());
+    }
+  }
+  // Automatic: one tile while the image fits in a tile and its overlap.
+  CHECK(cdc::plan_tiles(1152, 1152, 64, tiled(-1), def).whole());
+  CHECK_FALSE(cdc::plan_tiles(1216, 640, 64, tiled(-1), def).whole());
+  // Sides and overlaps are rounded up to the multiple.
+  const cdc::TilePlan p = cdc::plan_tiles(1024, 1024, 64, tiled(300, 10), def);
+  CHECK(p.overlap == 64);
+  CHECK(p.rows.size() == 4);  // 320-pixel cores at most
+}
+
+TEST_CASE("tiling: blending weights sum to one at every pixel") {
+  const cdc::TileDefaults def{1024, 64};
+  for (int overlap : {0, 64, 128}) {
+    const cdc::TilePlan plan = cdc::plan_tiles(1280, 64, 64, tiled(256, overlap), def);
+    std::vector<double> sum(1280, 0.0);
+    for (const cdc::AxisTile& t : plan.rows) {
+      const std::vector<float> w = cdc::blend_weights(t, plan.rows, plan.overlap);
+      REQUIRE(static_cast<int64_t>(w.size()) == t.region.size());
+      for (int64_t i = 0; i < t.region.size(); ++i) {
+        CHECK(w[i] >= 0.0f);
+        CHECK(w[i] <= 1.0f);
+        sum[t.region.begin + i] += w[i];
+      }
+    }
+    for (double s : sum) CHECK(s == doctest::Approx(1.0).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("pixels: a region of the padded image equals the padded image's crop") {
+  const std::vector<uint8_t> px = cdc_test::test_image(70, 50, 3);
+  const cdc::ImageView image{px.data(), 70, 50, 3, 70 * 3};
+  const torch::Tensor whole = cdc::pad_to(cdc::image_to_tensor(image), 128, 128);
+  const torch::Tensor part = cdc::image_region_to_tensor(image, 32, 40, 96, 88);
+  CHECK(torch::equal(part, whole.narrow(2, 32, 96).narrow(3, 40, 88)));
+}
+
+TEST_CASE("sampler: the start noise of a region is the crop of a larger region's") {
+  const torch::Tensor big = cdc::start_noise_region(3, 0, 0, 256, 320, 0.8, 5);
+  const torch::Tensor part = cdc::start_noise_region(3, 64, 100, 128, 150, 0.8, 5);
+  CHECK(torch::equal(part, big.narrow(2, 64, 128).narrow(3, 100, 150)));
+  CHECK_FALSE(torch::equal(big, cdc::start_noise_region(3, 0, 0, 256, 320, 0.8, 6)));
+  CHECK(torch::equal(cdc::start_noise_region(3, 0, 0, 64, 64, 0.0, 5), torch::zeros({1, 3, 64, 64})));
+  CHECK(big.std().item<double>() == doctest::Approx(0.8).epsilon(0.05));
+}
+
+TEST_CASE("codec: tiled streams are valid streams; any tile size decodes any stream") {
+  auto model = cdc_test::golden_model();
+  const uint32_t w = 320, h = 256;
+  const std::vector<uint8_t> px = cdc_test::test_image(w, h, 2);
+  const cdc::ImageView image{px.data(), w, h, 3, size_t{w} * 3};
+  const std::vector<uint8_t> whole = cdc::encode_image(*model, image, tiled(0), {});
+  const std::vector<uint8_t> tiles = cdc::encode_image(*model, image, tiled(128, 64), {});
+  // Same layout and size class: the tiles change the latents only near their borders.
+  CHECK(tiles.size() == doctest::Approx(whole.size()).epsilon(0.05));
+
+  std::vector<uint8_t> ref(px.size());
+  cdc::MutableImageView ref_view{ref.data(), w, h, 3, size_t{w} * 3};
+  cdc::decode_image(*model, whole.data(), whole.size(), ref_view, tiled(0), {});
+  for (int tile : {64, 128, 192}) {
+    for (const auto* stream : {&whole, &tiles}) {
+      INFO("tile " << tile);
+      std::vector<uint8_t> out(px.size());
+      cdc::MutableImageView view{out.data(), w, h, 3, size_t{w} * 3};
+      cdc::decode_image(*model, stream->data(), stream->size(), view, tiled(tile, 64), {});
+      // Close to the whole-image decode of the whole-image stream (a random
+      // tiny model: the bound is loose; docs/limits.md has photo figures).
+      CHECK(psnr(out, ref) > 30.0);
+      // Tiled decoding is reproducible across thread counts.
+      cdc::CodecSettings one = tiled(tile, 64);
+      one.threads = 1;
+      std::vector<uint8_t> again(px.size());
+      cdc::MutableImageView again_view{again.data(), w, h, 3, size_t{w} * 3};
+      cdc::decode_image(*model, stream->data(), stream->size(), again_view, one, {});
+      CHECK(again == out);
+    }
+  }
+}
+
+TEST_CASE("codec: tiles report progress; cancelling between tiles leaves the output untouched") {
+  auto model = cdc_test::golden_model();
+  const uint32_t w = 256, h = 192;
+  const std::vector<uint8_t> px = cdc_test::test_image(w, h, 4);
+  const cdc::ImageView image{px.data(), w, h, 3, size_t{w} * 3};
+  int analysis_calls = 0;
+  uint32_t analysis_total = 0;
+  const std::vector<uint8_t> stream = cdc::encode_image(
+      *model, image, tiled(128, 64),
+      [&](cdc_stage stage, uint32_t, uint32_t total, const torch::Tensor*) {
+        if (stage == CDC_STAGE_ANALYSIS) ++analysis_calls, analysis_total = total;
+        return true;
+      });
+  CHECK(analysis_total == 2 * 2 + 1);  // 4 tiles of 128 and the hyper analysis
+  CHECK(analysis_calls == 6);
+
+  uint32_t last_done = 0, diffusion_total = 0;
+  std::vector<uint8_t> out(px.size(), 7);
+  cdc::MutableImageView view{out.data(), w, h, 3, size_t{w} * 3};
+  cdc::decode_image(*model, stream.data(), stream.size(), view, tiled(128, 64),
+                    [&](cdc_stage stage, uint32_t done, uint32_t total, const torch::Tensor* x0) {
+                      if (stage == CDC_STAGE_DIFFUSION) {
+                        CHECK(done == last_done + 1);
+                        CHECK(x0 != nullptr);
+                        last_done = done;
+                        diffusion_total = total;
+                      }
+                      return true;
+                    });
+  CHECK(diffusion_total == 4 * 2);  // 4 tiles x 2 steps
+  CHECK(last_done == diffusion_total);
+
+  std::vector<uint8_t> untouched(px.size(), 7);
+  cdc::MutableImageView view2{untouched.data(), w, h, 3, size_t{w} * 3};
+  try {
+    cdc::decode_image(*model, stream.data(), stream.size(), view2, tiled(128, 64),
+                      [&](cdc_stage stage, uint32_t done, uint32_t, const torch::Tensor*) {
+                        return !(stage == CDC_STAGE_DIFFUSION && done == 5);  // in the 3rd tile
+                      });
+    FAIL("not cancelled");
+  } catch (const cdc::Error& e) {
+    CHECK(e.status() == CDC_STATUS_CANCELLED);
+  }
+  CHECK(std::all_of(untouched.begin(), untouched.end(), [](uint8_t v) { return v == 7; }));
+}
