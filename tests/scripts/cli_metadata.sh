@@ -109,7 +109,7 @@ grep -q "ICC profile 150000 bytes, EXIF $exif_size bytes, XMP $xmp_size bytes" "
   fail "JPEG: the blocks were not all read: $(grep metadata "$tmp/out.txt")"
 expect 0 "decode to JPEG" -- dec "$tmp/jpg.cdc" "$tmp/jpg_out.jpg"
 check "JPEG -> cdc -> JPEG keeps ICC (split again), EXIF and XMP" "$tmp/jpg_out.jpg" 40x24 "$img/icc_big.bin" "$img/exif.bin" "$img/xmp.bin"
-grep -q "ICC over 3 markers" <("$python" "$helper" check "$tmp/jpg_out.jpg" 40x24 "$img/icc_big.bin" "$img/exif.bin" "$img/xmp.bin") ||
+grep -q "ICC over 3 marker(s)" <("$python" "$helper" check "$tmp/jpg_out.jpg" 40x24 "$img/icc_big.bin" "$img/exif.bin" "$img/xmp.bin") ||
   fail "the 150000-byte ICC profile is not split over 3 markers"
 
 # --- EXIF orientation: carried unchanged, pixels as stored -----------------

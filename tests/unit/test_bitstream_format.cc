@@ -289,7 +289,7 @@ TEST_CASE("format: metadata section round trip") {
     CHECK(p.header.format_version == 2);
     CHECK(cdc::load_u32(s.data() + 12) == (kFlagAlpha | kFlagMetadata));
     // The header and payload are those of the version-1 stream otherwise.
-    CHECK(std::memcmp(s.data() + 12, v1.data() + 12, 64) == 0);
+    CHECK(std::memcmp(s.data() + 16, v1.data() + 16, 60) == 0);
     CHECK(std::memcmp(s.data() + 80, v1.data() + 80, 36) == 0);
     CHECK(std::equal(v1.begin() + kHeaderSize, v1.end(), s.begin() + kHeaderSize));
     CHECK(p.payload_size == 327);

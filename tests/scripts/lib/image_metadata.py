@@ -166,7 +166,7 @@ def check(path, size, expected):
         print("%s: %s" % (path, "; ".join(errors)), file=sys.stderr)
         return 1
     print("%s: %s, blocks as expected%s" % (
-        path, size, ", ICC over %d markers" % found["icc_markers"] if "icc_markers" in found else ""))
+        path, size, ", ICC over %d marker(s)" % found["icc_markers"] if "icc_markers" in found else ""))
     return 0
 
 
