@@ -272,8 +272,9 @@ void check_interrupted() {
 
 // The largest input file read for a pixel limit: an image or a stream of
 // max_pixels pixels is smaller than 8 bytes a pixel (16-bit RGBA PNG, no
-// compression) plus 16 MiB of headers and metadata.
-uint64_t input_cap(uint64_t max_pixels) { return max_pixels * 8 + (uint64_t{16} << 20); }
+// compression) plus 64 MiB of headers and metadata (a stream holds up to
+// three 16 MiB metadata blocks).
+uint64_t input_cap(uint64_t max_pixels) { return max_pixels * 8 + (uint64_t{64} << 20); }
 
 std::vector<uint8_t> read_input(const std::string& path, uint64_t max_pixels) {
   std::vector<uint8_t> bytes;
