@@ -18,10 +18,10 @@ CXX=${CXX:-clang++-14}
 TORCH_INCLUDE=${TORCH_INCLUDE:-/usr/include/torch/csrc/api/include}
 mkdir -p "$out/include" "$out/corpus_model" "$out/corpus_checkpoint"
 sed -e 's/@PROJECT_VERSION_MAJOR@/0/;s/@PROJECT_VERSION_MINOR@/0/;s/@PROJECT_VERSION_PATCH@/0/' \
-    -e 's/@PROJECT_VERSION@/0.0.0/;s/@CDC_ABI_VERSION@/0/;s/@CDC_FORMAT_VERSION@/1/' \
+    -e 's/@PROJECT_VERSION@/0.0.0/;s/@CDC_ABI_VERSION@/0/;s/@CDC_FORMAT_VERSION@/2/' \
     "$root/cmake/cdc_version.h.in" > "$out/include/cdc_version.h"
 common="-std=c++17 -g -O1 -I$root/lib -I$root/include -I$out/include -I$root/tests/unit \
-        -isystem $TORCH_INCLUDE -DCDC_FORMAT_VERSION_VALUE=1"
+        -isystem $TORCH_INCLUDE -DCDC_FORMAT_VERSION_VALUE=2"
 libs="-ltorch -ltorch_cpu -lc10 -lfmt -lxxhash -lz"
 model_srcs="$root/lib/model/model_file.cc $root/lib/model/model_config.cc $root/lib/common/json.cc"
 checkpoint_srcs="$root/lib/convert/torch_checkpoint.cc"

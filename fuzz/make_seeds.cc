@@ -64,8 +64,20 @@ int main(int argc, char** argv) {
     const auto ys = encode_latent(y.data(), idx.data(), y.size(), pt);
     std::vector<uint8_t> alpha;
     if (c.alpha) alpha = {0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01};
-    write_file(std::string(argv[1]) + "/seed" + std::to_string(n++) + ".cdc",
-               write_stream(h, zs, ys, alpha, cdc_fuzz::limits()));
+    std::vector<uint8_t> stream = write_stream(h, zs, ys, alpha, cdc_fuzz::limits());
+    write_file(std::string(argv[1]) + "/seed" + std::to_string(n++) + ".cdc", stream);
+    // The same stream with a metadata section (format version 2): one block
+    // for odd cases, all three for even ones.
+    const std::vector<uint8_t> icc(300, 0x11), exif = {'M', 'M', 0, '*', 0, 0, 0, 8},
+                               xmp = {'<', 'x', '/', '>'};
+    MetadataBlocks blocks;
+    blocks.blocks[1] = {exif.data(), exif.size()};
+    if (n % 2 == 0) {
+      blocks.blocks[0] = {icc.data(), icc.size()};
+      blocks.blocks[2] = {xmp.data(), xmp.size()};
+    }
+    attach_metadata(stream, blocks, cdc_fuzz::limits());
+    write_file(std::string(argv[1]) + "/seed" + std::to_string(n++) + ".cdc", stream);
   }
   if (argc > 2) {
     write_file(std::string(argv[2]) + "/tables.bin", cdc_fuzz::tables().serialize());

@@ -143,8 +143,11 @@ CDC_API uint32_t cdc_version_number(void);
 CDC_API const char *cdc_version_string(void);
 
 /**
- * The version of the .cdc bitstream format that cdc_encode writes. It is
- * independent of the library version: it changes only when the format does.
+ * The newest version of the .cdc bitstream format that this library reads
+ * and writes. It is independent of the library version: it changes only when
+ * the format does. Streams without metadata are written as format version 1
+ * (as by earlier releases), streams with metadata (cdc_encode_with_metadata)
+ * as version 2; every older version is still read.
  */
 CDC_API uint32_t cdc_format_version(void);
 
@@ -472,10 +475,17 @@ typedef struct cdc_stream_info {
   uint64_t stream_size;
   /** Bytes of the fixed-size header and of the coded payload. */
   uint64_t header_size;
-  /** Bytes of the coded payload (stream_size - header_size). */
+  /** Bytes of the coded payload (stream_size - header_size - metadata_size). */
   uint64_t payload_size;
   /** The encoder model's own estimate of the payload, in bits. */
   double estimated_bits;
+  /**
+   * Bytes of the metadata section (format version 2; 0 when the stream has
+   * no metadata). stream_size = header_size + payload_size + metadata_size.
+   * Added with format version 2: callers built against older headers pass a
+   * smaller struct_size and do not get it.
+   */
+  uint64_t metadata_size;
 } cdc_stream_info;
 
 /**
@@ -487,6 +497,86 @@ typedef struct cdc_stream_info {
  */
 CDC_API cdc_status cdc_stream_get_info(const void *data, size_t size,
                                        cdc_stream_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* Metadata                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Metadata blocks that a .cdc stream can carry, unchanged, next to the coded
+ * image (format version 2). The codec never interprets them: the pixels are
+ * coded as given, and an EXIF orientation tag is carried as it is.
+ */
+typedef enum cdc_metadata_kind {
+  /** An ICC colour profile: the bytes of an ICC profile file. */
+  CDC_METADATA_ICC = 1,
+  /**
+   * EXIF: the TIFF structure ("II*\0" or "MM\0*" and the IFDs), without the
+   * "Exif\0\0" prefix that JPEG's APP1 segment puts before it.
+   */
+  CDC_METADATA_EXIF = 2,
+  /** An XMP packet (UTF-8 XML). */
+  CDC_METADATA_XMP = 3
+} cdc_metadata_kind;
+
+/** Largest metadata block a stream can carry, in bytes (16 MiB). */
+#define CDC_METADATA_MAX_SIZE 16777216u
+
+/**
+ * Metadata for cdc_encode_with_metadata. The caller sets struct_size to
+ * sizeof(cdc_metadata); a block with size 0 is absent (its pointer may then
+ * be NULL). The bytes are copied into the stream; the caller keeps ownership.
+ */
+typedef struct cdc_metadata {
+  /** Set by the caller: sizeof(cdc_metadata). */
+  size_t struct_size;
+  /** The ICC profile (CDC_METADATA_ICC), or NULL. */
+  const uint8_t *icc;
+  /** Bytes of icc, 0 .. CDC_METADATA_MAX_SIZE. */
+  size_t icc_size;
+  /** The EXIF block (CDC_METADATA_EXIF), or NULL. */
+  const uint8_t *exif;
+  /** Bytes of exif, 0 .. CDC_METADATA_MAX_SIZE. */
+  size_t exif_size;
+  /** The XMP packet (CDC_METADATA_XMP), or NULL. */
+  const uint8_t *xmp;
+  /** Bytes of xmp, 0 .. CDC_METADATA_MAX_SIZE. */
+  size_t xmp_size;
+} cdc_metadata;
+
+/**
+ * cdc_encode, storing the given metadata blocks in the stream. With metadata
+ * NULL, or with every block empty, the result is exactly cdc_encode's (a
+ * format version 1 stream); otherwise it is a format version 2 stream, which
+ * readers of format version 1 only reject as UNSUPPORTED.
+ * Errors: those of cdc_encode; INVALID_ARGUMENT also for a struct_size
+ * smaller than the struct's first version or a NULL pointer with a size > 0;
+ * LIMIT_EXCEEDED for a block larger than CDC_METADATA_MAX_SIZE (checked
+ * before any encoding work).
+ */
+CDC_API cdc_status cdc_encode_with_metadata(cdc_context *context,
+                                            const cdc_model *model,
+                                            const uint8_t *pixels,
+                                            uint32_t width, uint32_t height,
+                                            cdc_pixel_format format,
+                                            size_t stride,
+                                            const cdc_metadata *metadata,
+                                            uint8_t **data, size_t *size);
+
+/**
+ * Finds a metadata block of a .cdc stream. The whole stream is checked as by
+ * cdc_stream_get_info (the metadata section's size, checksum and blocks
+ * included). On success *block points into data (valid while data is) and
+ * *block_size is its size; a stream without that block (any version-1
+ * stream among them) gives CDC_STATUS_OK with *block NULL and *block_size 0.
+ * On failure *block is NULL and *block_size 0.
+ * Errors: INVALID_ARGUMENT (NULL pointers, an unknown kind), CORRUPT_STREAM,
+ * TRUNCATED_STREAM, UNSUPPORTED, LIMIT_EXCEEDED.
+ */
+CDC_API cdc_status cdc_stream_get_metadata(const void *data, size_t size,
+                                           cdc_metadata_kind kind,
+                                           const uint8_t **block,
+                                           size_t *block_size);
 
 /**
  * Decodes a .cdc stream into the caller's buffer.

@@ -1,6 +1,7 @@
 // cdc - the command line tool of libcdc.
 //
-//   cdc encode IN.(png|jpg) OUT.cdc     compress an image (- : stdin/stdout)
+//   cdc encode IN.(png|jpg) OUT.cdc     compress an image (- : stdin/stdout); its ICC
+//                                       profile, EXIF and XMP are kept (--strip: not)
 //   cdc encode IN... -o DIR [-j N]      compress many images into DIR
 //   cdc decode IN.cdc OUT.(png|jpg)     decompress a stream (- : stdin/stdout)
 //   cdc decode IN... -o DIR [-j N]      decompress many streams into DIR
@@ -29,6 +30,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -277,8 +279,9 @@ void check_interrupted() {
 
 // The largest input file read for a pixel limit: an image or a stream of
 // max_pixels pixels is smaller than 8 bytes a pixel (16-bit RGBA PNG, no
-// compression) plus 16 MiB of headers and metadata.
-uint64_t input_cap(uint64_t max_pixels) { return max_pixels * 8 + (uint64_t{16} << 20); }
+// compression) plus 64 MiB of headers and metadata (a stream holds up to
+// three 16 MiB metadata blocks).
+uint64_t input_cap(uint64_t max_pixels) { return max_pixels * 8 + (uint64_t{64} << 20); }
 
 std::vector<uint8_t> read_input(const std::string& path, uint64_t max_pixels) {
   std::vector<uint8_t> bytes;
@@ -307,14 +310,51 @@ void check_distinct(const std::string& in, const std::string& out) {
                    fmt::format("{} is the input file: choose another output name", out));
 }
 
+// Prints the notes of an image's reading or writing (stderr; not with --quiet).
+void print_notes(const Options& o, const Reporter& reporter, const std::string& file,
+                 const std::vector<std::string>& notes) {
+  if (o.quiet) return;
+  for (const std::string& note : notes)
+    reporter.line(true, fmt::format("cdc: note: {}: {}", display_name(file), note));
+}
+
+// The metadata of an image as the C API takes it; a block larger than a
+// stream can hold is left out with a note.
+cdc_metadata metadata_for_stream(Image& image) {
+  cdc_metadata m{};
+  m.struct_size = sizeof(m);
+  struct {
+    std::vector<uint8_t>* block;
+    const uint8_t** data;
+    size_t* size;
+    const char* name;
+  } blocks[] = {{&image.metadata.icc, &m.icc, &m.icc_size, "ICC profile"},
+                {&image.metadata.exif, &m.exif, &m.exif_size, "EXIF block"},
+                {&image.metadata.xmp, &m.xmp, &m.xmp_size, "XMP packet"}};
+  for (auto& b : blocks) {
+    if (b.block->size() > CDC_METADATA_MAX_SIZE) {
+      image.notes.push_back(fmt::format("the {} ({} bytes) is left out: a stream holds at most {}",
+                                        b.name, b.block->size(), CDC_METADATA_MAX_SIZE));
+      b.block->clear();
+    }
+    *b.data = b.block->empty() ? nullptr : b.block->data();
+    *b.size = b.block->size();
+  }
+  return m;
+}
+
 // One file of `cdc encode`, with the caller's context (its options and
 // progress callback). stage_progress: the per-stage display to end after the
-// call, if any.
+// call, if any. strip: store no metadata.
 void encode_one(const Options& o, cdc_context* context, ModelCache& models, const std::string& in,
-                const std::string& out, const Reporter& reporter, Progress* stage_progress) {
+                const std::string& out, bool strip, const Reporter& reporter,
+                Progress* stage_progress) {
   const auto t0 = Clock::now();
   check_distinct(in, out);
-  const Image image = read_image(in, effective_max_pixels(o));
+  Image image = read_image(in, effective_max_pixels(o));
+  if (strip) image.metadata = ImageMetadata();
+  const cdc_metadata metadata = metadata_for_stream(image);
+  print_notes(o, reporter, in, image.notes);
   check_output_dir(out);
   check_interrupted();
   const cdc_model* model = models.requested();
@@ -324,8 +364,9 @@ void encode_one(const Options& o, cdc_context* context, ModelCache& models, cons
   uint8_t* data = nullptr;
   size_t size = 0;
   const cdc_pixel_format format = static_cast<cdc_pixel_format>(image.channels);
-  const cdc_status status = cdc_encode(context, model, image.pixels.data(), image.width,
-                                       image.height, format, 0, &data, &size);
+  const cdc_status status =
+      cdc_encode_with_metadata(context, model, image.pixels.data(), image.width, image.height,
+                               format, 0, &metadata, &data, &size);
   if (stage_progress != nullptr) stage_progress->finish();
   BufferPtr owned(data);
   if (status != CDC_STATUS_OK) {
@@ -361,10 +402,28 @@ void read_stream(const std::string& in, uint64_t max_pixels, std::vector<uint8_t
   }
 }
 
+// The metadata blocks of a checked stream.
+ImageMetadata stream_metadata(const std::vector<uint8_t>& stream, const std::string& in) {
+  ImageMetadata m;
+  const std::pair<cdc_metadata_kind, std::vector<uint8_t>*> kinds[] = {
+      {CDC_METADATA_ICC, &m.icc}, {CDC_METADATA_EXIF, &m.exif}, {CDC_METADATA_XMP, &m.xmp}};
+  for (const auto& [kind, block] : kinds) {
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+    const cdc_status status = cdc_stream_get_metadata(stream.data(), stream.size(), kind, &data,
+                                                      &size);
+    if (status != CDC_STATUS_OK)
+      throw CliError(exit_code_for(status, Phase::kStream),
+                     fmt::format("{}: {}", display_name(in), describe(status)));
+    if (size > 0) block->assign(data, data + size);
+  }
+  return m;
+}
+
 // One file of `cdc decode` (see encode_one); out_format: the image format
-// to write.
+// to write; strip: write no metadata.
 void decode_one(const Options& o, cdc_context* context, ModelCache& models, const std::string& in,
-                const std::string& out, ImageFormat out_format, int quality,
+                const std::string& out, ImageFormat out_format, int quality, bool strip,
                 const Reporter& reporter, Progress* stage_progress) {
   const auto t0 = Clock::now();
   check_distinct(in, out);
@@ -404,13 +463,17 @@ void decode_one(const Options& o, cdc_context* context, ModelCache& models, cons
           fmt::format("cannot decode {}: {}", display_name(in), describe(status, context)));
   }
   const double decode_s = seconds_since(t1);
+  if (!strip) image.metadata = stream_metadata(stream, in);
   std::vector<uint8_t> encoded;
   std::string error;
-  const bool ok = out_format == ImageFormat::kPng ? encode_png(image, &encoded, &error)
-                                                  : encode_jpeg(image, quality, &encoded, &error);
+  std::vector<std::string> notes;
+  const bool ok = out_format == ImageFormat::kPng
+                      ? encode_png(image, &encoded, &error, &notes)
+                      : encode_jpeg(image, quality, &encoded, &error, &notes);
   if (!ok) {
     throw CliError(kExitWriteFailed, error);
   }
+  print_notes(o, reporter, in, notes);
   write_output(out, encoded);
   if (!o.quiet) {
     reporter.line(is_stdio(out),
@@ -440,6 +503,7 @@ struct CodecRequest {
   std::string format;              // decode --format (png, jpg, jpeg), or ""
   unsigned jobs = 1;
   int quality = 90;
+  bool strip = false;              // --strip: no metadata stored (encode) or written (decode)
 };
 
 ImageFormat parse_format(const std::string& name) {
@@ -528,10 +592,10 @@ std::vector<FileJob> plan_jobs(const CodecRequest& r) {
 void run_one(const Options& o, const CodecRequest& r, cdc_context* context, ModelCache& models,
              const FileJob& job, const Reporter& reporter, Progress* stage_progress) {
   if (r.decode) {
-    decode_one(o, context, models, job.in, job.out, job.format, r.quality, reporter,
+    decode_one(o, context, models, job.in, job.out, job.format, r.quality, r.strip, reporter,
                stage_progress);
   } else {
-    encode_one(o, context, models, job.in, job.out, reporter, stage_progress);
+    encode_one(o, context, models, job.in, job.out, r.strip, reporter, stage_progress);
   }
 }
 
@@ -662,7 +726,12 @@ void run_info(const std::string& in, bool json, uint64_t max_pixels) {
   const double estimated_bpp = pixels > 0 ? info.estimated_bits / pixels : 0.0;
   const double overhead =
       info.estimated_bits > 0 ? (payload_bits / info.estimated_bits - 1.0) * 100.0 : NAN;
+  const ImageMetadata metadata = stream_metadata(stream, in);
   if (json) {
+    JsonObject blocks;
+    blocks.integer("icc", metadata.icc.size())
+        .integer("exif", metadata.exif.size())
+        .integer("xmp", metadata.xmp.size());
     JsonObject j;
     j.string("file", in)
         .integer("width", info.width)
@@ -673,6 +742,8 @@ void run_info(const std::string& in, bool json, uint64_t max_pixels) {
         .integer("stream_size", info.stream_size)
         .integer("header_size", info.header_size)
         .integer("payload_size", info.payload_size)
+        .integer("metadata_size", info.metadata_size)
+        .raw("metadata", blocks.str())
         .number("bpp", bpp)
         .number("payload_bpp", payload_bpp)
         .number("estimated_bits", info.estimated_bits)
@@ -686,8 +757,20 @@ void run_info(const std::string& in, bool json, uint64_t max_pixels) {
              info.channels == 1 ? "" : "s");
   fmt::print("format version:  {}\n", info.format_version);
   fmt::print("model id:        {}\n", info.model_id);
-  fmt::print("stream size:     {} bytes ({} header + {} payload)\n", info.stream_size,
-             info.header_size, info.payload_size);
+  if (info.metadata_size > 0) {
+    fmt::print("stream size:     {} bytes ({} header + {} payload + {} metadata)\n",
+               info.stream_size, info.header_size, info.payload_size, info.metadata_size);
+  } else {
+    fmt::print("stream size:     {} bytes ({} header + {} payload)\n", info.stream_size,
+               info.header_size, info.payload_size);
+  }
+  std::vector<std::string> listed;
+  if (!metadata.icc.empty()) listed.push_back(fmt::format("ICC profile {} bytes", metadata.icc.size()));
+  if (!metadata.exif.empty()) listed.push_back(fmt::format("EXIF {} bytes", metadata.exif.size()));
+  if (!metadata.xmp.empty()) listed.push_back(fmt::format("XMP {} bytes", metadata.xmp.size()));
+  std::string listing = listed.empty() ? "none" : listed[0];
+  for (size_t i = 1; i < listed.size(); ++i) listing += ", " + listed[i];
+  fmt::print("metadata:        {}\n", listing);
   fmt::print("rate:            {:.4f} bpp ({:.4f} bpp payload)\n", bpp, payload_bpp);
   if (std::isfinite(overhead)) {
     fmt::print("estimated:       {:.1f} bits ({:.4f} bpp); payload is {:+.2f}% of it\n",
@@ -870,6 +953,12 @@ int run(int argc, char** argv) {
   decode->add_option("--format", codec.format,
                      "Image format written to standard output or into -o DIR (default png)")
       ->check(CLI::IsMember({"png", "jpg", "jpeg"}));
+  encode->add_flag("--strip", codec.strip,
+                   "Store no metadata (by default the image's ICC profile, EXIF and XMP are "
+                   "kept in the stream)");
+  decode->add_flag("--strip", codec.strip,
+                   "Write no metadata into the image (by default the stream's ICC profile, "
+                   "EXIF and XMP are written back)");
   for (CLI::App* sub : {encode, decode}) {
     sub->add_option("-o,--output-dir", codec.output_dir,
                     "Output folder: every file name is an input, written as DIR/NAME.cdc "

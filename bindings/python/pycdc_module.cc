@@ -60,6 +60,22 @@ py::dict stream_info_dict(const cdc_stream_info& info) {
   d["header_size"] = info.header_size;
   d["payload_size"] = info.payload_size;
   d["estimated_bits"] = info.estimated_bits;
+  d["metadata_size"] = info.metadata_size;
+  return d;
+}
+
+// The metadata blocks of a stream: {"icc": bytes, "exif": bytes, "xmp": bytes},
+// the present ones only.
+py::dict stream_metadata_dict(const void* data, size_t size) {
+  py::dict d;
+  const std::pair<cdc_metadata_kind, const char*> kinds[] = {
+      {CDC_METADATA_ICC, "icc"}, {CDC_METADATA_EXIF, "exif"}, {CDC_METADATA_XMP, "xmp"}};
+  for (const auto& [kind, name] : kinds) {
+    const uint8_t* block = nullptr;
+    size_t block_size = 0;
+    check_global(cdc_stream_get_metadata(data, size, kind, &block, &block_size));
+    if (block_size > 0) d[name] = py::bytes(reinterpret_cast<const char*>(block), block_size);
+  }
   return d;
 }
 
@@ -205,7 +221,9 @@ class Context {
   // checks of an image (dtype, shape, channels, sizes) are pycdc._as_pixels';
   // here only what memory safety needs is checked, and libcdc checks the
   // channel count and the size itself.
-  py::bytes encode(const Model& model, const py::array& pixels) {
+  // icc, exif, xmp: metadata blocks to store (None or empty: absent).
+  py::bytes encode(const Model& model, const py::array& pixels, std::optional<py::bytes> icc,
+                   std::optional<py::bytes> exif, std::optional<py::bytes> xmp) {
     if (pixels.dtype().itemsize() != 1 || (pixels.ndim() != 2 && pixels.ndim() != 3))
       throw py::type_error("pixels must be a 2-D or 3-D uint8 array (see pycdc.encode)");
     const py::ssize_t height = pixels.shape(0), width = pixels.shape(1);
@@ -217,15 +235,30 @@ class Context {
     const size_t stride = height > 1 ? static_cast<size_t>(pixels.strides(0)) : 0;
     const auto* ptr = static_cast<const uint8_t*>(pixels.data());
 
+    // Copies taken with the GIL held (the bytes objects stay alive anyway).
+    const std::string icc_bytes = icc ? std::string(*icc) : std::string();
+    const std::string exif_bytes = exif ? std::string(*exif) : std::string();
+    const std::string xmp_bytes = xmp ? std::string(*xmp) : std::string();
+    cdc_metadata metadata{};
+    metadata.struct_size = sizeof(metadata);
+    metadata.icc = reinterpret_cast<const uint8_t*>(icc_bytes.data());
+    metadata.icc_size = icc_bytes.size();
+    metadata.exif = reinterpret_cast<const uint8_t*>(exif_bytes.data());
+    metadata.exif_size = exif_bytes.size();
+    metadata.xmp = reinterpret_cast<const uint8_t*>(xmp_bytes.data());
+    metadata.xmp_size = xmp_bytes.size();
+
     uint8_t* data = nullptr;
     size_t size = 0;
     Call call(this);
     cdc_status status;
     {
       py::gil_scoped_release release;
-      status = cdc_encode(context_.get(), model.get(), ptr, static_cast<uint32_t>(width),
-                          static_cast<uint32_t>(height), static_cast<cdc_pixel_format>(channels),
-                          stride, &data, &size);
+      status = cdc_encode_with_metadata(context_.get(), model.get(), ptr,
+                                        static_cast<uint32_t>(width),
+                                        static_cast<uint32_t>(height),
+                                        static_cast<cdc_pixel_format>(channels), stride,
+                                        &metadata, &data, &size);
     }
     cdc::BufferPtr owned(data);
     call.finish(status);  // raises the callback's exception or a CdcFailure
@@ -406,6 +439,10 @@ PYBIND11_MODULE(_pycdc, m) {
     py::buffer_info buf = contiguous_bytes(data);
     return stream_info_dict(read_stream_info(buf.ptr, static_cast<size_t>(buf.size * buf.itemsize)));
   });
+  m.def("stream_metadata", [](const py::buffer& data) {
+    py::buffer_info buf = contiguous_bytes(data);
+    return stream_metadata_dict(buf.ptr, static_cast<size_t>(buf.size * buf.itemsize));
+  });
   m.def("convert_checkpoint",
         [](const std::string& checkpoint, const std::string& output, std::optional<std::string> name,
            unsigned default_steps, double default_gamma) {
@@ -442,7 +479,9 @@ PYBIND11_MODULE(_pycdc, m) {
       .def("progress", &Context::progress)
       .def("cancel", &Context::cancel)
       .def("last_error", &Context::last_error)
-      .def("encode", &Context::encode, py::arg("model"), py::arg("pixels"))
+      .def("encode", &Context::encode, py::arg("model"), py::arg("pixels"),
+           py::arg("icc") = py::none(), py::arg("exif") = py::none(),
+           py::arg("xmp") = py::none())
       .def("decode", &Context::decode, py::arg("model"), py::arg("data"), py::arg("channels") = 0);
 
   m.attr("OPTION_THREADS") = static_cast<int>(CDC_OPTION_THREADS);
@@ -450,4 +489,5 @@ PYBIND11_MODULE(_pycdc, m) {
   m.attr("OPTION_GAMMA") = static_cast<int>(CDC_OPTION_GAMMA);
   m.attr("OPTION_SEED") = static_cast<int>(CDC_OPTION_SEED);
   m.attr("OPTION_MAX_PIXELS") = static_cast<int>(CDC_OPTION_MAX_PIXELS);
+  m.attr("METADATA_MAX_SIZE") = static_cast<uint64_t>(CDC_METADATA_MAX_SIZE);
 }

@@ -4,7 +4,9 @@
 #include <limits>
 
 #include "api/api_internal.h"
+#include "bitstream/format.h"
 #include "codec/codec.h"
+#include "codec/geometry.h"
 #include "common/hex.h"
 #include "image/preview.h"
 
@@ -64,6 +66,35 @@ void require_stream(const void* data, size_t size) {
   cdc::api::require(data, "data");
 }
 
+// The metadata blocks of a caller's cdc_metadata (none for NULL), checked.
+cdc::bitstream::MetadataBlocks metadata_blocks(const cdc_metadata* metadata) {
+  cdc::bitstream::MetadataBlocks blocks;
+  if (metadata == nullptr) return blocks;
+  const size_t min_size = offsetof(cdc_metadata, xmp_size) + sizeof(size_t);
+  if (metadata->struct_size < min_size)
+    cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "metadata->struct_size ({}) is too small (at least {})",
+              metadata->struct_size, min_size);
+  const struct {
+    const uint8_t* data;
+    size_t size;
+    const char* name;
+  } given[] = {{metadata->icc, metadata->icc_size, "icc"},
+               {metadata->exif, metadata->exif_size, "exif"},
+               {metadata->xmp, metadata->xmp_size, "xmp"}};
+  for (size_t k = 0; k < cdc::bitstream::kMetadataKinds; ++k) {
+    if (given[k].size == 0) continue;
+    if (given[k].data == nullptr)
+      cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "metadata->{} is NULL but metadata->{}_size is {}",
+                given[k].name, given[k].name, given[k].size);
+    if (given[k].size > CDC_METADATA_MAX_SIZE)
+      cdc::fail(CDC_STATUS_LIMIT_EXCEEDED,
+                "metadata->{}_size is {} bytes; a stream holds at most {} per block",
+                given[k].name, given[k].size, CDC_METADATA_MAX_SIZE);
+    blocks.blocks[k] = {given[k].data, given[k].size};
+  }
+  return blocks;
+}
+
 }  // namespace
 
 using cdc::api::guarded;
@@ -74,6 +105,14 @@ extern "C" {
 cdc_status cdc_encode(cdc_context* context, const cdc_model* model, const uint8_t* pixels,
                       uint32_t width, uint32_t height, cdc_pixel_format format, size_t stride,
                       uint8_t** data, size_t* size) {
+  return cdc_encode_with_metadata(context, model, pixels, width, height, format, stride, nullptr,
+                                  data, size);
+}
+
+cdc_status cdc_encode_with_metadata(cdc_context* context, const cdc_model* model,
+                                    const uint8_t* pixels, uint32_t width, uint32_t height,
+                                    cdc_pixel_format format, size_t stride,
+                                    const cdc_metadata* metadata, uint8_t** data, size_t* size) {
   if (data != nullptr) *data = nullptr;
   if (size != nullptr) *size = 0;
   return guarded(context, [&] {
@@ -82,6 +121,7 @@ cdc_status cdc_encode(cdc_context* context, const cdc_model* model, const uint8_
     require(pixels, "pixels");
     require(data, "data");
     require(size, "size");
+    const cdc::bitstream::MetadataBlocks blocks = metadata_blocks(metadata);
     cdc::ImageView image;
     image.pixels = pixels;
     image.width = width;
@@ -92,6 +132,9 @@ cdc_status cdc_encode(cdc_context* context, const cdc_model* model, const uint8_
     std::vector<uint8_t> stream =
         cdc::encode_image(*model->model, image, context->settings,
                           progress_of(context, &preview));
+    cdc::bitstream::attach_metadata(
+        stream, blocks,
+        cdc::stream_limits(*model->model, std::numeric_limits<int64_t>::max()));
     auto* buffer = static_cast<uint8_t*>(std::malloc(stream.size()));
     if (buffer == nullptr) throw std::bad_alloc();
     std::memcpy(buffer, stream.data(), stream.size());
@@ -124,7 +167,30 @@ cdc_status cdc_stream_get_info(const void* data, size_t size, cdc_stream_info* i
     full.header_size = s.header_size;
     full.payload_size = s.payload_size;
     full.estimated_bits = s.estimated_bits;
+    full.metadata_size = s.stream_size - s.header_size - s.payload_size;
     std::memcpy(info, &full, std::min(info->struct_size, sizeof(full)));
+  });
+}
+
+cdc_status cdc_stream_get_metadata(const void* data, size_t size, cdc_metadata_kind kind,
+                                   const uint8_t** block, size_t* block_size) {
+  if (block != nullptr) *block = nullptr;
+  if (block_size != nullptr) *block_size = 0;
+  return guarded(nullptr, [&] {
+    require_stream(data, size);
+    require(block, "block");
+    require(block_size, "block_size");
+    const auto k = static_cast<uint32_t>(kind);
+    if (k < 1 || k > cdc::bitstream::kMetadataKinds)
+      cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "unknown metadata kind {}", static_cast<int>(kind));
+    cdc::bitstream::Limits limits;
+    limits.max_pixels = UINT64_MAX;
+    const cdc::bitstream::ParsedStream parsed =
+        cdc::bitstream::parse_stream(static_cast<const uint8_t*>(data), size, limits);
+    const cdc::bitstream::ByteSpan& found = parsed.metadata[k - 1];
+    if (found.size == 0) return;
+    *block = found.data;
+    *block_size = found.size;
   });
 }
 

@@ -13,11 +13,12 @@ namespace cdc::bitstream {
 
 namespace {
 
-// Field offsets of the version-1 header (docs/format.md).
+// Field offsets of the header (docs/format.md); version 2 has the same layout
+// with the metadata section's size in the field that is reserved in version 1.
 constexpr size_t kOffVersion = 8, kOffHeaderSize = 10, kOffFlags = 12, kOffModelId = 16,
                  kOffWidth = 32, kOffHeight = 36, kOffPaddedWidth = 40,
                  kOffPaddedHeight = 44, kOffChannels = 48, kOffY = 52, kOffZ = 64,
-                 kOffReserved = 76, kOffEstimatedBits = 80, kOffZSize = 88, kOffYSize = 96,
+                 kOffReserved = 76, kOffMetadataSize = 76, kOffEstimatedBits = 80, kOffZSize = 88, kOffYSize = 96,
                  kOffAlphaSize = 104, kOffPayloadCrc = 112, kOffHeaderCrc = 116;
 static_assert(kOffHeaderCrc + 4 == kHeaderSize, "header layout");
 
@@ -76,6 +77,65 @@ void validate_fields(const StreamHeader& h, const Limits& l) {
     fail(CDC_STATUS_CORRUPT_STREAM, "stream header: bad estimated bits");
 }
 
+// The metadata section: u32 block count, then per block u32 kind, u32 size and
+// the bytes, then the CRC-32 of everything before it.
+constexpr uint64_t kMetadataSectionOverhead = 4 + 4;  // count, CRC
+constexpr uint64_t kMetadataBlockOverhead = 8;        // kind, size
+constexpr uint64_t kMaxMetadataSection =
+    kMetadataSectionOverhead + kMetadataKinds * (kMetadataBlockOverhead + kMaxMetadataBlock);
+static_assert(kMaxMetadataSection <= UINT32_MAX, "the metadata size field is a u32");
+
+const char* kind_name(uint32_t kind) {
+  switch (kind) {
+    case 1: return "ICC profile";
+    case 2: return "EXIF";
+    case 3: return "XMP";
+  }
+  return "unknown";
+}
+
+// Validates the metadata section p[0 .. size) (its size already checked
+// against the stream) and fills the block views.
+void parse_metadata(const uint8_t* p, uint64_t size, ParsedStream& ps) {
+  if (size < kMetadataSectionOverhead + kMetadataBlockOverhead + 1)
+    fail(CDC_STATUS_CORRUPT_STREAM, "metadata section: {} bytes is too small", size);
+  if (kCheckCrc && crc32_of(p, static_cast<size_t>(size - 4)) != load_u32(p + size - 4))
+    fail(CDC_STATUS_CORRUPT_STREAM, "metadata section: checksum mismatch");
+  const uint32_t count = load_u32(p);
+  if (count < 1 || count > kMetadataKinds)
+    fail(CDC_STATUS_CORRUPT_STREAM, "metadata section: {} blocks (1 to {} allowed)", count,
+         kMetadataKinds);
+  const uint64_t end = size - 4;  // the CRC
+  uint64_t pos = 4;
+  uint32_t previous = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (end - pos < kMetadataBlockOverhead)
+      fail(CDC_STATUS_CORRUPT_STREAM, "metadata section: block {} runs past the section", i);
+    const uint32_t kind = load_u32(p + pos);
+    const uint32_t block_size = load_u32(p + pos + 4);
+    pos += kMetadataBlockOverhead;
+    if (kind < 1 || kind > kMetadataKinds)
+      fail(CDC_STATUS_CORRUPT_STREAM, "metadata section: unknown block kind {}", kind);
+    if (kind <= previous)
+      fail(CDC_STATUS_CORRUPT_STREAM,
+           "metadata section: block kinds out of order or repeated ({} after {})", kind,
+           previous);
+    if (block_size == 0 || block_size > kMaxMetadataBlock)
+      fail(CDC_STATUS_CORRUPT_STREAM, "metadata section: {} block of {} bytes (1 to {} allowed)",
+           kind_name(kind), block_size, kMaxMetadataBlock);
+    if (block_size > end - pos)
+      fail(CDC_STATUS_CORRUPT_STREAM,
+           "metadata section: the {} block ({} bytes) runs past the section", kind_name(kind),
+           block_size);
+    ps.metadata[kind - 1] = {p + pos, block_size};
+    pos += block_size;
+    previous = kind;
+  }
+  if (pos != end)
+    fail(CDC_STATUS_CORRUPT_STREAM, "metadata section: {} bytes after the last block",
+         end - pos);
+}
+
 void put_shape(std::vector<uint8_t>& out, const LatentShape& s) {
   put_u32(out, s.channels);
   put_u32(out, s.height);
@@ -116,9 +176,13 @@ ParsedStream parse(const uint8_t* data, size_t size, const Limits& limits, bool 
   StreamHeader& h = ps.header;
   h.format_version = version;
   const uint32_t flags = load_u32(data + kOffFlags);
-  if ((flags & ~kFlagAlpha) != 0)
-    fail(CDC_STATUS_CORRUPT_STREAM, "stream header: unknown flags {:#x}", flags);
+  const uint32_t known_flags =
+      kFlagAlpha | (version >= kFormatVersionMetadata ? kFlagMetadata : 0u);
+  if ((flags & ~known_flags) != 0)
+    fail(CDC_STATUS_CORRUPT_STREAM, "stream header: unknown flags {:#x} for format version {}",
+         flags, version);
   h.has_alpha = (flags & kFlagAlpha) != 0;
+  const bool has_metadata = (flags & kFlagMetadata) != 0;
   std::memcpy(h.model_id.data(), data + kOffModelId, 16);
   h.width = load_u32(data + kOffWidth);
   h.height = load_u32(data + kOffHeight);
@@ -127,8 +191,19 @@ ParsedStream parse(const uint8_t* data, size_t size, const Limits& limits, bool 
   h.channels = load_u32(data + kOffChannels);
   h.y = load_shape(data + kOffY);
   h.z = load_shape(data + kOffZ);
-  if (load_u32(data + kOffReserved) != 0)
-    fail(CDC_STATUS_CORRUPT_STREAM, "stream header: reserved field is not zero");
+  uint64_t metadata_size = 0;
+  if (version < kFormatVersionMetadata) {
+    if (load_u32(data + kOffReserved) != 0)
+      fail(CDC_STATUS_CORRUPT_STREAM, "stream header: reserved field is not zero");
+  } else {
+    metadata_size = load_u32(data + kOffMetadataSize);
+    if (has_metadata != (metadata_size != 0))
+      fail(CDC_STATUS_CORRUPT_STREAM,
+           "stream header: metadata flag and metadata size ({}) disagree", metadata_size);
+    if (metadata_size > kMaxMetadataSection)
+      fail(CDC_STATUS_CORRUPT_STREAM, "stream header: metadata size {} exceeds {}",
+           metadata_size, kMaxMetadataSection);
+  }
   const uint64_t bits = load_u64(data + kOffEstimatedBits);
   std::memcpy(&h.estimated_bits, &bits, sizeof bits);
   validate_fields(h, limits);
@@ -146,14 +221,20 @@ ParsedStream parse(const uint8_t* data, size_t size, const Limits& limits, bool 
          "stream truncated: the payload needs {} + {} + {} bytes, {} are present", z_size,
          y_size, alpha_size, available);
   const uint64_t payload = z_size + y_size + alpha_size;
-  if (payload != available)
-    fail(CDC_STATUS_CORRUPT_STREAM, "stream has {} bytes after its declared end",
+  if (metadata_size > available - payload)
+    fail(CDC_STATUS_TRUNCATED_STREAM,
+         "stream truncated: the metadata section needs {} bytes, {} are present", metadata_size,
          available - payload);
+  if (payload + metadata_size != available)
+    fail(CDC_STATUS_CORRUPT_STREAM, "stream has {} bytes after its declared end",
+         available - payload - metadata_size);
   const uint8_t* p = data + kHeaderSize;
   if (kCheckCrc && check_payload && crc32_of(p, static_cast<size_t>(payload)) != load_u32(data + kOffPayloadCrc))
     fail(CDC_STATUS_CORRUPT_STREAM, "stream payload: checksum mismatch");
+  if (metadata_size != 0) parse_metadata(p + payload, metadata_size, ps);
   ps.header_size = kHeaderSize;
   ps.payload_size = payload;
+  ps.metadata_size = metadata_size;
   ps.z = {p, static_cast<size_t>(z_size)};
   ps.y = {p + z_size, static_cast<size_t>(y_size)};
   ps.alpha = {p + z_size + y_size, static_cast<size_t>(alpha_size)};
@@ -189,7 +270,7 @@ std::vector<uint8_t> write_stream(const StreamHeader& h, const std::vector<uint8
   std::vector<uint8_t> out;
   out.reserve(kHeaderSize + z.size() + y.size() + alpha.size());
   out.insert(out.end(), kMagic, kMagic + kMagicSize);
-  put_u16(out, static_cast<uint16_t>(kFormatVersion));
+  put_u16(out, static_cast<uint16_t>(kFormatVersionBase));  // no metadata: version 1
   put_u16(out, static_cast<uint16_t>(kHeaderSize));
   put_u32(out, h.has_alpha ? kFlagAlpha : 0u);
   out.insert(out.end(), h.model_id.begin(), h.model_id.end());
@@ -215,6 +296,46 @@ std::vector<uint8_t> write_stream(const StreamHeader& h, const std::vector<uint8
                      crc32_of(out.data() + kHeaderSize, out.size() - kHeaderSize));
   store_u32(out.data() + kOffHeaderCrc, crc32_of(out.data(), kOffHeaderCrc));
   return out;
+}
+
+void attach_metadata(std::vector<uint8_t>& stream, const MetadataBlocks& metadata,
+                     const Limits& limits) {
+  if (metadata.empty()) return;
+  for (uint32_t k = 0; k < kMetadataKinds; ++k) {
+    const ByteSpan& b = metadata.blocks[k];
+    if (b.size > kMaxMetadataBlock)
+      fail(CDC_STATUS_LIMIT_EXCEEDED, "the {} is {} bytes; at most {} can be stored",
+           kind_name(k + 1), b.size, kMaxMetadataBlock);
+    if (b.size != 0 && b.data == nullptr)
+      fail(CDC_STATUS_INVALID_ARGUMENT, "the {} block has no data", kind_name(k + 1));
+  }
+  ParsedStream parsed;
+  try {
+    parsed = parse_header(stream.data(), stream.size(), limits);
+  } catch (const Error& e) {
+    fail(CDC_STATUS_INVALID_ARGUMENT, "attach_metadata: {}", e.what());
+  }
+  if (parsed.metadata_size != 0 || parsed.header.format_version >= kFormatVersionMetadata)
+    fail(CDC_STATUS_INVALID_ARGUMENT, "attach_metadata: the stream already is version {}",
+         parsed.header.format_version);
+  std::vector<uint8_t> section;
+  uint32_t count = 0;
+  for (const ByteSpan& b : metadata.blocks) count += b.size != 0 ? 1 : 0;
+  put_u32(section, count);
+  for (uint32_t k = 0; k < kMetadataKinds; ++k) {
+    const ByteSpan& b = metadata.blocks[k];
+    if (b.size == 0) continue;
+    put_u32(section, k + 1);
+    put_u32(section, static_cast<uint32_t>(b.size));
+    section.insert(section.end(), b.data, b.data + b.size);
+  }
+  put_u32(section, crc32_of(section.data(), section.size()));
+  CDC_CHECK(section.size() <= kMaxMetadataSection);
+  store_u16(stream.data() + kOffVersion, static_cast<uint16_t>(kFormatVersionMetadata));
+  store_u32(stream.data() + kOffFlags, load_u32(stream.data() + kOffFlags) | kFlagMetadata);
+  store_u32(stream.data() + kOffMetadataSize, static_cast<uint32_t>(section.size()));
+  store_u32(stream.data() + kOffHeaderCrc, crc32_of(stream.data(), kOffHeaderCrc));
+  stream.insert(stream.end(), section.begin(), section.end());
 }
 
 ParsedStream parse_stream(const uint8_t* data, size_t size, const Limits& limits) {

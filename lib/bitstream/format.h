@@ -1,6 +1,7 @@
 // The .cdc container (specified in docs/format.md): a fixed 120-byte header
 // followed by the payload, the concatenation of the hyper-latent (z) substream,
-// the latent (y) substream and an optional alpha substream.
+// the latent (y) substream and an optional alpha substream; in format version 2
+// an optional metadata section (ICC profile, EXIF, XMP) follows the payload.
 #pragma once
 
 #include <array>
@@ -16,12 +17,26 @@
 
 namespace cdc::bitstream {
 
+// The newest version read and written. A stream without metadata is written as
+// version 1 (byte for byte what version-1 writers produce); one with metadata
+// as version 2.
 inline constexpr uint32_t kFormatVersion = CDC_FORMAT_VERSION_VALUE;
+inline constexpr uint32_t kFormatVersionBase = 1;      // what write_stream writes
+inline constexpr uint32_t kFormatVersionMetadata = 2;  // what attach_metadata makes
+static_assert(kFormatVersion >= kFormatVersionMetadata, "CDC_FORMAT_VERSION is too old");
 inline constexpr size_t kMagicSize = 8;
 inline constexpr uint8_t kMagic[kMagicSize] = {0x89, 'C', 'D', 'C', 0x0D, 0x0A, 0x1A, 0x0A};
 inline constexpr size_t kHeaderSize = 120;  // format version 1
 inline constexpr uint32_t kMaxDimension = 65535;
 inline constexpr uint32_t kFlagAlpha = 1u << 0;
+inline constexpr uint32_t kFlagMetadata = 1u << 1;  // format version 2 and later
+
+// Metadata blocks carried unchanged through the codec (docs/format.md,
+// "Metadata section"). The values are the kinds stored in the stream and
+// those of cdc_metadata_kind.
+enum class MetadataKind : uint32_t { kIcc = 1, kExif = 2, kXmp = 3 };
+inline constexpr uint32_t kMetadataKinds = 3;
+inline constexpr size_t kMaxMetadataBlock = size_t{16} << 20;  // 16 MiB per block
 
 struct LatentShape {
   uint32_t channels = 0, height = 0, width = 0;
@@ -32,7 +47,7 @@ struct LatentShape {
 };
 
 struct StreamHeader {
-  uint32_t format_version = kFormatVersion;  // set by parse_stream; write_stream writes kFormatVersion
+  uint32_t format_version = kFormatVersion;  // set by parse_stream; write_stream writes 1
   std::array<uint8_t, 16> model_id{};
   uint32_t width = 0, height = 0;
   uint32_t channels = 0;                     // 1, 3 or 4
@@ -68,10 +83,34 @@ struct ByteSpan {
 struct ParsedStream {
   StreamHeader header;
   size_t header_size = 0;
-  uint64_t payload_size = 0;
+  uint64_t payload_size = 0;    // z + y + alpha
+  uint64_t metadata_size = 0;   // the metadata section (0 when absent)
   // Views into the parsed buffer (valid while it is).
   ByteSpan z, y, alpha;
+  // The metadata blocks, indexed by kind - 1 (size 0: absent).
+  ByteSpan metadata[kMetadataKinds];
+  const ByteSpan& block(MetadataKind kind) const {
+    return metadata[static_cast<uint32_t>(kind) - 1];
+  }
 };
+
+// Metadata to attach to a stream; an empty block is absent.
+struct MetadataBlocks {
+  ByteSpan blocks[kMetadataKinds];  // indexed by kind - 1
+  bool empty() const {
+    for (const ByteSpan& b : blocks)
+      if (b.size != 0) return false;
+    return true;
+  }
+};
+
+// Adds a metadata section to a complete stream without one (as write_stream
+// makes it): the stream becomes format version 2. With no blocks the stream
+// is left as it is. Throws cdc::Error: INVALID_ARGUMENT for a stream that does
+// not parse or already has metadata, LIMIT_EXCEEDED for a block over
+// kMaxMetadataBlock.
+void attach_metadata(std::vector<uint8_t>& stream, const MetadataBlocks& metadata,
+                     const Limits& limits = Limits());
 
 // Serializes header and substreams into a complete stream (lengths and CRCs
 // are computed here). Throws cdc::Error(CDC_STATUS_INVALID_ARGUMENT) when the
@@ -82,14 +121,16 @@ std::vector<uint8_t> write_stream(const StreamHeader& header, const std::vector<
                                   const Limits& limits = Limits());
 
 // Parses and fully validates a stream: magic, version, header CRC, fields,
-// geometry, substream lengths and payload CRC. Throws cdc::Error with
+// geometry, substream lengths, payload CRC and the metadata section (its
+// size, CRC and blocks). Throws cdc::Error with
 // CORRUPT_STREAM (bad magic, CRC, field, trailing bytes), TRUNCATED_STREAM
 // (the data ends before the declared end), UNSUPPORTED (newer version) or
 // LIMIT_EXCEEDED (dimensions, pixels or channels beyond the limits).
 ParsedStream parse_stream(const uint8_t* data, size_t size, const Limits& limits = Limits());
 
-// Like parse_stream but checks only the header (no payload CRC); the payload
-// must still be complete (TRUNCATED_STREAM otherwise).
+// Like parse_stream but checks only the header and the metadata section (no
+// payload CRC); the payload must still be complete (TRUNCATED_STREAM
+// otherwise).
 ParsedStream parse_header(const uint8_t* data, size_t size, const Limits& limits = Limits());
 
 }  // namespace cdc::bitstream

@@ -395,9 +395,11 @@ static void test_with_model(const cdc_model *model) {
   info.struct_size = sizeof(info);
   CHECK_STATUS(cdc_stream_get_info(stream, size, &info), CDC_STATUS_OK);
   CHECK(info.width == W && info.height == H && info.channels == 3);
-  CHECK(info.format_version == cdc_format_version());
+  CHECK(info.format_version == 1); /* no metadata: version 1 */
+  CHECK(cdc_format_version() >= info.format_version);
   CHECK(strcmp(info.model_id, minfo.id) == 0);
   CHECK(info.stream_size == size && info.header_size + info.payload_size == size);
+  CHECK(info.metadata_size == 0);
   CHECK(info.estimated_bits > 0);
 
   /* Decode with progress: diffusion reports every step, with previews. */

@@ -41,7 +41,9 @@ def test_info(model, rgb, stream):
     assert info["model_id"] == model.id
     assert info["stream_size"] == len(stream)
     assert info["header_size"] + info["payload_size"] == len(stream)
-    assert info["format_version"] == pycdc.format_version
+    assert info["format_version"] == 1  # no metadata: version 1 (pycdc.format_version is the newest)
+    assert pycdc.format_version >= 2
+    assert info["metadata_size"] == 0 and info["metadata"] == {}
     assert info["bpp"] == pytest.approx(8 * len(stream) / (64 * 48))
     assert pycdc.info(bytearray(stream)) == info
     assert pycdc.info(memoryview(stream)) == info

@@ -69,7 +69,7 @@ fi
 expect 2 "--max-pixels below the image size" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --max-pixels 100
 expect 1 "--max-pixels 0 (out of bounds, a usage error)" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/x.cdc" --max-pixels 0
 expect 1 "compare with --max-pixels 0" -- "$cdc" compare "$tmp/img/rgb.png" "$tmp/img/rgb.png" --max-pixels 0
-# Inputs are read with a cap (pixel limit x 8 bytes + 16 MiB): /dev/zero ends quickly.
+# Inputs are read with a cap (pixel limit x 8 bytes + 64 MiB): /dev/zero ends quickly.
 expect 2 "encode /dev/zero" -- timeout 60 "$cdc" encode /dev/zero "$tmp/x.cdc" --max-pixels 1000
 grep -q "limit" "$tmp/err.txt" || { echo "FAILED: /dev/zero: no size-limit message" >&2; failures=$((failures + 1)); }
 expect 2 "info /dev/zero" -- timeout 60 "$cdc" info /dev/zero --max-pixels 1000

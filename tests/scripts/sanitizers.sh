@@ -22,7 +22,7 @@ echo "== unit tests of lib/entropy and lib/bitstream under ASan + UBSan"
 # shellcheck disable=SC2086
 g++ -std=c++17 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
     -fno-omit-frame-pointer -I"$src/lib" -I"$src/include" -I"$build/include" \
-    -DCDC_FORMAT_VERSION_VALUE=1 $lib_sources $test_sources -lfmt -lz \
+    -DCDC_FORMAT_VERSION_VALUE=2 $lib_sources $test_sources -lfmt -lz \
     -o "$out/entropy_unit_tests_asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   "$out/entropy_unit_tests_asan"

@@ -131,7 +131,7 @@ TEST_CASE("format: specific errors") {
   }
   {  // newer version
     auto s = good;
-    s[8] = 2;
+    s[8] = 3;
     CHECK(status_of(s) == CDC_STATUS_UNSUPPORTED);
     s[8] = 0;
     CHECK(status_of(s) == CDC_STATUS_CORRUPT_STREAM);
@@ -153,6 +153,7 @@ TEST_CASE("format: specific errors") {
   CHECK(edited(56, 9) == CDC_STATUS_CORRUPT_STREAM);             // y height
   CHECK(edited(72, 3) == CDC_STATUS_CORRUPT_STREAM);             // z width
   CHECK(edited(12, 2) == CDC_STATUS_CORRUPT_STREAM);             // unknown flag
+  CHECK(edited(12, 3) == CDC_STATUS_CORRUPT_STREAM);             // metadata flag in version 1
   CHECK(edited(12, 0) == CDC_STATUS_CORRUPT_STREAM);             // alpha size without flag
   CHECK(edited(76, 1) == CDC_STATUS_CORRUPT_STREAM);             // reserved
   CHECK(edited(88, 0xffffffffu) == CDC_STATUS_TRUNCATED_STREAM); // z size huge
@@ -227,5 +228,209 @@ TEST_CASE("format: every truncation, every bit flip, random bytes") {
     for (int k = 0; k < n; ++k) s[rng() % s.size()] = static_cast<uint8_t>(rng());
     if (s == good) continue;
     CHECK(status_of(s) != CDC_STATUS_OK);
+  }
+}
+
+namespace {
+
+MetadataBlocks blocks_of(const std::vector<uint8_t>& icc, const std::vector<uint8_t>& exif,
+                         const std::vector<uint8_t>& xmp) {
+  MetadataBlocks m;
+  m.blocks[0] = {icc.data(), icc.size()};
+  m.blocks[1] = {exif.data(), exif.size()};
+  m.blocks[2] = {xmp.data(), xmp.size()};
+  return m;
+}
+
+std::vector<uint8_t> span_bytes(const ByteSpan& b) {
+  return std::vector<uint8_t>(b.data, b.data + b.size);
+}
+
+// Rewrites the metadata section's CRC after an edit of the section.
+void fix_metadata_crc(std::vector<uint8_t>& s, size_t section) {
+  cdc::store_u32(s.data() + s.size() - 4,
+                 static_cast<uint32_t>(crc32_z(0, s.data() + section, s.size() - 4 - section)));
+}
+
+}  // namespace
+
+TEST_CASE("format: a stream without metadata is version 1, byte for byte") {
+  const StreamHeader hd = sample_header(130, 66, 3, false);
+  const auto z = bytes_of(12, 1), y = bytes_of(50, 2);
+  const auto s = write_stream(hd, z, y, {});
+  // The version-1 layout: version 1, reserved 0, no bytes after the payload.
+  CHECK(cdc::load_u16(s.data() + 8) == 1);
+  CHECK(cdc::load_u32(s.data() + 12) == 0);
+  CHECK(cdc::load_u32(s.data() + 76) == 0);
+  CHECK(s.size() == kHeaderSize + 62);
+  auto attached = s;
+  attach_metadata(attached, MetadataBlocks());
+  CHECK(attached == s);  // no blocks: unchanged
+  const std::vector<uint8_t> empty;
+  attach_metadata(attached, blocks_of(empty, empty, empty));
+  CHECK(attached == s);
+  const ParsedStream p = parse_stream(s.data(), s.size());
+  CHECK(p.metadata_size == 0);
+  for (const ByteSpan& b : p.metadata) CHECK(b.size == 0);
+}
+
+TEST_CASE("format: metadata section round trip") {
+  const StreamHeader hd = sample_header();
+  const auto z = bytes_of(10, 1), y = bytes_of(300, 2), a = bytes_of(17, 3);
+  const auto v1 = write_stream(hd, z, y, a);
+  const auto icc = bytes_of(700, 4), exif = bytes_of(33, 5), xmp = bytes_of(1, 6);
+  for (int mask = 1; mask < 8; ++mask) {
+    CAPTURE(mask);
+    const std::vector<uint8_t> none;
+    auto s = v1;
+    attach_metadata(s, blocks_of(mask & 1 ? icc : none, mask & 2 ? exif : none,
+                                 mask & 4 ? xmp : none));
+    const ParsedStream p = parse_stream(s.data(), s.size());
+    CHECK(p.header.format_version == 2);
+    CHECK(cdc::load_u32(s.data() + 12) == (kFlagAlpha | kFlagMetadata));
+    // The header and payload are those of the version-1 stream otherwise.
+    CHECK(std::memcmp(s.data() + 16, v1.data() + 16, 60) == 0);
+    CHECK(std::memcmp(s.data() + 80, v1.data() + 80, 36) == 0);
+    CHECK(std::equal(v1.begin() + kHeaderSize, v1.end(), s.begin() + kHeaderSize));
+    CHECK(p.payload_size == 327);
+    CHECK(p.header_size + p.payload_size + p.metadata_size == s.size());
+    CHECK(span_bytes(p.z) == z);
+    CHECK(span_bytes(p.y) == y);
+    CHECK(span_bytes(p.alpha) == a);
+    CHECK(span_bytes(p.block(MetadataKind::kIcc)) == (mask & 1 ? icc : none));
+    CHECK(span_bytes(p.block(MetadataKind::kExif)) == (mask & 2 ? exif : none));
+    CHECK(span_bytes(p.block(MetadataKind::kXmp)) == (mask & 4 ? xmp : none));
+    CHECK_NOTHROW(parse_header(s.data(), s.size()));
+    // A second section is refused.
+    auto twice = s;
+    try {
+      attach_metadata(twice, blocks_of(icc, none, none));
+      FAIL("attach_metadata accepted a stream with metadata");
+    } catch (const cdc::Error& e) {
+      CHECK(e.status() == CDC_STATUS_INVALID_ARGUMENT);
+    }
+  }
+  // Size limit: 16 MiB per block.
+  std::vector<uint8_t> big(kMaxMetadataBlock + 1, 7);
+  auto s = v1;
+  try {
+    attach_metadata(s, blocks_of({}, big, {}));
+    FAIL("attach_metadata accepted a block over the limit");
+  } catch (const cdc::Error& e) {
+    CHECK(e.status() == CDC_STATUS_LIMIT_EXCEEDED);
+  }
+  CHECK(s == v1);
+  big.pop_back();
+  attach_metadata(s, blocks_of(big, {}, big));
+  const ParsedStream p = parse_stream(s.data(), s.size());
+  CHECK(p.block(MetadataKind::kIcc).size == kMaxMetadataBlock);
+  CHECK(p.block(MetadataKind::kXmp).size == kMaxMetadataBlock);
+  // Not a stream.
+  std::vector<uint8_t> junk = bytes_of(200, 9);
+  CHECK_THROWS_AS(attach_metadata(junk, blocks_of(big, {}, {})), cdc::Error);
+}
+
+TEST_CASE("format: corrupt and truncated metadata sections") {
+  const StreamHeader hd = sample_header(130, 66, 3, false);
+  const auto v1 = write_stream(hd, bytes_of(12, 1), bytes_of(50, 2), {});
+  const auto icc = bytes_of(40, 4), exif = bytes_of(9, 5), xmp = bytes_of(20, 6);
+  auto good = v1;
+  attach_metadata(good, blocks_of(icc, exif, xmp));
+  const size_t section = v1.size();
+  REQUIRE(good.size() == section + 4 + 3 * 8 + 69 + 4);
+  REQUIRE(status_of(good) == CDC_STATUS_OK);
+
+  // Every truncation is TRUNCATED_STREAM; every bit flip an error.
+  for (size_t len = 0; len < good.size(); ++len) {
+    std::vector<uint8_t> s(good.begin(), good.begin() + static_cast<long>(len));
+    REQUIRE(status_of(s) == CDC_STATUS_TRUNCATED_STREAM);
+  }
+  for (size_t bit = 0; bit < good.size() * 8; ++bit) {
+    auto s = good;
+    s[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    const cdc_status st = status_of(s);
+    REQUIRE((st == CDC_STATUS_CORRUPT_STREAM || st == CDC_STATUS_UNSUPPORTED ||
+             st == CDC_STATUS_TRUNCATED_STREAM));
+  }
+  // A trailing byte; the section's size and flag.
+  {
+    auto s = good;
+    s.push_back(0);
+    CHECK(status_of(s) == CDC_STATUS_CORRUPT_STREAM);
+  }
+  auto header_edit = [&](size_t off, uint32_t value) {
+    auto s = good;
+    cdc::store_u32(s.data() + off, value);
+    fix_header_crc(s);
+    return status_of(s);
+  };
+  CHECK(header_edit(12, 0) == CDC_STATUS_CORRUPT_STREAM);           // size without flag
+  CHECK(header_edit(76, 0) == CDC_STATUS_CORRUPT_STREAM);           // flag without size
+  CHECK(header_edit(76, 0xffffffffu) == CDC_STATUS_CORRUPT_STREAM); // beyond the largest section
+  CHECK(header_edit(76, 50331680) == CDC_STATUS_TRUNCATED_STREAM);  // the largest, absent
+  CHECK(header_edit(76, 102) == CDC_STATUS_TRUNCATED_STREAM);       // one byte more than there is
+  CHECK(header_edit(76, 100) == CDC_STATUS_CORRUPT_STREAM);         // one byte less: trailing
+  {  // A version-2 stream without metadata parses (no writer makes one).
+    auto s = v1;
+    cdc::store_u16(s.data() + 8, 2);
+    fix_header_crc(s);
+    CHECK(status_of(s) == CDC_STATUS_OK);
+  }
+  // Section fields, with a valid CRC so that the field checks are reached.
+  auto section_edit = [&](size_t off, uint32_t value) {
+    auto s = good;
+    cdc::store_u32(s.data() + section + off, value);
+    fix_metadata_crc(s, section);
+    try {
+      parse_stream(s.data(), s.size());
+      return std::string("ok");
+    } catch (const cdc::Error& e) {
+      CHECK(e.status() == CDC_STATUS_CORRUPT_STREAM);
+      return std::string(e.what());
+    }
+  };
+  const size_t exif_at = 4 + 8 + icc.size();
+  const size_t xmp_at = exif_at + 8 + exif.size();
+  CHECK(section_edit(0, 0).find("0 blocks") != std::string::npos);
+  CHECK(section_edit(0, 4).find("4 blocks") != std::string::npos);
+  CHECK(section_edit(0, 2).find("bytes after the last block") != std::string::npos);
+  CHECK(section_edit(4, 4).find("unknown block kind 4") != std::string::npos);
+  CHECK(section_edit(4, 0).find("unknown block kind 0") != std::string::npos);
+  CHECK(section_edit(exif_at, 1).find("out of order or repeated") != std::string::npos);
+  CHECK(section_edit(xmp_at, 2).find("out of order or repeated") != std::string::npos);
+  CHECK(section_edit(8, 0).find("0 bytes") != std::string::npos);
+  CHECK(section_edit(8, 0xffffffffu).find("1 to 16777216") != std::string::npos);
+  CHECK(section_edit(8, 16777216).find("runs past the section") != std::string::npos);
+  CHECK(section_edit(8, 41) != "ok");  // the blocks after it are misread
+  CHECK(section_edit(xmp_at + 4, 21).find("runs past the section") != std::string::npos);
+  CHECK(section_edit(xmp_at + 4, 19).find("bytes after the last block") != std::string::npos);
+  {  // The CRC itself.
+    auto s = good;
+    s[section + 20] ^= 0x40;
+    CHECK(status_of(s) == CDC_STATUS_CORRUPT_STREAM);
+    try {
+      parse_header(s.data(), s.size());
+      FAIL("parse_header missed a metadata checksum mismatch");
+    } catch (const cdc::Error& e) {
+      CHECK(std::string(e.what()).find("metadata section: checksum mismatch") !=
+            std::string::npos);
+    }
+  }
+  // Random damage of the section (CRC fixed, so the structure is what fails).
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 3000; ++i) {
+    auto s = good;
+    const int n = 1 + static_cast<int>(rng() % 6);
+    for (int k = 0; k < n; ++k)
+      s[section + rng() % (s.size() - 4 - section)] = static_cast<uint8_t>(rng());
+    fix_metadata_crc(s, section);
+    const cdc_status st = status_of(s);
+    CHECK((st == CDC_STATUS_OK || st == CDC_STATUS_CORRUPT_STREAM));
+    if (st == CDC_STATUS_OK) {  // only the block bytes changed
+      const ParsedStream p = parse_stream(s.data(), s.size());
+      CHECK(p.block(MetadataKind::kIcc).size == icc.size());
+      CHECK(p.block(MetadataKind::kExif).size == exif.size());
+      CHECK(p.block(MetadataKind::kXmp).size == xmp.size());
+    }
   }
 }

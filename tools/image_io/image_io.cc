@@ -28,6 +28,13 @@ ImageFormat format_from_extension(const std::string& path) {
   return ImageFormat::kUnknown;
 }
 
+bool icc_fits_channels(const std::vector<uint8_t>& icc, uint32_t channels) {
+  if (icc.size() < 20) return false;
+  const char* space = reinterpret_cast<const char*>(icc.data() + 16);
+  if (channels == 1) return std::memcmp(space, "GRAY", 4) == 0;
+  return std::memcmp(space, "RGB ", 4) == 0;
+}
+
 bool decode_image(const uint8_t* data, size_t size, uint64_t max_pixels, Image* out,
                   std::string* error) {
   switch (sniff_image_format(data, size)) {

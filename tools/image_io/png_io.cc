@@ -5,6 +5,7 @@
 // caller's frame), so a longjmp never skips a destructor.
 #include <png.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -25,7 +26,50 @@ struct PngState {
   char message[256] = {0};
   // The image is larger than allowed (message says so).
   bool too_large = false;
+  // Decoding: the samples had 16 bits and were scaled to 8.
+  bool scaled_16 = false;
 };
+
+// The keyword of the iTXt chunk that holds an XMP packet.
+constexpr char kXmpKeyword[] = "XML:com.adobe.xmp";
+
+// Copies the metadata chunks libpng has read into out (called inside the
+// setjmp frame: allocation failures are reported as a libpng error).
+void copy_metadata(png_structp png, png_infop info, ImageMetadata* out) {
+  bool allocated = true;
+  try {
+    png_charp name = nullptr;
+    int compression = 0;
+    png_bytep profile = nullptr;
+    png_uint_32 profile_size = 0;
+    if (png_get_iCCP(png, info, &name, &compression, &profile, &profile_size) != 0 &&
+        profile != nullptr && profile_size > 0)
+      out->icc.assign(profile, profile + profile_size);
+    png_bytep exif = nullptr;
+    png_uint_32 exif_size = 0;
+    if (png_get_eXIf_1(png, info, &exif_size, &exif) != 0 && exif != nullptr && exif_size > 0)
+      out->exif.assign(exif, exif + exif_size);
+    png_textp text = nullptr;
+    int count = 0;
+    png_get_text(png, info, &text, &count);
+    for (int i = 0; i < count; ++i) {
+      if (text[i].key == nullptr || std::strcmp(text[i].key, kXmpKeyword) != 0 ||
+          text[i].text == nullptr)
+        continue;
+      const size_t length = text[i].compression >= PNG_ITXT_COMPRESSION_NONE
+                                ? text[i].itxt_length
+                                : text[i].text_length;
+      if (length > 0) {
+        const auto* bytes = reinterpret_cast<const uint8_t*>(text[i].text);
+        out->xmp.assign(bytes, bytes + length);
+      }
+      break;
+    }
+  } catch (...) {
+    allocated = false;
+  }
+  if (!allocated) png_error(png, "out of memory");
+}
 
 void on_error(png_structp png, png_const_charp msg) {
   auto* state = static_cast<PngState*>(png_get_error_ptr(png));
@@ -84,7 +128,10 @@ bool read_png(png_structp png, png_infop info, uint64_t max_pixels, Image* out,
   const int color_type = png_get_color_type(png, info);
   const int bit_depth = png_get_bit_depth(png, info);
   const bool has_trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
-  if (bit_depth == 16) png_set_scale_16(png);
+  if (bit_depth == 16) {
+    png_set_scale_16(png);
+    state->scaled_16 = true;
+  }
   // Palette -> RGB, gray below 8 bits -> 8 bits, tRNS -> alpha channel.
   png_set_expand(png);
   // Gray with alpha (or with a transparent color) becomes RGBA.
@@ -116,12 +163,23 @@ bool read_png(png_structp png, png_infop info, uint64_t max_pixels, Image* out,
   if (!allocated) png_error(png, "out of memory");
   for (png_uint_32 y = 0; y < height; ++y) (*rows)[y] = out->pixels.data() + y * row_bytes;
   png_read_image(png, rows->data());
-  png_read_end(png, nullptr);
+  // The chunks after the image data (text, eXIf) go into info as well.
+  png_read_end(png, info);
+  copy_metadata(png, info, &out->metadata);
   return true;
 }
 
+// Metadata prepared for write_png outside its setjmp frame.
+struct PngMetadata {
+  const ImageMetadata* blocks = nullptr;
+  bool write_icc = false;
+  std::vector<char> xmp_text;  // NUL-terminated (png_set_text takes C strings)
+};
+
+// *icc_rejected: libpng refused the ICC profile (it is left out).
 bool write_png(png_structp png, png_infop info, const Image& image,
-               std::vector<png_bytep>* rows, PngState* state) {
+               std::vector<png_bytep>* rows, PngState* state, PngMetadata* metadata,
+               bool* icc_rejected) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_write_fn(png, state, write_to_memory, flush_memory);
   int color_type = PNG_COLOR_TYPE_RGB;
@@ -129,6 +187,27 @@ bool write_png(png_structp png, png_infop info, const Image& image,
   if (image.channels == 4) color_type = PNG_COLOR_TYPE_RGB_ALPHA;
   png_set_IHDR(png, info, image.width, image.height, 8, color_type, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  const ImageMetadata& blocks = *metadata->blocks;
+  if (metadata->write_icc) {
+    // A profile that fails libpng's checks is then a warning and left out,
+    // not a failed write.
+    png_set_benign_errors(png, 1);
+    png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, blocks.icc.data(),
+                 static_cast<png_uint_32>(blocks.icc.size()));
+    *icc_rejected = png_get_valid(png, info, PNG_INFO_iCCP) == 0;
+  }
+  if (!blocks.exif.empty())
+    png_set_eXIf_1(png, info, static_cast<png_uint_32>(blocks.exif.size()),
+                   const_cast<png_bytep>(blocks.exif.data()));
+  if (!metadata->xmp_text.empty()) {
+    png_text text;
+    std::memset(&text, 0, sizeof(text));
+    text.compression = PNG_ITXT_COMPRESSION_NONE;
+    text.key = const_cast<png_charp>(kXmpKeyword);
+    text.text = metadata->xmp_text.data();
+    text.itxt_length = metadata->xmp_text.size() - 1;
+    png_set_text(png, info, &text, 1);
+  }
   png_write_info(png, info);
   png_write_image(png, rows->data());
   png_write_end(png, nullptr);
@@ -162,6 +241,10 @@ bool decode_png(const uint8_t* data, size_t size, uint64_t max_pixels, Image* ou
   std::vector<png_bytep> rows;
   const bool ok = read_png(png, info, max_pixels, out, &rows, &state);
   png_destroy_read_struct(&png, &info, nullptr);
+  if (ok && state.scaled_16) {
+    out->notes.push_back(
+        "the PNG has 16 bits per sample: scaled to 8 bits (libcdc codes 8-bit images)");
+  }
   if (!ok) {
     *error = state.too_large ? std::string(state.message)
                              : std::string("bad PNG: ") +
@@ -171,7 +254,8 @@ bool decode_png(const uint8_t* data, size_t size, uint64_t max_pixels, Image* ou
   return true;
 }
 
-bool encode_png(const Image& image, std::vector<uint8_t>* out, std::string* error) {
+bool encode_png(const Image& image, std::vector<uint8_t>* out, std::string* error,
+                std::vector<std::string>* notes) {
   if (image.width == 0 || image.height == 0 ||
       (image.channels != 1 && image.channels != 3 && image.channels != 4) ||
       image.pixels.size() != static_cast<size_t>(image.width) * image.height * image.channels) {
@@ -197,8 +281,26 @@ bool encode_png(const Image& image, std::vector<uint8_t>* out, std::string* erro
   for (uint32_t y = 0; y < image.height; ++y) {
     rows[y] = const_cast<png_bytep>(image.pixels.data() + y * row_bytes);
   }
-  const bool ok = write_png(png, info, image, &rows, &state);
+  PngMetadata metadata;
+  metadata.blocks = &image.metadata;
+  if (!image.metadata.icc.empty()) {
+    metadata.write_icc = icc_fits_channels(image.metadata.icc, image.channels);
+    if (!metadata.write_icc && notes != nullptr)
+      notes->push_back(std::string("the ICC profile is left out: its colour space does not fit a ") +
+                       (image.channels == 1 ? "gray" : "colour") + " PNG");
+  }
+  if (!image.metadata.xmp.empty()) {
+    // An XMP packet is text: it ends at a NUL byte, if any.
+    const auto& xmp = image.metadata.xmp;
+    const auto end = std::find(xmp.begin(), xmp.end(), uint8_t{0});
+    metadata.xmp_text.assign(xmp.begin(), end);
+    if (!metadata.xmp_text.empty()) metadata.xmp_text.push_back('\0');
+  }
+  bool icc_rejected = false;
+  const bool ok = write_png(png, info, image, &rows, &state, &metadata, &icc_rejected);
   png_destroy_write_struct(&png, &info);
+  if (ok && icc_rejected && notes != nullptr)
+    notes->push_back("the ICC profile is left out: libpng rejects it as malformed");
   if (!ok) {
     *error = std::string("cannot write PNG: ") +
              (state.message[0] != '\0' ? state.message : "unknown error");

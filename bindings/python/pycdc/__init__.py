@@ -8,6 +8,9 @@ Quick start::
     restored = pycdc.decode(data)         # bytes -> uint8 array of the original layout
     pycdc.info(data)                      # the stream's header, without decoding
 
+    data = pycdc.encode(image, icc=profile, exif=exif, xmp=xmp)   # metadata kept as is
+    pycdc.metadata(data)                  # {"icc": bytes, "exif": bytes, "xmp": bytes}
+
     model = pycdc.Model("path/to/model.cdcm")   # or a built-in name, or None (the default)
     ctx = pycdc.Context(threads=4, steps=50, gamma=0.0, seed=1)
     data = ctx.encode(image, model)
@@ -49,6 +52,7 @@ __all__ = [
     "encode",
     "decode",
     "info",
+    "metadata",
     "models",
     "default_model",
     "option_bounds",
@@ -64,8 +68,11 @@ __all__ = [
 __version__ = _pycdc.version_string()
 #: Version of libcdc as the tuple (MAJOR, MINOR, PATCH).
 library_version = tuple(int(p) for p in __version__.split("."))
-#: Version of the .cdc bitstream format that encode() writes.
+#: The newest .cdc bitstream format version read and written: encode() writes
+#: version 1 for a stream without metadata, version 2 with metadata.
 format_version = _pycdc.format_version()
+#: Largest metadata block (ICC profile, EXIF, XMP) a stream holds, in bytes.
+METADATA_MAX_SIZE = _pycdc.METADATA_MAX_SIZE
 
 if _pycdc.version_number() // 1000 != _pycdc.HEADER_VERSION_NUMBER // 1000:
     import warnings as _warnings
@@ -430,12 +437,13 @@ class Context:
         finally:
             self._ctx.set_progress(saved)
 
-    def encode(self, array, model=None, progress=None):
+    def encode(self, array, model=None, progress=None, icc=None, exif=None, xmp=None):
         """Compresses an image (see :func:`encode`) and returns the .cdc stream as bytes."""
         pixels = _as_pixels(array)
+        blocks = _metadata_blocks(icc, exif, xmp)
         model = _resolve_model(model)
         with self._progress_for_call(progress):
-            return self._ctx.encode(model._handle, pixels)
+            return self._ctx.encode(model._handle, pixels, **blocks)
 
     def decode(self, data, model=None, format=None, progress=None):
         """Decompresses a .cdc stream (see :func:`decode`) into a uint8 array."""
@@ -542,7 +550,36 @@ def _as_pixels(array):
     return array
 
 
-def encode(array, model=None, **options):
+_EXIF_PREFIX = b"Exif\x00\x00"
+
+
+def _metadata_blocks(icc, exif, xmp):
+    """Checks the metadata arguments of encode(); returns them as bytes (or None)."""
+    blocks = {}
+    for name, value in (("icc", icc), ("exif", exif), ("xmp", xmp)):
+        if value is None:
+            blocks[name] = None
+            continue
+        if name == "xmp" and isinstance(value, str):
+            value = value.encode("utf-8")
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f"{name} must be bytes{' or str' if name == 'xmp' else ''} or None, "
+                f"not {type(value).__name__}"
+            )
+        value = bytes(value)
+        if name == "exif" and value.startswith(_EXIF_PREFIX):
+            value = value[len(_EXIF_PREFIX):]  # as in JPEG's APP1 (and Pillow's info["exif"])
+        if len(value) > METADATA_MAX_SIZE:
+            raise ValueError(
+                f"{name} is {len(value)} bytes; a .cdc stream holds at most "
+                f"{METADATA_MAX_SIZE} per block"
+            )
+        blocks[name] = value or None
+    return blocks
+
+
+def encode(array, model=None, icc=None, exif=None, xmp=None, **options):
     """Compresses an image into a .cdc stream.
 
     array: a uint8 numpy array, HxW or HxWx1 (gray), HxWx3 (RGB) or HxWx4
@@ -550,12 +587,17 @@ def encode(array, model=None, **options):
         not contiguous within rows are copied first.
     model: a :class:`Model`, a built-in name, a model file path, or None for
         the built-in default.
+    icc, exif, xmp: metadata stored unchanged in the stream (bytes; None or
+        empty: none): an ICC profile, the EXIF block (a leading b"Exif\\0\\0",
+        as in JPEG and Pillow's ``info["exif"]``, is removed) and the XMP
+        packet (bytes or str). Each at most :data:`METADATA_MAX_SIZE` bytes.
+        With any of them the stream is format version 2, else version 1.
     options: threads, steps, gamma, seed, max_pixels, progress (see
         :class:`Context`).
 
     Returns the stream as bytes.
     """
-    return Context().set(**options).encode(array, model)
+    return Context().set(**options).encode(array, model, icc=icc, exif=exif, xmp=xmp)
 
 
 def decode(data, model=None, format=None, **options):
@@ -575,14 +617,26 @@ def info(data):
     """Reads the header of a .cdc stream without decoding it.
 
     Returns a dict: width, height, channels, format_version, model_id,
-    stream_size, header_size, payload_size, estimated_bits, and bpp (bits per
-    pixel of the whole stream).
+    stream_size, header_size, payload_size, metadata_size, estimated_bits,
+    bpp (bits per pixel of the whole stream) and metadata (as
+    :func:`metadata` returns it).
     """
     _check_stream_type(data)
     d = _pycdc.stream_info(data)
     pixels = d["width"] * d["height"]
     d["bpp"] = 8.0 * d["stream_size"] / pixels if pixels else float("nan")
+    d["metadata"] = _pycdc.stream_metadata(data)
     return d
+
+
+def metadata(data):
+    """The metadata blocks a .cdc stream carries, as a dict of bytes with the
+    keys "icc" (ICC profile), "exif" (the EXIF TIFF structure, without the
+    b"Exif\\0\\0" prefix) and "xmp" (the XMP packet), present blocks only: {}
+    for a stream without metadata. The whole stream is checked first
+    (StreamError subclasses when it is damaged)."""
+    _check_stream_type(data)
+    return _pycdc.stream_metadata(data)
 
 
 from . import metrics  # noqa: E402,F401  (numpy only; pycdc.eval is imported on demand)

@@ -10,7 +10,10 @@ Reading::
     im.load()                         # decodes with libcdc
 
 The mode is the stream's: "L" (gray), "RGB" or "RGBA". ``im.info`` holds
-the header facts "model_id", "bpp" and "format_version". Decoding options
+the header facts "model_id", "bpp" and "format_version", and the stream's
+metadata as Pillow's own plugins name it: "icc_profile" (bytes), "exif"
+(bytes starting with b"Exif\\0\\0", as JPEG's) and "xmp" (bytes), each
+only when the stream has it. Decoding options
 come from :data:`decode_options` (module-level defaults, copied into each
 opened image's ``im.cdc_options``), which may hold "model" (a built-in name,
 a model file path or a :class:`pycdc.Model`; None: the built-in model whose
@@ -26,7 +29,12 @@ Writing::
     im.save("photo.cdc", quality=30)            # picks a built-in model (below)
     im.save("photo.cdc", threads=2)
 
-Save options: "model", "quality", "threads", "max_pixels", "progress";
+The ICC profile, EXIF and XMP of the image are stored in the stream: the
+save options "icc_profile", "exif" (bytes or a ``PIL.Image.Exif``) and
+"xmp", else ``im.info``'s entries of those names; ``strip=True`` stores none.
+
+Save options: "model", "quality", "threads", "max_pixels", "progress",
+"icc_profile", "exif", "xmp", "strip";
 "steps", "gamma" and "seed" are accepted (so that one options dict serves
 reading and writing) but do not change the stream: they are decoding
 options. :data:`encode_options` holds module-level defaults. libcdc has no
@@ -83,6 +91,13 @@ class CdcImageFile(ImageFile.ImageFile):
         self._size = (header["width"], header["height"])
         for key in ("model_id", "bpp", "format_version"):
             self.info[key] = header[key]
+        metadata = header["metadata"]
+        if "icc" in metadata:
+            self.info["icc_profile"] = metadata["icc"]
+        if "exif" in metadata:
+            self.info["exif"] = b"Exif\x00\x00" + metadata["exif"]
+        if "xmp" in metadata:
+            self.info["xmp"] = metadata["xmp"]
         #: Decoding options of this image (a copy of :data:`decode_options`);
         #: change them before the pixels are first needed.
         self.cdc_options = dict(decode_options)
@@ -126,7 +141,17 @@ def _save(im, fp, filename):
         array = _io.pil_to_array(im)
     except ValueError as e:
         raise OSError(f"cannot write mode {im.mode} as CDC: {e}") from None
-    fp.write(pycdc.encode(array, _io.cached_model(spec), **options))
+    blocks = {}
+    if not params.get("strip"):
+        for name, key in (("icc", "icc_profile"), ("exif", "exif"), ("xmp", "xmp")):
+            value = params.get(key, im.info.get(key))
+            if isinstance(value, Image.Exif):
+                value = value.tobytes()
+            if isinstance(value, str) and name == "xmp":
+                value = value.encode("utf-8")
+            if isinstance(value, (bytes, bytearray)) and value:
+                blocks[name] = bytes(value)
+    fp.write(pycdc.encode(array, _io.cached_model(spec), **blocks, **options))
 
 
 _registered = False
