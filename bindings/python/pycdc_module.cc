@@ -489,5 +489,7 @@ PYBIND11_MODULE(_pycdc, m) {
   m.attr("OPTION_GAMMA") = static_cast<int>(CDC_OPTION_GAMMA);
   m.attr("OPTION_SEED") = static_cast<int>(CDC_OPTION_SEED);
   m.attr("OPTION_MAX_PIXELS") = static_cast<int>(CDC_OPTION_MAX_PIXELS);
+  m.attr("OPTION_TILE") = static_cast<int>(CDC_OPTION_TILE);
+  m.attr("OPTION_TILE_OVERLAP") = static_cast<int>(CDC_OPTION_TILE_OVERLAP);
   m.attr("METADATA_MAX_SIZE") = static_cast<uint64_t>(CDC_METADATA_MAX_SIZE);
 }

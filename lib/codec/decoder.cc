@@ -15,6 +15,7 @@
 #include "codec/tiling.h"
 #include "diffusion/sampler.h"
 #include "common/error.h"
+#include "common/memory.h"
 #include "common/threads.h"
 #include "image/pixels.h"
 
@@ -93,6 +94,8 @@ void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan
       torch::Tensor contribution =
           (x.clamp(-1.0, 1.0) * row_w * col_w).narrow(2, r0 - row.region.begin, r1 - r0);
       acc.narrow(2, r0 - lo, r1 - r0).narrow(3, col.region.begin, col.region.size()).add_(contribution);
+      x = contribution = torch::Tensor();
+      release_free_memory();
     }
     // Rows before the next row's band are final.
     const int64_t done_to = r + 1 < plan.rows.size()

@@ -12,6 +12,7 @@
 #include "codec/progress.h"
 #include "codec/tiling.h"
 #include "common/error.h"
+#include "common/memory.h"
 #include "common/threads.h"
 #include "hyperprior/gaussian_conditional.h"
 #include "image/pixels.h"
@@ -73,6 +74,8 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
                    part.index({Slice(), Slice(), Slice(r0, r0 + t.row.core.size() / f),
                                Slice(c0, c0 + t.col.core.size() / f)}));
     }
+    part = torch::Tensor();
+    if (!plan.whole()) release_free_memory();
     report_progress(progress, CDC_STAGE_ANALYSIS, i + 1, tiles + 1);
   }
   y = y.contiguous();

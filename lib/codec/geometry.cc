@@ -22,7 +22,7 @@ TileDefaults tile_defaults(const Model& model) {
   // shrinks with them (measured: docs/limits.md, "Tiles").
   const int64_t widest = config.dim * config.dim_mults.front();
   TileDefaults d;
-  d.tile = widest <= 16 ? 1024 : 512;
+  d.tile = widest <= 16 ? 768 : 512;
   d.overlap = 64;
   return d;
 }

@@ -162,6 +162,15 @@ else
     expect 0 "compare $good" -- "$cdc" compare "$tmp/img/$good" "$tmp/$good.out.png"
   done
   expect 0 "decode to JPEG" -- "$cdc" decode --quiet --steps 3 "${model_args[@]}" "$tmp/rgba.png.cdc" "$tmp/rgba.out.jpg" -q 80
+  # Tiles: a stream encoded in tiles decodes whole and in other tiles, close to the whole decode.
+  python3 -c 'import sys; from PIL import Image; Image.open(sys.argv[1]).convert("RGB").resize((300, 200)).save(sys.argv[2])' \
+    "$tmp/img/rgb.png" "$tmp/wide.png" 2> /dev/null || cp "$tmp/img/rgb.png" "$tmp/wide.png"
+  expect 0 "encode with --tile 128" -- "$cdc" encode --quiet --tile 128 --tile-overlap 64 "${model_args[@]}" "$tmp/wide.png" "$tmp/wide.cdc"
+  expect 0 "decode whole (--tile 0)" -- "$cdc" decode --quiet --tile 0 "${model_args[@]}" "$tmp/wide.cdc" "$tmp/wide0.png"
+  expect 0 "decode with --tile 64" -- "$cdc" decode --quiet --tile 64 "${model_args[@]}" "$tmp/wide.cdc" "$tmp/wide64.png"
+  expect 0 "compare tiled with whole" -- "$cdc" compare "$tmp/wide0.png" "$tmp/wide64.png"
+  awk '/PSNR/ { exit !($2 > 30) }' "$tmp/out.txt" || { echo "FAILED: tiled decode far from the whole decode: $(cat "$tmp/out.txt")" >&2; failures=$((failures + 1)); }
+  expect 1 "--tile below 64" -- "$cdc" decode --quiet --tile 10 "${model_args[@]}" "$tmp/wide.cdc" "$tmp/wide10.png"
   # Replacing an existing output keeps its permissions.
   cp "$tmp/img/rgb.png" "$tmp/mode.cdc" && chmod 0640 "$tmp/mode.cdc"
   expect 0 "encode over an existing file" -- "$cdc" encode --quiet "${model_args[@]}" "$tmp/img/rgb.png" "$tmp/mode.cdc"

@@ -90,7 +90,8 @@ def models():
 
 
 def option_bounds(name):
-    """(min, max, default) of an option: "threads", "steps", "gamma", "seed", "max_pixels"."""
+    """(min, max, default) of an option: "threads", "steps", "gamma", "seed", "max_pixels",
+    "tile", "tile_overlap"."""
     return tuple(_pycdc.option_bounds(_option_id(name)))
 
 
@@ -308,8 +309,10 @@ _OPTIONS = {
     "gamma": _pycdc.OPTION_GAMMA,
     "seed": _pycdc.OPTION_SEED,
     "max_pixels": _pycdc.OPTION_MAX_PIXELS,
+    "tile": _pycdc.OPTION_TILE,
+    "tile_overlap": _pycdc.OPTION_TILE_OVERLAP,
 }
-_INTEGER_OPTIONS = {"threads", "steps", "seed", "max_pixels"}
+_INTEGER_OPTIONS = {"threads", "steps", "seed", "max_pixels", "tile", "tile_overlap"}
 
 
 def _option_id(name):
@@ -332,6 +335,8 @@ def _option_value(name, value):
         return 0.0
     if name == "threads" and value is None:
         return 0.0
+    if name in ("tile", "tile_overlap") and value is None:
+        return -1.0
     if isinstance(value, bool) or not isinstance(value, (int, _np.integer)):
         raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
     return float(value)
@@ -347,6 +352,10 @@ class Context:
             model's default.
         seed: seed of the noise when gamma > 0.
         max_pixels: the largest image accepted (a guard against absurd sizes).
+        tile: tile side in pixels for bounded memory; 0 = the whole image at
+            once; None/-1 = automatic (default).
+        tile_overlap: context each tile sees beyond its core, in pixels;
+            None/-1 = automatic (default).
         progress: a callable receiving a :class:`Progress`; returning False
             cancels (CancelledError); an exception it raises cancels the call
             and is re-raised by encode/decode.
@@ -356,7 +365,8 @@ class Context:
     thread to stop the running call.
     """
 
-    def __init__(self, threads=0, steps=0, gamma=None, seed=0, max_pixels=None, progress=None):
+    def __init__(self, threads=0, steps=0, gamma=None, seed=0, max_pixels=None, progress=None,
+                 tile=None, tile_overlap=None):
         self._ctx = _pycdc.Context()
         self.threads = threads
         self.steps = steps
@@ -364,6 +374,8 @@ class Context:
         self.seed = seed
         if max_pixels is not None:
             self.max_pixels = max_pixels
+        self.tile = tile
+        self.tile_overlap = tile_overlap
         self.progress = progress
 
     def _set(self, name, value):
@@ -378,6 +390,10 @@ class Context:
     seed = property(lambda self: self._get("seed"), lambda self, v: self._set("seed", v))
     max_pixels = property(
         lambda self: self._get("max_pixels"), lambda self, v: self._set("max_pixels", v)
+    )
+    tile = property(lambda self: self._get("tile"), lambda self, v: self._set("tile", v))
+    tile_overlap = property(
+        lambda self: self._get("tile_overlap"), lambda self, v: self._set("tile_overlap", v)
     )
 
     @property
@@ -592,8 +608,8 @@ def encode(array, model=None, icc=None, exif=None, xmp=None, **options):
         as in JPEG and Pillow's ``info["exif"]``, is removed) and the XMP
         packet (bytes or str). Each at most :data:`METADATA_MAX_SIZE` bytes.
         With any of them the stream is format version 2, else version 1.
-    options: threads, steps, gamma, seed, max_pixels, progress (see
-        :class:`Context`).
+    options: threads, steps, gamma, seed, max_pixels, tile, tile_overlap,
+        progress (see :class:`Context`).
 
     Returns the stream as bytes.
     """
@@ -608,7 +624,8 @@ def decode(data, model=None, format=None, **options):
         model raises ModelMismatchError.
     format: None for the stream's own layout (HxW for gray, HxWx3, HxWx4), or
         "gray", "rgb", "rgba" to convert.
-    options: threads, steps, gamma, seed, max_pixels, progress.
+    options: threads, steps, gamma, seed, max_pixels, tile, tile_overlap,
+        progress.
     """
     return Context().set(**options).decode(data, model, format)
 

@@ -61,8 +61,9 @@ decode_options = {}
 #: save() take precedence.
 encode_options = {}
 
-_DECODE_KEYS = ("model", "threads", "steps", "gamma", "seed", "max_pixels", "progress")
-_ENCODE_KEYS = ("threads", "steps", "gamma", "seed", "max_pixels", "progress")
+_DECODE_KEYS = ("model", "threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap",
+                "progress")
+_ENCODE_KEYS = ("threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap", "progress")
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 _FORMATS = {"L": "gray", "RGB": "rgb", "RGBA": "rgba"}
 
