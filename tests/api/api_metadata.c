@@ -15,29 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int g_failures = 0;
-static int g_checks = 0;
-
-#define CHECK(cond)                                                         \
-  do {                                                                      \
-    g_checks++;                                                             \
-    if (!(cond)) {                                                          \
-      g_failures++;                                                         \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                       \
-  } while (0)
-
-#define CHECK_STATUS(expr, want)                                            \
-  do {                                                                      \
-    cdc_status got_ = (expr);                                               \
-    g_checks++;                                                             \
-    if (got_ != (want)) {                                                   \
-      g_failures++;                                                         \
-      fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d (%s); %s\n", __FILE__, \
-              __LINE__, #expr, (int)got_, cdc_status_string(got_), (int)(want),   \
-              cdc_status_string(want), cdc_last_error());                   \
-    }                                                                       \
-  } while (0)
+#include "api_check.h"
 
 #define W 40
 #define H 24
