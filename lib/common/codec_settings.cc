@@ -22,16 +22,12 @@ bool option_spec(cdc_option option, OptionSpec* spec) {
   return false;
 }
 
-namespace {
-
 OptionSpec checked_spec(cdc_option option) {
   OptionSpec spec;
   if (!option_spec(option, &spec))
     fail(CDC_STATUS_INVALID_ARGUMENT, "unknown option {}", static_cast<int>(option));
   return spec;
 }
-
-}  // namespace
 
 void set_option(CodecSettings& settings, cdc_option option, double value) {
   const OptionSpec spec = checked_spec(option);

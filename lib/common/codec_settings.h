@@ -33,6 +33,9 @@ struct OptionSpec {
 // False for a value that is not a known cdc_option.
 bool option_spec(cdc_option option, OptionSpec* spec);
 
+// The spec of an option; throws cdc::Error(CDC_STATUS_INVALID_ARGUMENT) for
+// a value that is not a known cdc_option.
+OptionSpec checked_spec(cdc_option option);
 // Sets the field of an option after checking the value against its spec;
 // throws cdc::Error(CDC_STATUS_INVALID_ARGUMENT) naming the problem (the
 // settings are then unchanged).
