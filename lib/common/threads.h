@@ -7,9 +7,18 @@ namespace cdc {
 // The number of cores available to this process (at least 1).
 int hardware_threads();
 
-// Sets libtorch's intra-op thread count for the calling thread's work
-// (0 = hardware_threads(); more than hardware_threads() is capped to it).
-// Cheap when the count does not change.
+// Threads of other processes that are runnable now at a priority near ours
+// (Linux: state R in /proc/PID/task/TID/stat, nice at most ours + 5); 0
+// where unknown. Costs a scan of /proc (about a millisecond).
+int other_runnable_tasks();
+// The thread count a call uses: threads (0 = hardware_threads()), capped to
+// the cores, and to the cores that other runnable tasks leave free (at least
+// one): libtorch's OpenMP threads wait for each other at every layer by
+// spinning, so a thread that loses its core to another process stalls all of
+// them, and 2 threads on a busy 2-core machine were measured slower than 1.
+int effective_threads(int threads);
+// Sets libtorch's intra-op thread count for the calling thread's work to
+// effective_threads(threads). Cheap when the count does not change.
 void set_compute_threads(int threads);
 
 }  // namespace cdc

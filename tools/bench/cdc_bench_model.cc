@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    cdc::set_compute_threads(threads);
+    // Exactly the count asked for (the library lowers it on a busy machine).
+    torch::set_num_threads(threads > 0 ? threads : cdc::hardware_threads());
     if (which == "small" || which == "all") bench("small", width, height, calls);
     if (which == "paper" || which == "all") bench("paper-xparam", width, height, calls);
   } catch (const std::exception& e) {
