@@ -43,7 +43,7 @@ void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan
                   const CodecSettings& decoding,
                   const ProgressFn& progress, const MutableImageView& out) {
   const int64_t f = plan.height / y_hat.size(2);
-  const int64_t band = plan.overlap;  // blending width across each core border
+  const int64_t band = blend_band(plan);  // blending width across each core border
   const auto tiles = static_cast<uint32_t>(plan.count());
   const auto steps = static_cast<uint32_t>(decoding.steps);
   std::vector<uint8_t> staging(out.stride * out.height);

@@ -57,6 +57,13 @@ TilePlan plan_tiles(int64_t height, int64_t width, int64_t multiple, const Codec
   return plan;
 }
 
+int64_t blend_band(const TilePlan& plan) {
+  int64_t band = plan.overlap;
+  for (const auto* axis : {&plan.rows, &plan.cols})
+    for (const AxisTile& t : *axis) band = std::min(band, t.core.size());
+  return band;
+}
+
 std::vector<float> blend_weights(const AxisTile& tile, const std::vector<AxisTile>& axis,
                                  int64_t band) {
   const int64_t n = tile.region.size();

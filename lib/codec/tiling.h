@@ -50,10 +50,14 @@ struct TileDefaults {
 TilePlan plan_tiles(int64_t height, int64_t width, int64_t multiple, const CodecSettings& settings,
                     const TileDefaults& defaults);
 
+// The width of the blending band across core borders: the overlap, but no
+// wider than the smallest core (so that the two ramps of a tile never meet).
+int64_t blend_band(const TilePlan& plan);
+
 // The weight of each pixel of a region along one axis in the blend of
 // neighbouring tiles: 1 inside the core, ramps of `band` pixels on each side
 // of a core border shared with a neighbour, so that the weights of all tiles
-// sum to one at every pixel. band <= the overlap; size = region size.
+// sum to one at every pixel. band = blend_band(plan); size = region size.
 std::vector<float> blend_weights(const AxisTile& tile, const std::vector<AxisTile>& axis,
                                  int64_t band);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "codec/codec.h"
 #include "codec/geometry.h"
@@ -69,11 +70,14 @@ TEST_CASE("tiling: the cores partition the image and the regions stay inside it"
 
 TEST_CASE("tiling: blending weights sum to one at every pixel") {
   const cdc::TileDefaults def{1024, 64};
-  for (int overlap : {0, 64, 128}) {
-    const cdc::TilePlan plan = cdc::plan_tiles(1280, 64, 64, tiled(256, overlap), def);
+  for (auto [tile, overlap] : {std::pair{256, 0}, {256, 64}, {256, 128}, {64, 256}, {128, 512}}) {
+    const cdc::TilePlan plan = cdc::plan_tiles(1280, 64, 64, tiled(tile, overlap), def);
+    const int64_t band = cdc::blend_band(plan);
+    CHECK(band <= plan.overlap);
+    CHECK(band <= tile);
     std::vector<double> sum(1280, 0.0);
     for (const cdc::AxisTile& t : plan.rows) {
-      const std::vector<float> w = cdc::blend_weights(t, plan.rows, plan.overlap);
+      const std::vector<float> w = cdc::blend_weights(t, plan.rows, band);
       REQUIRE(static_cast<int64_t>(w.size()) == t.region.size());
       for (int64_t i = 0; i < t.region.size(); ++i) {
         CHECK(w[i] >= 0.0f);
