@@ -147,7 +147,7 @@ def test_context_options_round_trip():
     ctx.steps = None
     assert ctx.steps == 0
     opts = ctx.options()
-    assert set(opts) == {"threads", "steps", "gamma", "seed", "max_pixels"}
+    assert set(opts) == {"threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap"}
     assert "Context(" in repr(ctx)
     assert ctx.last_error == ""
 
