@@ -265,27 +265,6 @@ static void test_with_model(const cdc_model *model) {
   cdc_context_free(ctx);
 }
 
-static cdc_model *find_model(void) {
-  static const char *const candidates[] = {CDC_TEST_DATA_DIR "/golden_x8.cdcm",
-                                           CDC_TEST_DATA_DIR "/test_model.cdcm"};
-  const char *env = getenv("CDC_TEST_MODEL");
-  cdc_model *model = NULL;
-  size_t i;
-  if (env != NULL && env[0] != '\0') {
-    CHECK_STATUS(cdc_model_load_file(env, &model), CDC_STATUS_OK);
-    return model;
-  }
-  for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-    FILE *f = fopen(candidates[i], "rb");
-    if (f == NULL) continue;
-    fclose(f);
-    CHECK_STATUS(cdc_model_load_file(candidates[i], &model), CDC_STATUS_OK);
-    return model;
-  }
-  if (cdc_builtin_model_count() > 0) CHECK_STATUS(cdc_model_load_default(&model), CDC_STATUS_OK);
-  return model;
-}
-
 int main(void) {
   cdc_model *model;
   test_arguments();
