@@ -124,9 +124,12 @@ def cmd_seams(a, tmp):
         print(f"{rows[-1][0]}: whole {rows[-1][1]:.3f} dB, tiled {rows[-1][2]:.3f} dB, "
               f"|diff| at borders {border:.3f}, elsewhere {rest:.3f}, time {tw:.1f} / {tt:.1f} s", flush=True)
     r = np.array([x[1:] for x in rows])
+    tiled = ~np.isnan(r[:, 2])  # photos small enough for one tile have no borders
     print(f"mean of {len(rows)}: whole {r[:, 0].mean():.3f} dB, tiled {r[:, 1].mean():.3f} dB "
-          f"(max |delta| {np.abs(r[:, 0] - r[:, 1]).max():.3f} dB), |diff| at borders {np.nanmean(r[:, 2]):.3f}, "
-          f"elsewhere {r[:, 3].mean():.3f}, decode time whole {r[:, 4].sum():.1f} s, tiled {r[:, 5].sum():.1f} s")
+          f"(max |delta| {np.abs(r[:, 0] - r[:, 1]).max():.3f} dB); over the {tiled.sum()} photos cut into "
+          f"tiles: |diff| at borders {r[tiled, 2].mean() if tiled.any() else float('nan'):.3f}, elsewhere "
+          f"{r[tiled, 3].mean() if tiled.any() else float('nan'):.3f}; decode time whole {r[:, 4].sum():.1f} s, "
+          f"tiled {r[:, 5].sum():.1f} s")
 
 
 def main():
