@@ -91,8 +91,8 @@ void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan
                                              {1, 1, 1, static_cast<int64_t>(cw.size())}, torch::kFloat32);
       // The part of the region inside this band of rows.
       const int64_t r0 = std::max(lo, row.region.begin), r1 = std::min(hi, row.region.end);
-      torch::Tensor contribution =
-          (x.clamp(-1.0, 1.0) * row_w * col_w).narrow(2, r0 - row.region.begin, r1 - r0);
+      torch::Tensor contribution = x.narrow(2, r0 - row.region.begin, r1 - r0).clamp(-1.0, 1.0) *
+                                   row_w.narrow(2, r0 - row.region.begin, r1 - r0) * col_w;
       acc.narrow(2, r0 - lo, r1 - r0).narrow(3, col.region.begin, col.region.size()).add_(contribution);
       x = contribution = torch::Tensor();
       release_free_memory();

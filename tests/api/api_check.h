@@ -62,4 +62,18 @@ static cdc_model *find_model(void) {
   return model;
 }
 
+/* Runs the tests that need a model (skipped with a note when there is none),
+ * prints the counts and returns the exit code. */
+static int finish_with_model(void (*test_with_model)(const cdc_model *)) {
+  cdc_model *model = find_model();
+  if (model != NULL) {
+    test_with_model(model);
+    cdc_model_free(model);
+  } else {
+    printf("SKIPPED: tests that need a model (none found)\n");
+  }
+  printf("%d checks, %d failed\n", g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}
+
 #endif

@@ -266,15 +266,6 @@ static void test_with_model(const cdc_model *model) {
 }
 
 int main(void) {
-  cdc_model *model;
   test_arguments();
-  model = find_model();
-  if (model != NULL) {
-    test_with_model(model);
-    cdc_model_free(model);
-  } else {
-    printf("SKIPPED: tests that need a model (none found)\n");
-  }
-  printf("%d checks, %d failed\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
+  return finish_with_model(test_with_model);
 }
