@@ -208,6 +208,16 @@ CDC_API size_t cdc_builtin_model_count(void);
  */
 CDC_API const char *cdc_builtin_model_name(size_t index);
 
+/**
+ * The built-in model for a quality setting, like the quality of JPEG or
+ * WebP: 1..100, higher gives more bits and a closer image. The built-in
+ * models form a ladder of rates (README: the bits per pixel and PSNR of each)
+ * and the qualities are split evenly among its steps, so the mapping is
+ * monotonic. NULL for a quality outside 1..100 or a library without built-in
+ * models. Static storage; load the model with cdc_model_load_builtin.
+ */
+CDC_API const char *cdc_builtin_model_for_quality(int quality);
+
 /** Releases a model. NULL is accepted and ignored. */
 CDC_API void cdc_model_free(cdc_model *model);
 
@@ -236,6 +246,10 @@ typedef struct cdc_model_info {
   uint32_t size_multiple;
   /** Number of parameters (compressor and denoiser). */
   uint64_t parameter_count;
+  /** The rate weight lambda the model was trained with (loss = lambda * bpp
+   *  + MSE of images scaled to [-1, 1]); 0 when the model file does not say.
+   *  Encoder effort levels above 0 need it (see CDC_OPTION_EFFORT). */
+  double rate_lambda;
 } cdc_model_info;
 
 /**
@@ -260,6 +274,11 @@ typedef struct cdc_convert_options {
    *  preset's (0.8 for the paper configuration). Zero-initialized options
    *  must set it explicitly to keep the preset: use -1. */
   double default_gamma;
+  /** The rate weight lambda the model was trained with, stored in the file
+   *  for the encoder's effort levels (see CDC_OPTION_EFFORT); 0 or a
+   *  negative value keeps the input's (a reference checkpoint has none).
+   *  Bounds 0..100. */
+  double rate_lambda;
 } cdc_convert_options;
 
 /**
@@ -340,7 +359,18 @@ typedef enum cdc_option {
    *  to the model's size multiple); -1 = automatic (default). Larger values
    *  make tiled output closer to the whole-image output and cost time.
    *  Bounds -1..4096. */
-  CDC_OPTION_TILE_OVERLAP = 7
+  CDC_OPTION_TILE_OVERLAP = 7,
+  /** Encoder effort, like cwebp -m or cjxl -e: 0 (default) encodes with the
+   *  model's encoder network alone; 1..4 then refine the latents of this one
+   *  image for rate + rate_lambda * distortion through the real decoder
+   *  (the model's default decoding), with 2, 4, 8 and 16 optimizer
+   *  iterations; each iteration costs about three decodes. The stream format
+   *  and the decoder do not change. Needs a model that knows its rate_lambda
+   *  (cdc_model_info; the built-in models do), else encoding fails with
+   *  CDC_STATUS_UNSUPPORTED. Unlike effort 0, streams of effort > 0 may
+   *  differ between thread counts (the refinement follows float gradients).
+   *  Ignored by decoding. Bounds 0..4. */
+  CDC_OPTION_EFFORT = 8
 } cdc_option;
 
 /**
@@ -377,12 +407,15 @@ typedef enum cdc_stage {
   /** Decoder: the context features from the latent. */
   CDC_STAGE_CONTEXT = 4,
   /** Decoder: diffusion steps (done/total count steps). */
-  CDC_STAGE_DIFFUSION = 5
+  CDC_STAGE_DIFFUSION = 5,
+  /** Encoder, effort > 0: latent refinement (done/total count iterations
+   *  over all tiles). */
+  CDC_STAGE_REFINE = 6
 } cdc_stage;
 
 /**
  * A static, human-readable name of a stage: "analysis", "entropy encode",
- * "entropy decode", "context" or "diffusion"; "unknown stage" for any other
+ * "entropy decode", "context", "diffusion" or "refine"; "unknown stage" for any other
  * value. Never NULL.
  */
 CDC_API const char *cdc_stage_string(cdc_stage stage);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Quality report: libcdc's built-in models against JPEG, WebP and AVIF.
+# Quality report: libcdc's built-in models against JPEG, WebP, AVIF and JPEG XL.
 #
 # Usage: scripts/quality_report.sh BUILD_DIR PHOTO_DIR [OUT_DIR]
 #
@@ -9,8 +9,8 @@
 #   OUT_DIR    where the results go (default: quality-report)
 #
 # Runs `python3 -m pycdc.eval` with every built-in model (default decoding steps) and quality
-# sweeps of cjpeg, cwebp and avifenc (Debian: libjpeg-turbo-progs, webp, libavif-bin) that
-# cover about 0.1-1.0 bpp, and writes into OUT_DIR:
+# sweeps of cjpeg, cwebp, avifenc and cjxl (Debian: libjpeg-turbo-progs, webp, libavif-bin,
+# libjxl-tools) that cover about 0.1-1.0 bpp, and writes into OUT_DIR:
 #   results.csv   one row per photo and point (bpp, PSNR, MS-SSIM, encode/decode seconds)
 #   summary.csv   one row per codec and point, averaged over the photos
 #   bd_rates.csv  BD-rates of libcdc against each baseline (PSNR and MS-SSIM)
@@ -19,7 +19,8 @@
 #   eval.log      the evaluation's log
 #
 # Environment: PYTHON (default /usr/bin/python3 when present: Debian's python, which has
-# numpy, Pillow and matplotlib), THREADS (libcdc and avifenc threads, default 2).
+# numpy, Pillow and matplotlib), THREADS (libcdc, avifenc and cjxl threads, default 2),
+# EFFORTS (libcdc encoder effort levels, one curve each, default "0 1").
 set -eu
 
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
@@ -40,11 +41,14 @@ mkdir -p "$out"
 PYTHONPATH="$build/python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONPATH
 
-# The sweeps reach a little below 0.1 and above 1.0 bpp on the validation photos.
-"$PYTHON" -m pycdc.eval "$photos" --threads "$threads" \
+# The sweeps reach a little below 0.1 and above 1.0 bpp on the validation photos (cjxl's
+# distance: 25 at most, lower = better).
+# shellcheck disable=SC2086
+"$PYTHON" -m pycdc.eval "$photos" --threads "$threads" --effort ${EFFORTS:-0 1} \
     --jpeg-qualities 5,10,20,30,40,50,60,70,80 \
     --webp-qualities 1,5,15,25,40,55,70,80,85 \
     --avif-quantizers 60,54,48,42,36,30,24,18 \
+    --jxl-distances 25,16,10,6,4,2.5,1.6,1,0.7 \
     --out "$out" 2>&1 | tee "$out/eval.log"
 
 "$PYTHON" - "$out" <<'EOF'
@@ -53,8 +57,8 @@ out = sys.argv[1]
 summary = list(csv.DictReader(open(os.path.join(out, "summary.csv"))))
 bd = list(csv.DictReader(open(os.path.join(out, "bd_rates.csv"))))
 names = {"jpeg": "JPEG (cjpeg -optimize, 4:2:0)", "webp": "WebP (cwebp -m 4)",
-         "avif": "AVIF (avifenc -s 6, 4:2:0)"}
-params = {"jpeg": "quality", "webp": "quality", "avif": "quantizer"}
+         "avif": "AVIF (avifenc -s 6, 4:2:0)", "jxl": "JPEG XL (cjxl -e 7)"}
+params = {"jpeg": "quality", "webp": "quality", "avif": "quantizer", "jxl": "distance"}
 n = summary[0]["images"] if summary else "0"
 lines = [f"Averages over {n} photos (bpp, PSNR and MS-SSIM: mean of the per-photo values; "
          "RGB).", "",
@@ -62,7 +66,7 @@ lines = [f"Averages over {n} photos (bpp, PSNR and MS-SSIM: mean of the per-phot
          "|---|---|---:|---:|---:|---:|---:|---:|"]
 for s in summary:
     if s["codec"] == "cdc":
-        codec, setting = "libcdc", f"{s['point']} (default steps)"
+        codec, setting = "libcdc", f"{s['point']} ({s.get('setting', 'default steps')})"
     else:
         codec, setting = names[s["codec"]], f"{params[s['codec']]} {s['point']}"
     lines.append(f"| {codec} | {setting} | {float(s['bpp']):.3f} | {float(s['psnr']):.2f} | "

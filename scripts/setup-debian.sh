@@ -12,7 +12,7 @@ packages=(
   abigail-tools
   pybind11-dev python3-dev python3-numpy python3-pytest python3-torch python3-matplotlib python3-pil
   clang libclang-rt-14-dev
-  webp libavif-bin libjpeg-turbo-progs
+  webp libavif-bin libjxl-tools libjpeg-turbo-progs
   python3-distributed python3-tqdm doxygen help2man
 )
 

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -56,6 +57,7 @@ struct Options {
   uint64_t max_pixels = 0;
   int tile = -1;
   int tile_overlap = -1;
+  int effort = 0;
   bool quiet = false;
   CLI::Option* threads_opt = nullptr;
   CLI::Option* steps_opt = nullptr;
@@ -64,6 +66,7 @@ struct Options {
   CLI::Option* max_pixels_opt = nullptr;
   CLI::Option* tile_opt = nullptr;
   CLI::Option* tile_overlap_opt = nullptr;
+  CLI::Option* effort_opt = nullptr;
 };
 
 using cdc::BufferPtr;
@@ -168,6 +171,7 @@ ContextPtr make_context(const Options& o, cdc_progress_fn fn = nullptr, void* us
       {o.tile_opt, CDC_OPTION_TILE, "--tile", static_cast<double>(o.tile)},
       {o.tile_overlap_opt, CDC_OPTION_TILE_OVERLAP, "--tile-overlap",
        static_cast<double>(o.tile_overlap)},
+      {o.effort_opt, CDC_OPTION_EFFORT, "--effort", static_cast<double>(o.effort)},
   };
   for (const auto& s : settings)
     if (s.opt != nullptr && s.opt->count() > 0) set_option(context.get(), s.option, s.flag, s.value);
@@ -214,6 +218,22 @@ class ModelCache {
     return model;
   }
 
+  // A built-in model by name (the quality ladder of --target-bpp), loaded
+  // once. Throws CliError.
+  const cdc_model* builtin(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = named_.find(name);
+    if (it == named_.end()) {
+      cdc_status status = CDC_STATUS_OK;
+      ModelPtr model = cdc::load_model(name, &status);
+      if (!model)
+        throw CliError(kExitModelError,
+                       fmt::format("cannot load the built-in model {}: {}", name, describe(status)));
+      it = named_.emplace(name, std::move(model)).first;
+    }
+    return it->second.get();
+  }
+
  private:
   const cdc_model* requested_locked() {
     if (!tried_) {
@@ -235,6 +255,7 @@ class ModelCache {
   std::string error_;
   bool builtins_loaded_ = false;
   std::vector<ModelPtr> builtins_;
+  std::map<std::string, ModelPtr> named_;
 };
 
 // Where the result lines of encode and decode go: stdout, but stderr when
@@ -346,8 +367,18 @@ cdc_metadata metadata_for_stream(Image& image) {
 // One file of `cdc encode`, with the caller's context (its options and
 // progress callback). stage_progress: the per-stage display to end after the
 // call, if any. strip: store no metadata.
+// The built-in models of the quality ladder, in increasing rate.
+std::vector<std::string> quality_ladder() {
+  std::vector<std::string> names;
+  for (int q = 1; q <= 100; ++q) {
+    const char* name = cdc_builtin_model_for_quality(q);
+    if (name != nullptr && (names.empty() || names.back() != name)) names.emplace_back(name);
+  }
+  return names;
+}
+
 void encode_one(const Options& o, cdc_context* context, ModelCache& models, const std::string& in,
-                const std::string& out, bool strip, const Reporter& reporter,
+                const std::string& out, bool strip, double target_bpp, const Reporter& reporter,
                 Progress* stage_progress) {
   const auto t0 = Clock::now();
   check_distinct(in, out);
@@ -357,34 +388,62 @@ void encode_one(const Options& o, cdc_context* context, ModelCache& models, cons
   print_notes(o, reporter, in, image.notes);
   check_output_dir(out);
   check_interrupted();
-  const cdc_model* model = models.requested();
-  check_interrupted();
+  const double pixels = static_cast<double>(image.width) * image.height;
+  const cdc_pixel_format format = static_cast<cdc_pixel_format>(image.channels);
+  auto encode_with = [&](const cdc_model* model) {
+    uint8_t* data = nullptr;
+    size_t size = 0;
+    const cdc_status status =
+        cdc_encode_with_metadata(context, model, image.pixels.data(), image.width, image.height,
+                                 format, 0, &metadata, &data, &size);
+    if (stage_progress != nullptr) stage_progress->finish();
+    BufferPtr owned(data);
+    if (status != CDC_STATUS_OK) {
+      throw CliError(exit_code_for(status, Phase::kEncode),
+            fmt::format("cannot encode {}: {}", display_name(in), describe(status, context)));
+    }
+    return std::vector<uint8_t>(data, data + size);
+  };
 
   const auto t1 = Clock::now();
-  uint8_t* data = nullptr;
-  size_t size = 0;
-  const cdc_pixel_format format = static_cast<cdc_pixel_format>(image.channels);
-  const cdc_status status =
-      cdc_encode_with_metadata(context, model, image.pixels.data(), image.width, image.height,
-                               format, 0, &metadata, &data, &size);
-  if (stage_progress != nullptr) stage_progress->finish();
-  BufferPtr owned(data);
-  if (status != CDC_STATUS_OK) {
-    throw CliError(exit_code_for(status, Phase::kEncode),
-          fmt::format("cannot encode {}: {}", display_name(in), describe(status, context)));
+  std::vector<uint8_t> stream;
+  std::string chosen;
+  if (target_bpp > 0) {
+    // The ladder's rates grow with its index: encode upwards until the rate
+    // passes the target, then keep whichever of the last two is closer (in
+    // log rate).
+    const std::vector<std::string> ladder = quality_ladder();
+    if (ladder.empty())
+      throw CliError(kExitUsage, "--target-bpp needs the built-in models, and this library has none");
+    double best = 0;
+    for (const std::string& name : ladder) {
+      check_interrupted();
+      std::vector<uint8_t> candidate = encode_with(models.builtin(name));
+      const double bpp = candidate.size() * 8.0 / pixels;
+      const double distance = std::fabs(std::log(bpp / target_bpp));
+      if (chosen.empty() || distance < best) {
+        best = distance;
+        stream = std::move(candidate);
+        chosen = name;
+      }
+      if (bpp >= target_bpp) break;
+    }
+  } else {
+    const cdc_model* model = models.requested();
+    check_interrupted();
+    stream = encode_with(model);
   }
+  const size_t size = stream.size();
   const double encode_s = seconds_since(t1);
-  std::vector<uint8_t> stream(data, data + size);
-  owned.reset();
   write_output(out, stream);
   if (!o.quiet) {
-    const double pixels = static_cast<double>(image.width) * image.height;
     reporter.line(is_stdio(out),
-                  fmt::format("{} ({}x{}, {} channel{}) -> {}: {} bytes, {:.4f} bpp, encode {:.2f} "
+                  fmt::format("{} ({}x{}, {} channel{}) -> {}: {} bytes, {:.4f} bpp{}, encode {:.2f} "
                               "s, total {:.2f} s",
                               display_name(in), image.width, image.height, image.channels,
                               image.channels == 1 ? "" : "s",
                               is_stdio(out) ? "standard output" : out, size, size * 8.0 / pixels,
+                              chosen.empty() ? "" : fmt::format(" (model {})", chosen),
                               encode_s, seconds_since(t0)));
   }
 }
@@ -502,7 +561,9 @@ struct CodecRequest {
   std::string output_dir;          // -o DIR; empty: the IN OUT form
   std::string format;              // decode --format (png, jpg, jpeg), or ""
   unsigned jobs = 1;
-  int quality = 90;
+  int quality = 90;                // decode: JPEG quality
+  int cdc_quality = 0;             // encode --quality: picks a built-in model; 0: not given
+  double target_bpp = 0;           // encode --target-bpp; 0: not given
   bool strip = false;              // --strip: no metadata stored (encode) or written (decode)
 };
 
@@ -595,7 +656,8 @@ void run_one(const Options& o, const CodecRequest& r, cdc_context* context, Mode
     decode_one(o, context, models, job.in, job.out, job.format, r.quality, r.strip, reporter,
                stage_progress);
   } else {
-    encode_one(o, context, models, job.in, job.out, r.strip, reporter, stage_progress);
+    encode_one(o, context, models, job.in, job.out, r.strip, r.target_bpp, reporter,
+               stage_progress);
   }
 }
 
@@ -781,7 +843,7 @@ void run_info(const std::string& in, bool json, uint64_t max_pixels) {
 }
 
 void run_convert(const std::string& in, const std::string& out, const std::string& name,
-                 unsigned default_steps, double default_gamma, bool quiet) {
+                 unsigned default_steps, double default_gamma, double rate_lambda, bool quiet) {
   struct stat st;
   if (stat(in.c_str(), &st) != 0 || access(in.c_str(), R_OK) != 0)
     throw CliError(kExitBadInput, fmt::format("cannot read {}", in));
@@ -795,6 +857,7 @@ void run_convert(const std::string& in, const std::string& out, const std::strin
   options.name = name.empty() ? nullptr : name.c_str();
   options.default_steps = default_steps;
   options.default_gamma = default_gamma;
+  options.rate_lambda = rate_lambda;
   const cdc_status status = cdc_convert_checkpoint(in.c_str(), out.c_str(), &options);
   if (status != CDC_STATUS_OK) {
     int code = kExitOther;
@@ -815,6 +878,18 @@ void run_convert(const std::string& in, const std::string& out, const std::strin
       }
     }
   }
+}
+
+// "1-50" for the qualities that pick a built-in model, "" for none.
+std::string quality_range(const char* name) {
+  int lo = 0, hi = 0;
+  for (int q = 1; q <= 100; ++q) {
+    const char* n = cdc_builtin_model_for_quality(q);
+    if (n == nullptr || std::strcmp(n, name) != 0) continue;
+    if (lo == 0) lo = q;
+    hi = q;
+  }
+  return lo == 0 ? std::string() : fmt::format("{}-{}", lo, hi);
 }
 
 void run_models(bool json) {
@@ -850,6 +925,8 @@ void run_models(bool json) {
           .integer("default_steps", info.default_steps)
           .number("default_gamma", info.default_gamma)
           .integer("size_multiple", info.size_multiple)
+          .string("quality", quality_range(name))
+          .number("rate_lambda", info.rate_lambda)
           .raw("config", config);
       fmt::print("{}{}", i == 0 ? "" : ", ", j.str());
     } else {
@@ -860,6 +937,8 @@ void run_models(bool json) {
       fmt::print("  timesteps:  {} (default decoding steps {}, gamma {})\n", info.num_timesteps,
                  info.default_steps, info.default_gamma);
       fmt::print("  padding:    multiple of {}\n", info.size_multiple);
+      const std::string qualities = quality_range(name);
+      if (!qualities.empty()) fmt::print("  quality:    {} (--quality)\n", qualities);
       fmt::print("  config:     {}\n", config);
     }
   }
@@ -927,11 +1006,16 @@ int run(int argc, char** argv) {
   o.tile_overlap_opt = app.add_option("--tile-overlap", o.tile_overlap,
                                       "Context each tile sees beyond its core, in pixels "
                                       "(-1 = automatic)");
+  o.effort_opt = app.add_option("--effort", o.effort,
+                                "Encoder effort 0-4 (0 = default): higher levels refine the "
+                                "latents for this image through the decoder, at about 6, 12, 24 "
+                                "and 48 decodes' time; any decoder reads the result");
   app.add_flag("--quiet", o.quiet, "Print only errors");
 
   std::string in, out, name;
   unsigned default_steps = 0;
   double default_gamma = -1.0;
+  double rate_lambda = -1.0;
   bool json = false;
 
   CodecRequest codec;
@@ -953,6 +1037,16 @@ int run(int argc, char** argv) {
   decode->add_option("--format", codec.format,
                      "Image format written to standard output or into -o DIR (default png)")
       ->check(CLI::IsMember({"png", "jpg", "jpeg"}));
+  auto* quality_opt =
+      encode->add_option("--quality", codec.cdc_quality,
+                         "Quality 1-100, like JPEG's: picks the built-in model of the quality "
+                         "ladder (higher = more bits, closer image; see `cdc models`)")
+          ->check(CLI::Range(1, 100));
+  encode->add_option("--target-bpp", codec.target_bpp,
+                     "Pick the built-in model of the quality ladder whose stream comes "
+                     "closest to this rate (bits per pixel) for each image")
+      ->check(CLI::Range(0.001, 64.0))
+      ->excludes(quality_opt);
   encode->add_flag("--strip", codec.strip,
                    "Store no metadata (by default the image's ICC profile, EXIF and XMP are "
                    "kept in the stream)");
@@ -988,6 +1082,10 @@ int run(int argc, char** argv) {
   convert->add_option("--default-gamma", default_gamma,
                       "Gamma stored as the model's default (default: the preset's)")
       ->check(CLI::Range(0.0, 10.0));
+  convert->add_option("--rate-lambda", rate_lambda,
+                      "The rate weight lambda the model was trained with (loss = lambda * bpp + "
+                      "MSE in [-1, 1]), stored for --effort (default: the input's)")
+      ->check(CLI::Range(0.0, 100.0));
 
   auto* models = app.add_subcommand("models", "List the models built into the library");
   models->add_flag("--json", json, "Print JSON");
@@ -1023,12 +1121,23 @@ int run(int argc, char** argv) {
   try {
     if (*encode || *decode) {
       codec.decode = static_cast<bool>(*decode);
+      if (codec.cdc_quality > 0 || codec.target_bpp > 0) {
+        if (!o.model.empty())
+          throw CliError(kExitUsage, fmt::format("--model and {} both choose the model: give one",
+                                                 codec.cdc_quality > 0 ? "--quality" : "--target-bpp"));
+      }
+      if (codec.cdc_quality > 0) {
+        const char* name = cdc_builtin_model_for_quality(codec.cdc_quality);
+        if (name == nullptr)
+          throw CliError(kExitUsage, "--quality needs the built-in models, and this library has none");
+        o.model = name;
+      }
       return run_codec(o, codec);
     } else if (*info) {
       make_context(o);  // checks the options (e.g. --max-pixels)
       run_info(in, json, effective_max_pixels(o));
     } else if (*convert) {
-      run_convert(in, out, name, default_steps, default_gamma, o.quiet);
+      run_convert(in, out, name, default_steps, default_gamma, rate_lambda, o.quiet);
     } else if (*models) {
       run_models(json);
     } else if (*compare) {

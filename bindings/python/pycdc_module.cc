@@ -146,6 +146,7 @@ class Model {
     d["default_gamma"] = info.default_gamma;
     d["size_multiple"] = info.size_multiple;
     d["parameter_count"] = info.parameter_count;
+    d["rate_lambda"] = info.rate_lambda;
     return d;
   }
 
@@ -430,6 +431,11 @@ PYBIND11_MODULE(_pycdc, m) {
     }
     return names;
   });
+  m.def("builtin_model_for_quality", [](int quality) -> py::object {
+    const char* name = cdc_builtin_model_for_quality(quality);
+    if (name == nullptr) return py::none();
+    return py::str(name);
+  });
   m.def("option_bounds", [](int option) {
     double lo = 0, hi = 0, def = 0;
     check_global(cdc_option_bounds(static_cast<cdc_option>(option), &lo, &hi, &def));
@@ -491,5 +497,6 @@ PYBIND11_MODULE(_pycdc, m) {
   m.attr("OPTION_MAX_PIXELS") = static_cast<int>(CDC_OPTION_MAX_PIXELS);
   m.attr("OPTION_TILE") = static_cast<int>(CDC_OPTION_TILE);
   m.attr("OPTION_TILE_OVERLAP") = static_cast<int>(CDC_OPTION_TILE_OVERLAP);
+  m.attr("OPTION_EFFORT") = static_cast<int>(CDC_OPTION_EFFORT);
   m.attr("METADATA_MAX_SIZE") = static_cast<uint64_t>(CDC_METADATA_MAX_SIZE);
 }

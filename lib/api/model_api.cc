@@ -1,4 +1,5 @@
 // Model loading and queries of the C API.
+#include <algorithm>
 #include <cstring>
 
 #include "api/api_internal.h"
@@ -93,6 +94,13 @@ const char* cdc_builtin_model_name(size_t index) {
   return index < count ? blobs[index].name : nullptr;
 }
 
+const char* cdc_builtin_model_for_quality(int quality) {
+  size_t count = 0;
+  const char* const* ladder = cdc::builtin_quality_ladder(&count);
+  if (count == 0 || quality < 1 || quality > 100) return nullptr;
+  return ladder[std::min(count - 1, static_cast<size_t>(quality - 1) * count / 100)];
+}
+
 void cdc_model_free(cdc_model* model) { delete model; }
 
 cdc_status cdc_model_get_info(const cdc_model* model, cdc_model_info* info) {
@@ -114,6 +122,7 @@ cdc_status cdc_model_get_info(const cdc_model* model, cdc_model_info* info) {
     full.default_gamma = m.config().default_gamma;
     full.size_multiple = static_cast<uint32_t>(m.size_multiple());
     full.parameter_count = static_cast<uint64_t>(m.parameter_count());
+    full.rate_lambda = m.config().rate_lambda;
     std::memcpy(info, &full, std::min(info->struct_size, sizeof(full)));
   });
 }
@@ -138,6 +147,9 @@ cdc_status cdc_convert_checkpoint(const char* checkpoint_path, const char* outpu
         cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "default_gamma {} is out of range",
                   full.default_gamma);
       convert.default_gamma = full.default_gamma;
+      if (!(full.rate_lambda <= 100.0))
+        cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "rate_lambda {} is out of range", full.rate_lambda);
+      convert.rate_lambda = full.rate_lambda;
     }
     cdc::convert_checkpoint(checkpoint_path, output_path, convert);
   });
@@ -148,6 +160,7 @@ void cdc_convert_default_options(cdc_convert_options* options) {
   *options = cdc_convert_options{};  // name NULL, default_steps 0
   options->struct_size = sizeof(cdc_convert_options);
   options->default_gamma = -1.0;
+  options->rate_lambda = -1.0;
 }
 
 }  // extern "C"

@@ -53,6 +53,7 @@ const char* cdc_stage_string(cdc_stage stage) {
     case CDC_STAGE_ENTROPY_DECODE: return "entropy decode";
     case CDC_STAGE_CONTEXT: return "context";
     case CDC_STAGE_DIFFUSION: return "diffusion";
+    case CDC_STAGE_REFINE: return "refine";
   }
   return "unknown stage";
 }

@@ -8,6 +8,7 @@
 #include "bitstream/latent_coding.h"
 #include "codec/codec.h"
 #include "codec/geometry.h"
+#include "codec/latent_refinement.h"
 #include "codec/latent_symbols.h"
 #include "codec/progress.h"
 #include "codec/tiling.h"
@@ -93,6 +94,14 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
   std::vector<int32_t> z_symbols = quantize_around(z, medians);
   torch::Tensor z_hat = dequantize_around(z_symbols, medians, z.sizes());
   HyperParameters gaussian = model.hyper_synthesis(z_hat, /*deterministic=*/true);
+  if (settings.effort > 0) {
+    // Effort: the latents of this image refined through the decoder, tile by
+    // tile as the decoder will cut it by default.
+    const TilePlan decode_plan = plan_tiles(header.padded_height, header.padded_width,
+                                            model.size_multiple(), CodecSettings{},
+                                            tile_defaults(model));
+    y = refine_latents(model, image, decode_plan, y, gaussian, settings, progress);
+  }
   std::vector<int32_t> y_symbols = quantize_around(y, gaussian.mean);
   std::vector<int32_t> indices = scale_indices(model, gaussian.scale);
   torch::Tensor y_hat = dequantize_around(y_symbols, gaussian.mean, y.sizes());

@@ -18,6 +18,7 @@ bool option_spec(cdc_option option, OptionSpec* spec) {
       return true;
     case CDC_OPTION_TILE: *spec = {-1, 65536, double(def.tile), true}; return true;
     case CDC_OPTION_TILE_OVERLAP: *spec = {-1, 4096, double(def.tile_overlap), true}; return true;
+    case CDC_OPTION_EFFORT: *spec = {0, kMaxEffort, double(def.effort), true}; return true;
   }
   return false;
 }
@@ -51,6 +52,7 @@ void set_option(CodecSettings& settings, cdc_option option, double value) {
       settings.tile = static_cast<int>(value);
       break;
     case CDC_OPTION_TILE_OVERLAP: settings.tile_overlap = static_cast<int>(value); break;
+    case CDC_OPTION_EFFORT: settings.effort = static_cast<int>(value); break;
   }
 }
 
@@ -64,6 +66,7 @@ double get_option(const CodecSettings& settings, cdc_option option) {
     case CDC_OPTION_MAX_PIXELS: return static_cast<double>(settings.max_pixels);
     case CDC_OPTION_TILE: return settings.tile;
     case CDC_OPTION_TILE_OVERLAP: return settings.tile_overlap;
+    case CDC_OPTION_EFFORT: return settings.effort;
   }
   return 0;
 }

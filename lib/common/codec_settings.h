@@ -13,6 +13,8 @@ namespace cdc {
 
 // The default limit on an image's pixel count (encode and decode).
 inline constexpr int64_t kDefaultMaxPixels = int64_t{1} << 26;
+// The highest encoder effort level (CDC_OPTION_EFFORT).
+inline constexpr int kMaxEffort = 4;
 
 struct CodecSettings {
   int threads = 0;        // computation threads; 0: all cores
@@ -22,6 +24,7 @@ struct CodecSettings {
   int64_t max_pixels = kDefaultMaxPixels;  // largest image accepted, in pixels
   int tile = -1;          // tile side in pixels; -1: automatic, 0: whole image
   int tile_overlap = -1;  // context each tile sees beyond its core, pixels; -1: automatic
+  int effort = 0;         // encoder effort: 0 = the encoder network alone, 1..kMaxEffort refine
 };
 
 // The bounds and default of a cdc_option (the default is CodecSettings{}'s).

@@ -263,6 +263,7 @@ void convert_checkpoint(const std::string& checkpoint_path, const std::string& o
   if (options.default_steps > 0)
     ck.config.default_steps = std::min(options.default_steps, ck.config.num_timesteps);
   if (options.default_gamma >= 0) ck.config.default_gamma = options.default_gamma;
+  if (options.rate_lambda > 0) ck.config.rate_lambda = options.rate_lambda;
   ck.config.validate();
   std::string model_name = options.name;
   if (model_name.empty()) {

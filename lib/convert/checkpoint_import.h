@@ -34,6 +34,7 @@ struct ConvertOptions {
   std::string name;            // empty: the output file's name without extension
   int default_steps = 0;       // 0: keep the preset's
   double default_gamma = -1.0; // negative: keep the preset's
+  double rate_lambda = -1.0;   // <= 0: keep the input's (none for a checkpoint)
 };
 
 // Converts a checkpoint into a libcdc model file written atomically at

@@ -84,6 +84,8 @@ void ModelConfig::validate() const {
   check_range("default_steps", default_steps, 1, num_timesteps);
   if (!(default_gamma >= 0.0 && default_gamma <= 10.0))
     fail(kInvalid, "model config: default_gamma is {} (expected 0..10)", default_gamma);
+  if (!(rate_lambda >= 0.0 && rate_lambda <= 100.0))
+    fail(kInvalid, "model config: rate_lambda is {} (expected 0..100)", rate_lambda);
   if (embd_type != "01")
     fail(kInvalid, "model config: embd_type '{}' is not supported (only \"01\")", embd_type);
   // x-param predicts x0; epsilon-param (the reference's epsilonparam/) predicts
@@ -283,6 +285,7 @@ std::string ModelConfig::to_json(int indent) const {
   o.set("pred_mode", to_string(pred_mode));
   o.set("default_steps", default_steps);
   o.set("default_gamma", default_gamma);
+  if (rate_lambda > 0) o.set("rate_lambda", rate_lambda);
   return o.dump(indent);
 }
 
@@ -299,7 +302,7 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
       "variant", "dim", "dim_mults", "context_dim_mults", "channels", "context_channels",
       "embd_type", "compressor_dim", "compressor_dim_mults", "reverse_dim_mults",
       "hyper_dims_mults", "out_channels", "num_timesteps", "var_schedule", "pred_mode",
-      "default_steps", "default_gamma"};
+      "default_steps", "default_gamma", "rate_lambda"};
   for (const auto& kv : o.items()) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return kv.first == k; }) == std::end(kKeys))
@@ -331,6 +334,7 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
       {{"x", PredictionMode::kX}, {"noise", PredictionMode::kNoise}, {"v", PredictionMode::kV}});
   c.default_steps = geti("default_steps");
   c.default_gamma = need("default_gamma").as_number("default_gamma", kInvalid);
+  if (const json::Value* v = o.find("rate_lambda")) c.rate_lambda = v->as_number("rate_lambda", kInvalid);
   c.validate();
   return c;
 }
@@ -393,7 +397,8 @@ bool ModelConfig::operator==(const ModelConfig& o) const {
          reverse_dim_mults == o.reverse_dim_mults && hyper_dims_mults == o.hyper_dims_mults &&
          out_channels == o.out_channels && num_timesteps == o.num_timesteps &&
          schedule == o.schedule && pred_mode == o.pred_mode &&
-         default_steps == o.default_steps && default_gamma == o.default_gamma;
+         default_steps == o.default_steps && default_gamma == o.default_gamma &&
+         rate_lambda == o.rate_lambda;
 }
 
 }  // namespace cdc

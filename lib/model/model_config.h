@@ -39,6 +39,12 @@ struct ModelConfig {
   int default_steps = 65;
   double default_gamma = 0.8;
 
+  // The rate weight the model was trained with (loss = rate_lambda * bpp +
+  // MSE of images in [-1, 1]); 0 = unknown. Encoder effort levels above 0
+  // optimize the latents of an image for this same trade-off. Optional in
+  // the JSON ("rate_lambda"), written only when known.
+  double rate_lambda = 0.0;
+
   // Throws cdc::Error(CDC_STATUS_INVALID_MODEL) naming the first problem
   // (including a network of more than kMaxParameterCount elements).
   void validate() const;

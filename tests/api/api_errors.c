@@ -76,6 +76,29 @@ static void test_model_loading_errors(void) {
   CHECK_STATUS(cdc_model_load_builtin("no-such-model", &model), CDC_STATUS_NOT_FOUND);
   CHECK(cdc_builtin_model_name(count) == NULL);
   CHECK(cdc_builtin_model_name((size_t)-1) == NULL);
+  /* The quality ladder: NULL outside 1..100; monotonic steps of built-in models. */
+  CHECK(cdc_builtin_model_for_quality(0) == NULL);
+  CHECK(cdc_builtin_model_for_quality(101) == NULL);
+  CHECK(cdc_builtin_model_for_quality(-5) == NULL);
+  if (count > 0) {
+    const char *previous = NULL;
+    size_t steps = 0;
+    for (int q = 1; q <= 100; ++q) {
+      const char *name = cdc_builtin_model_for_quality(q);
+      CHECK(name != NULL);
+      if (name == NULL) break;
+      if (previous == NULL || strcmp(previous, name) != 0) {
+        ++steps;
+        cdc_model *m = NULL;
+        CHECK_STATUS(cdc_model_load_builtin(name, &m), CDC_STATUS_OK);
+        cdc_model_free(m);
+      }
+      previous = name;
+    }
+    CHECK(steps >= 1 && steps <= count);
+  } else {
+    CHECK(cdc_builtin_model_for_quality(50) == NULL);
+  }
   if (count == 0) {
     CHECK_STATUS(cdc_model_load_default(&model), CDC_STATUS_NOT_FOUND);
     CHECK(model == NULL);

@@ -147,7 +147,8 @@ def test_context_options_round_trip():
     ctx.steps = None
     assert ctx.steps == 0
     opts = ctx.options()
-    assert set(opts) == {"threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap"}
+    assert set(opts) == {"threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap",
+                         "effort"}
     assert "Context(" in repr(ctx)
     assert ctx.last_error == ""
 

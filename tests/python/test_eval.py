@@ -41,7 +41,8 @@ def test_find_and_load_images(image_dir):
     assert rgba.shape == (64, 64, 3) and rgba.dtype == np.uint8
 
 
-@pytest.mark.parametrize("codec, param", [("jpeg", 50), ("webp", 50), ("avif", 40)])
+@pytest.mark.parametrize("codec, param",
+                         [("jpeg", 50), ("webp", 50), ("avif", 40), ("jxl", 1.0)])
 def test_baseline(tmp_path, codec, param):
     if not cdc_eval.baseline_available(codec):
         pytest.skip(f"{codec} command line tools not installed")

@@ -67,8 +67,12 @@ def test_open_file_object_and_formats(builtins):
 
 def test_quality_picks_a_builtin_model(tmp_path, builtins):
     array = make_image(32, 48, 3, seed=5)
-    low, mid = pycdc.Model("default-low"), pycdc.Model("default-mid")
-    for quality, model in ((0, low), (49, low), (50, mid), (100, mid)):
+    ladder = pycdc._io.QUALITY_MODELS
+    assert len(ladder) >= 2 and ladder[0][0] == 0 and ladder[-1][1] == 100
+    for (_, high, _), (low, _, _) in zip(ladder, ladder[1:]):
+        assert low == high + 1  # every quality picks exactly one model
+    for quality in sorted({0, 100} | {r[0] for r in ladder} | {r[1] for r in ladder}):
+        model = pycdc.Model(next(name for lo, hi, name in ladder if lo <= quality <= hi))
         path = tmp_path / f"q{quality}.cdc"
         Image.fromarray(array).save(path, quality=quality)
         assert pycdc.info(path.read_bytes())["model_id"] == model.id
@@ -152,7 +156,8 @@ def test_imread_imwrite_cdc(tmp_path, builtins):
     gray = make_image(40, 48, None, seed=9)
     path = tmp_path / "g.cdc"
     pycdc.imwrite(path, gray, quality=10, threads=1)
-    assert pycdc.info(path.read_bytes())["model_id"] == pycdc.Model("default-low").id
+    expected = pycdc._io.model_for_quality(10)
+    assert pycdc.info(path.read_bytes())["model_id"] == pycdc.Model(expected).id
     out = pycdc.imread(path, steps=1, threads=1)
     assert out.shape == (40, 48) and out.dtype == np.uint8
     assert np.array_equal(out, pycdc.decode(path.read_bytes(), "default-low", threads=1))
@@ -175,3 +180,18 @@ def test_imread_imwrite_through_pillow(tmp_path):
     with pytest.raises(TypeError, match=".cdc files only"):
         pycdc.imwrite(tmp_path / "b.png", rgba, model="default-mid")
     assert not os.path.exists(tmp_path / "b.png")
+
+
+def test_effort_refines_with_a_builtin_model(builtins):
+    """effort= (CDC_OPTION_EFFORT): the built-in models know their rate weight, so
+    effort > 0 works and gives an ordinary stream; out-of-range levels are refused."""
+    model = pycdc.Model("default-mid")
+    assert model.rate_lambda > 0
+    array = make_image(64, 96, 3, seed=12)
+    base = pycdc.encode(array, model, threads=1)
+    refined = pycdc.encode(array, model, threads=1, effort=1)
+    assert pycdc.info(refined)["model_id"] == model.id
+    assert pycdc.decode(refined, model, threads=1).shape == array.shape
+    assert len(refined) == pytest.approx(len(base), rel=0.5)
+    with pytest.raises(ValueError):
+        pycdc.Context(effort=5)

@@ -171,6 +171,23 @@ else
   expect 0 "compare tiled with whole" -- "$cdc" compare "$tmp/wide0.png" "$tmp/wide64.png"
   awk '/PSNR/ { exit !($2 > 30) }' "$tmp/out.txt" || { echo "FAILED: tiled decode far from the whole decode: $(cat "$tmp/out.txt")" >&2; failures=$((failures + 1)); }
   expect 1 "--tile below 64" -- "$cdc" decode --quiet --tile 10 "${model_args[@]}" "$tmp/wide.cdc" "$tmp/wide10.png"
+  # Quality ladder, --target-bpp and --effort (built-in models).
+  expect 1 "--effort out of range" -- "$cdc" encode --quiet --effort 5 "${model_args[@]}" "$tmp/img/rgb.png" "$tmp/e5.cdc"
+  if "$cdc" models --json | grep -q '"quality": "1-'; then
+    expect 0 "encode --quality 1" -- "$cdc" encode --quiet --quality 1 "$tmp/wide.png" "$tmp/q1.cdc"
+    expect 0 "encode --quality 100" -- "$cdc" encode --quiet --quality 100 "$tmp/wide.png" "$tmp/q100.cdc"
+    [ "$(stat -c %s "$tmp/q1.cdc")" -lt "$(stat -c %s "$tmp/q100.cdc")" ] || { echo "FAILED: --quality 100 is not larger than --quality 1" >&2; failures=$((failures + 1)); }
+    expect 0 "decode a --quality stream with its built-in model" -- "$cdc" decode --quiet "$tmp/q1.cdc" "$tmp/q1.png"
+    expect 1 "--quality 0" -- "$cdc" encode --quiet --quality 0 "$tmp/wide.png" "$tmp/q0.cdc"
+    expect 1 "--quality 101" -- "$cdc" encode --quiet --quality 101 "$tmp/wide.png" "$tmp/q0.cdc"
+    expect 1 "--quality with --model" -- "$cdc" encode --quiet --quality 50 --model default-mid "$tmp/wide.png" "$tmp/q0.cdc"
+    expect 1 "--target-bpp with --quality" -- "$cdc" encode --quiet --quality 50 --target-bpp 0.5 "$tmp/wide.png" "$tmp/q0.cdc"
+    [ ! -e "$tmp/q0.cdc" ] || { echo "FAILED: a refused encode wrote its output" >&2; failures=$((failures + 1)); }
+    expect 0 "encode --target-bpp" -- "$cdc" encode --target-bpp 0.3 "$tmp/wide.png" "$tmp/t.cdc"
+    grep -q "(model default-" "$tmp/out.txt" || { echo "FAILED: --target-bpp does not say which model it chose: $(cat "$tmp/out.txt")" >&2; failures=$((failures + 1)); }
+    expect 0 "encode --effort 1" -- "$cdc" encode --quiet --effort 1 --quality 50 "$tmp/img/rgb.png" "$tmp/e1.cdc"
+    expect 0 "decode an --effort 1 stream" -- "$cdc" decode --quiet "$tmp/e1.cdc" "$tmp/e1.png"
+  fi
   # Replacing an existing output keeps its permissions.
   cp "$tmp/img/rgb.png" "$tmp/mode.cdc" && chmod 0640 "$tmp/mode.cdc"
   expect 0 "encode over an existing file" -- "$cdc" encode --quiet "${model_args[@]}" "$tmp/img/rgb.png" "$tmp/mode.cdc"

@@ -305,7 +305,11 @@ std::vector<uint8_t> Trainer::export_model_file() const {
   NamedTensors tensors;
   for (auto& [name, t] : network_tensors(*ema_))
     tensors.emplace_back(name, t.detach().to(torch::kCPU).to(torch::kFloat32).contiguous());
-  return make_model_file(config_, options_.name, tensors, "cdc-train export");
+  // The rate weight the weights were trained for, so that the encoder's effort
+  // levels optimize the same trade-off.
+  ModelConfig config = config_;
+  config.rate_lambda = lambda();
+  return make_model_file(config, options_.name, tensors, "cdc-train export");
 }
 
 }  // namespace cdc::train

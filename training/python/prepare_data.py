@@ -105,17 +105,22 @@ def make_cache(rows, pkgroot, outdir, scale, quality):
     return names
 
 
-def make_full_crops(rows, pkgroot, outdir, side, quality, seed, centre=False, width=None):
-    """One crop per photo from the photo at its full resolution (not downscaled): real photos are
+def make_full_crops(rows, pkgroot, outdir, side, quality, seed, centre=False, width=None, count=1):
+    """count crops per photo from the photo at its full resolution (not downscaled): real photos are
     coded at full size, where a pixel holds less detail and more sensor noise than downscaled.
-    A random crop of side x side (seeded per photo), or with centre=True the centre crop of
-    width x side, for evaluation."""
+    Random crops of side x side (seeded per photo and crop number; the first keeps the name it
+    always had), or with centre=True the centre crop of width x side, for evaluation."""
     import random
     os.makedirs(outdir, exist_ok=True)
     names = set()
+    jobs = []
     for spec, inner, base in rows:
+        for k in range(1 if centre else count):
+            jobs.append((spec, inner, base, k))
+    for spec, inner, base, k in jobs:
         pkg = spec.partition("=")[0]
-        name = f"{pkg}__{os.path.splitext(base)[0]}.png" if centre else f"{pkg}__{os.path.splitext(base)[0]}.jpg"
+        stem = f"{pkg}__{os.path.splitext(base)[0]}" + (f"_{k}" if k else "")
+        name = f"{stem}.png" if centre else f"{stem}.jpg"
         names.add(name)
         out = os.path.join(outdir, name)
         if os.path.exists(out):
@@ -128,7 +133,7 @@ def make_full_crops(rows, pkgroot, outdir, side, quality, seed, centre=False, wi
         if centre:
             left, top = (im.width - w) // 2, (im.height - h) // 2
         else:
-            r = random.Random(f"{seed}:{name}")
+            r = random.Random(f"{seed}:{name}" if not k else f"{seed}:{name}:{k}")
             left, top = r.randrange(im.width - w + 1), r.randrange(im.height - h + 1)
         crop = im.crop((left, top, left + w, top + h))
         if centre:
@@ -148,6 +153,7 @@ def main():
                     help="also write one random SIDE x SIDE crop of each training photo at full "
                          "resolution to cache/train_full, and 768x512 centre crops of the validation "
                          "photos to cache/val_full (PNG)")
+    ap.add_argument("--full-crops", type=int, default=1, help="crops per training photo with --full-crop")
     a = ap.parse_args()
     lists = {s: read_list(os.path.join(TRAINING, "data", f"{s}.list")) for s in ("train", "val")}
     root = fetch_and_unpack([r[0] for rows in lists.values() for r in rows], a.cache)
@@ -160,7 +166,7 @@ def main():
         print(f"{split}: {len(names)} photos, {size / 2**20:.1f} MiB in {d}")
     if a.full_crop:
         names = make_full_crops(lists["train"], root, os.path.join(a.cache, "train_full"), a.full_crop,
-                                a.quality, seed=1)
+                                a.quality, seed=1, count=a.full_crops)
         print(f"train_full: {len(names)} crops of {a.full_crop}")
         names = make_full_crops(lists["val"], root, os.path.join(a.cache, "val_full"), 512, 0, seed=1,
                                 centre=True, width=768)

@@ -345,7 +345,9 @@ class Trainer:
         sd["step"] = torch.tensor([self.step])
         torch.save({"ema": sd, "step": self.step}, os.path.join(self.a.out, f"{self.a.tag}.pt"))
         cfg = {k: self.cfg[k] for k in EXPORT_KEYS}
-        cfg.update(default_steps=2, default_gamma=0.0)
+        # rate_lambda: the trade-off these weights were trained for (the encoder's effort levels
+        # use it); `cdc convert --rate-lambda` stores it in the model file
+        cfg.update(default_steps=2, default_gamma=0.0, rate_lambda=self.lmbda())
         with open(os.path.join(self.a.out, f"{self.a.tag}.config.json"), "w") as f:
             json.dump(cfg, f, indent=1)
         log = {"tag": self.a.tag, "step": self.step, "elapsed": self.elapsed, "lam_ctrl": self.lam_ctrl,

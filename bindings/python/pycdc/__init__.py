@@ -207,6 +207,12 @@ class Model:
     def parameter_count(self):
         return self._info["parameter_count"]
 
+    @property
+    def rate_lambda(self):
+        """The rate weight the model was trained with (0.0 when unknown);
+        encoder effort levels above 0 need it."""
+        return self._info["rate_lambda"]
+
     def info(self):
         """All facts about the model as a dict (config parsed from JSON)."""
         d = dict(self._info)
@@ -311,8 +317,9 @@ _OPTIONS = {
     "max_pixels": _pycdc.OPTION_MAX_PIXELS,
     "tile": _pycdc.OPTION_TILE,
     "tile_overlap": _pycdc.OPTION_TILE_OVERLAP,
+    "effort": _pycdc.OPTION_EFFORT,
 }
-_INTEGER_OPTIONS = {"threads", "steps", "seed", "max_pixels", "tile", "tile_overlap"}
+_INTEGER_OPTIONS = {"threads", "steps", "seed", "max_pixels", "tile", "tile_overlap", "effort"}
 
 
 def _option_id(name):
@@ -356,6 +363,9 @@ class Context:
             once; None/-1 = automatic (default).
         tile_overlap: context each tile sees beyond its core, in pixels;
             None/-1 = automatic (default).
+        effort: encoder effort 0..4 (default 0): higher levels refine the
+            latents of each image through the decoder (slower encoding, better
+            rate-distortion; any decoder reads the result).
         progress: a callable receiving a :class:`Progress`; returning False
             cancels (CancelledError); an exception it raises cancels the call
             and is re-raised by encode/decode.
@@ -366,7 +376,7 @@ class Context:
     """
 
     def __init__(self, threads=0, steps=0, gamma=None, seed=0, max_pixels=None, progress=None,
-                 tile=None, tile_overlap=None):
+                 tile=None, tile_overlap=None, effort=0):
         self._ctx = _pycdc.Context()
         self.threads = threads
         self.steps = steps
@@ -376,6 +386,7 @@ class Context:
             self.max_pixels = max_pixels
         self.tile = tile
         self.tile_overlap = tile_overlap
+        self.effort = effort
         self.progress = progress
 
     def _set(self, name, value):
@@ -395,6 +406,7 @@ class Context:
     tile_overlap = property(
         lambda self: self._get("tile_overlap"), lambda self, v: self._set("tile_overlap", v)
     )
+    effort = property(lambda self: self._get("effort"), lambda self, v: self._set("effort", v))
 
     @property
     def gamma(self):
@@ -609,7 +621,7 @@ def encode(array, model=None, icc=None, exif=None, xmp=None, **options):
         packet (bytes or str). Each at most :data:`METADATA_MAX_SIZE` bytes.
         With any of them the stream is format version 2, else version 1.
     options: threads, steps, gamma, seed, max_pixels, tile, tile_overlap,
-        progress (see :class:`Context`).
+        effort, progress (see :class:`Context`).
 
     Returns the stream as bytes.
     """

@@ -15,11 +15,29 @@ import numpy as np
 #: The first 8 bytes of every .cdc stream.
 MAGIC = b"\x89CDC\r\n\x1a\n"
 
-#: quality= (0..100, Pillow's convention) -> built-in model. libcdc has no
-#: rate parameter of its own: a rate point is a model, so quality only picks
-#: one of the built-in models: 0..49 the lower rate "default-low", 50..100 the
-#: default "default-mid".
-QUALITY_MODELS = ((0, 49, "default-low"), (50, 100, "default-mid"))
+
+def _quality_models():
+    """((low, high, name), ...): the qualities 0..100 that pick each built-in
+    model of the library's quality ladder (cdc_builtin_model_for_quality;
+    0 is taken as 1, Pillow's range starting at 0)."""
+    from . import _pycdc
+
+    ranges = []
+    for q in range(0, 101):
+        name = _pycdc.builtin_model_for_quality(max(1, q))
+        if name is None:
+            continue
+        if ranges and ranges[-1][2] == name:
+            ranges[-1][1] = q
+        else:
+            ranges.append([q, q, name])
+    return tuple(tuple(r) for r in ranges)
+
+
+#: quality= (0..100, Pillow's convention) -> built-in model. A rate point is
+#: a model, so quality picks one of the library's quality ladder, lowest rate
+#: first (the same mapping as ``cdc encode --quality``).
+QUALITY_MODELS = _quality_models()
 
 _lock = threading.Lock()
 _files = {}  # (realpath, mtime_ns, size) -> Model

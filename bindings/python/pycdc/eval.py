@@ -1,9 +1,9 @@
-"""Rate-distortion evaluation of libcdc against JPEG, WebP and AVIF.
+"""Rate-distortion evaluation of libcdc against JPEG, WebP, AVIF and JPEG XL.
 
 Usage::
 
     python3 -m pycdc.eval DIR [--model NAME_OR_PATH ...] [--steps N ...] [--gamma G ...]
-                              [--out OUTDIR] [--codecs jpeg,webp,avif] [--crop N] [--limit N]
+                              [--out OUTDIR] [--codecs jpeg,webp,avif,jxl] [--crop N] [--limit N]
                               [--jobs N | --scheduler ADDRESS] [--restart]
 
 Every PNG/JPEG image of DIR (not recursive) is compressed
@@ -13,7 +13,8 @@ Every PNG/JPEG image of DIR (not recursive) is compressed
   --gamma values; each setting is one RD curve over the models), and
 - with the baselines, by Debian's command line encoders: JPEG (cjpeg of
   libjpeg-turbo-progs, a quality sweep, 4:2:0), WebP (cwebp, a quality
-  sweep) and AVIF (avifenc of libavif-bin, a quantizer sweep, 4:2:0).
+  sweep), AVIF (avifenc of libavif-bin, a quantizer sweep, 4:2:0) and JPEG XL
+  (cjxl of libjxl-tools, a butteraugli distance sweep, effort 7).
 
 For every image and point it measures the size in bits per pixel, PSNR and
 MS-SSIM (RGB, :mod:`pycdc.metrics`) and the encode/decode times, and writes
@@ -74,9 +75,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEFAULT_JPEG_QUALITIES = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 DEFAULT_WEBP_QUALITIES = (5, 15, 25, 40, 55, 70, 80, 90, 95)
 DEFAULT_AVIF_QUANTIZERS = (58, 50, 42, 34, 26, 18, 10)
-BASELINES = ("jpeg", "webp", "avif")
-_TOOLS = {"jpeg": ("cjpeg", "djpeg"), "webp": ("cwebp", "dwebp"), "avif": ("avifenc", "avifdec")}
-_PACKAGES = {"jpeg": "libjpeg-turbo-progs", "webp": "webp", "avif": "libavif-bin"}
+DEFAULT_JXL_DISTANCES = (12.0, 8.0, 5.0, 3.0, 2.0, 1.5, 1.0, 0.7, 0.5, 0.3)  # cjxl -d
+BASELINES = ("jpeg", "webp", "avif", "jxl")
+_TOOLS = {"jpeg": ("cjpeg", "djpeg"), "webp": ("cwebp", "dwebp"), "avif": ("avifenc", "avifdec"),
+          "jxl": ("cjxl", "djxl")}
+_PACKAGES = {"jpeg": "libjpeg-turbo-progs", "webp": "webp", "avif": "libavif-bin",
+             "jxl": "libjxl-tools"}
 
 
 # --- image files ---------------------------------------------------------------
@@ -166,7 +170,7 @@ def baseline_available(codec):
 
 
 def run_baseline(codec, param, rgb, workdir, threads=1):
-    """Compresses rgb with a baseline codec at one quality/quantizer.
+    """Compresses rgb with a baseline codec at one quality/quantizer/distance.
 
     Returns (compressed size in bytes, decoded HxWx3 array, encode s, decode s).
     """
@@ -201,6 +205,18 @@ def run_baseline(codec, param, rgb, workdir, threads=1):
         _run(["avifdec", "-j", str(max(1, threads)), out, dec])
         t2 = time.perf_counter()
         decoded = load_rgb(dec)
+    elif codec == "jxl":
+        # cjxl 0.7 (libjxl-tools): -d is the butteraugli distance (lower = better; 0 =
+        # lossless, 25 at most), -e 7 the default effort. Both tools take an explicit
+        # thread count (cjxl: 0 = no threads; djxl: 0 = every core, so never pass 0).
+        out, dec = os.path.join(workdir, "out.jxl"), os.path.join(workdir, "dec.ppm")
+        nt = f"--num_threads={max(1, threads)}"
+        t0 = time.perf_counter()
+        _run(["cjxl", src_ppm, out, "-d", f"{float(param):g}", "-e", "7", nt, "--quiet"])
+        t1 = time.perf_counter()
+        _run(["djxl", out, dec, "--bits_per_sample=8", nt, "--quiet"])
+        t2 = time.perf_counter()
+        decoded = read_ppm(dec)
     else:
         raise ValueError(f"unknown baseline {codec!r}")
     size = os.path.getsize(out)
@@ -247,10 +263,10 @@ def _quality(ref, dec):
     return psnr, msssim
 
 
-def _setting_label(steps, gamma):
+def _setting_label(steps, gamma, effort=0):
     s = "default" if steps is None else str(steps)
     g = "default" if gamma is None else f"{gamma:g}"
-    return f"steps={s} gamma={g}"
+    return f"steps={s} gamma={g}" + (f" effort={effort}" if effort else "")
 
 
 @dataclass
@@ -258,12 +274,14 @@ class EvalConfig:
     models: list = field(default_factory=list)  # names or paths; [] = every built-in model
     steps: list = field(default_factory=lambda: [None])
     gammas: list = field(default_factory=lambda: [None])
+    efforts: list = field(default_factory=lambda: [0])  # encoder effort levels, a curve each
     seed: int = 0
     threads: int = 0
     baselines: list = field(default_factory=lambda: list(BASELINES))
     jpeg_qualities: list = field(default_factory=lambda: list(DEFAULT_JPEG_QUALITIES))
     webp_qualities: list = field(default_factory=lambda: list(DEFAULT_WEBP_QUALITIES))
     avif_quantizers: list = field(default_factory=lambda: list(DEFAULT_AVIF_QUANTIZERS))
+    jxl_distances: list = field(default_factory=lambda: list(DEFAULT_JXL_DISTANCES))
     crop: int = 0
     limit: int = 0
     use_cdc: bool = True
@@ -280,7 +298,7 @@ def evaluate_image(payload, model_specs, baselines, config):
     rgb = center_crop(load_rgb(io.BytesIO(data)), config.crop)
     h, w = rgb.shape[:2]
     params = {"jpeg": config.jpeg_qualities, "webp": config.webp_qualities,
-              "avif": config.avif_quantizers}
+              "avif": config.avif_quantizers, "jxl": config.jxl_distances}
     settings = list(itertools.product(config.steps, config.gammas))
     rows = []
 
@@ -292,16 +310,19 @@ def evaluate_image(payload, model_specs, baselines, config):
     ctx = pycdc.Context(threads=config.threads, seed=config.seed)
     for label, spec in model_specs:
         model = _io.cached_model(spec)
-        t0 = time.perf_counter()
-        data = ctx.encode(rgb, model)
-        enc_s = time.perf_counter() - t0
-        for steps, gamma in settings:
-            ctx.steps = steps
-            ctx.gamma = gamma
+        for effort in config.efforts:
+            ctx.effort = effort
             t0 = time.perf_counter()
-            decoded = ctx.decode(data, model, format="rgb")
-            dec_s = time.perf_counter() - t0
-            add("cdc", _setting_label(steps, gamma), label, len(data), decoded, enc_s, dec_s)
+            data = ctx.encode(rgb, model)
+            enc_s = time.perf_counter() - t0
+            for steps, gamma in settings:
+                ctx.steps = steps
+                ctx.gamma = gamma
+                t0 = time.perf_counter()
+                decoded = ctx.decode(data, model, format="rgb")
+                dec_s = time.perf_counter() - t0
+                add("cdc", _setting_label(steps, gamma, effort), label, len(data), decoded, enc_s,
+                    dec_s)
     with tempfile.TemporaryDirectory(prefix="pycdc-eval-") as work:
         for codec in baselines:
             for param in params[codec]:
@@ -390,8 +411,8 @@ def evaluate(folder, config, log=print, out_dir=None, jobs=1, scheduler=None, re
             log(f"warning: {'/'.join(_TOOLS[codec])} not found (Debian: {_PACKAGES[codec]}); "
                 f"skipping {codec}")
     params = {"jpeg": config.jpeg_qualities, "webp": config.webp_qualities,
-              "avif": config.avif_quantizers}
-    per_image = (len(model_specs) * len(config.steps) * len(config.gammas)
+              "avif": config.avif_quantizers, "jxl": config.jxl_distances}
+    per_image = (len(model_specs) * len(config.efforts) * len(config.steps) * len(config.gammas)
                  + sum(len(params[c]) for c in baselines))
 
     names = [os.path.basename(p) for p in paths]
@@ -404,6 +425,7 @@ def evaluate(folder, config, log=print, out_dir=None, jobs=1, scheduler=None, re
             "models": [[label, _spec_text(spec), mid]
                        for (label, spec), mid in zip(model_specs, model_ids)],
             "steps": list(config.steps), "gammas": list(config.gammas), "seed": config.seed,
+            "efforts": list(config.efforts),
             "baselines": {c: list(params[c]) for c in baselines}, "crop": config.crop,
         }
         os.makedirs(out_dir, exist_ok=True)
@@ -629,7 +651,7 @@ def _optional_float(text):
 def build_parser():
     p = argparse.ArgumentParser(
         prog="python3 -m pycdc.eval",
-        description="Rate-distortion evaluation of libcdc against JPEG, WebP and AVIF.",
+        description="Rate-distortion evaluation of libcdc against JPEG, WebP, AVIF and JPEG XL.",
     )
     p.add_argument("folder", help="folder of PNG/JPEG images")
     p.add_argument("--model", action="append", default=[], metavar="NAME_OR_PATH",
@@ -639,16 +661,21 @@ def build_parser():
                    help="decoding steps, one curve each ('default' = the model's)")
     p.add_argument("--gamma", nargs="+", type=_optional_float, default=[None], metavar="G",
                    help="gamma values, one curve each ('default' = the model's)")
+    p.add_argument("--effort", nargs="+", type=int, default=[0], metavar="E",
+                   help="encoder effort levels (0-4), one curve each")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="libcdc threads (0 = all cores)")
     p.add_argument("--codecs", default=",".join(BASELINES),
-                   help="baselines, comma-separated, from jpeg,webp,avif; 'none' for none")
+                   help="baselines, comma-separated, from jpeg,webp,avif,jxl; 'none' for none")
     p.add_argument("--jpeg-qualities", type=lambda t: _parse_list(t, int),
                    default=list(DEFAULT_JPEG_QUALITIES))
     p.add_argument("--webp-qualities", type=lambda t: _parse_list(t, int),
                    default=list(DEFAULT_WEBP_QUALITIES))
     p.add_argument("--avif-quantizers", type=lambda t: _parse_list(t, int),
                    default=list(DEFAULT_AVIF_QUANTIZERS), help="0 (best) .. 63")
+    p.add_argument("--jxl-distances", type=lambda t: _parse_list(t, float),
+                   default=list(DEFAULT_JXL_DISTANCES),
+                   help="cjxl butteraugli distances: 0 (lossless) .. 25, lower = better")
     p.add_argument("--no-cdc", action="store_true", help="evaluate the baselines only")
     p.add_argument("--crop", type=int, default=0, metavar="N",
                    help="center-crop every image to at most NxN (quick runs)")
@@ -674,10 +701,10 @@ def main(argv=None):
         if c not in BASELINES:
             raise SystemExit(f"unknown codec {c!r}; choose from {', '.join(BASELINES)}")
     config = EvalConfig(
-        models=args.model, steps=args.steps, gammas=args.gamma, seed=args.seed,
+        models=args.model, steps=args.steps, gammas=args.gamma, efforts=args.effort, seed=args.seed,
         threads=args.threads, baselines=codecs, jpeg_qualities=args.jpeg_qualities,
         webp_qualities=args.webp_qualities, avif_quantizers=args.avif_quantizers,
-        crop=args.crop, limit=args.limit, use_cdc=not args.no_cdc,
+        jxl_distances=args.jxl_distances, crop=args.crop, limit=args.limit, use_cdc=not args.no_cdc,
     )
     log = (lambda *a, **k: None) if args.quiet else print
     failed = None

@@ -16,6 +16,10 @@ struct BuiltinModelBlob {
 // The embedded model files, default first; *count receives their number.
 const BuiltinModelBlob* builtin_model_blobs(size_t* count);
 
+// The quality ladder: names of built-in models in increasing rate
+// (models/builtin.cmake, CDC_BUILTIN_LADDER); *count receives their number.
+const char* const* builtin_quality_ladder(size_t* count);
+
 // The built-in model of that name, or nullptr.
 const BuiltinModelBlob* find_builtin_model(const std::string& name);
 
