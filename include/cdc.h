@@ -288,7 +288,8 @@ typedef struct cdc_convert_options {
  * inferred from the tensor shapes. options may be NULL (file name as the
  * name, the preset's decoding defaults). A libcdc model file is accepted as
  * input too: its weights and configuration are kept and only the name (if
- * given) and the decoding defaults change, which gives a new model id.
+ * given), the decoding defaults and rate_lambda change, which gives a new
+ * model id.
  * Errors: INVALID_ARGUMENT, IO_ERROR, INVALID_MODEL (unreadable or
  * inconsistent checkpoint).
  */

@@ -13,7 +13,7 @@ packages=(
   pybind11-dev python3-dev python3-numpy python3-pytest python3-torch python3-matplotlib python3-pil
   clang libclang-rt-14-dev
   webp libavif-bin libjxl-tools libjpeg-turbo-progs
-  python3-distributed python3-tqdm doxygen help2man
+  python3-distributed python3-tqdm doxygen help2man time
 )
 
 sudo=()

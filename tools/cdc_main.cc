@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -507,20 +508,28 @@ void decode_one(const Options& o, cdc_context* context, ModelCache& models, cons
           fmt::format("{}: the stream is {}x{}, beyond the limit of {} pixels (see --max-pixels)",
                       display_name(in), image.width, image.height, effective_max_pixels(o)));
   }
-  try {
-    image.pixels.resize(pixels * image.channels);
-  } catch (const std::bad_alloc&) {
-    throw CliError(kExitOther, "out of memory");
-  }
+  // The output buffer is left uninitialized: the library writes it only once
+  // the whole stream has decoded, so a stream whose payload turns out to be
+  // damaged never makes the pages of a large output resident (a large
+  // allocation is mapped lazily). It is copied into the image afterwards.
+  const size_t out_size = static_cast<size_t>(pixels) * image.channels;
+  std::unique_ptr<uint8_t[]> out_pixels(new (std::nothrow) uint8_t[out_size]);
+  if (!out_pixels) throw CliError(kExitOther, "out of memory");
   const auto t1 = Clock::now();
   const cdc_status status =
-      cdc_decode(context, model, stream.data(), stream.size(), image.pixels.data(),
-                 image.pixels.size(), static_cast<cdc_pixel_format>(image.channels), 0);
+      cdc_decode(context, model, stream.data(), stream.size(), out_pixels.get(), out_size,
+                 static_cast<cdc_pixel_format>(image.channels), 0);
   if (stage_progress != nullptr) stage_progress->finish();
   if (status != CDC_STATUS_OK) {
     throw CliError(exit_code_for(status, Phase::kDecode),
           fmt::format("cannot decode {}: {}", display_name(in), describe(status, context)));
   }
+  try {
+    image.pixels.assign(out_pixels.get(), out_pixels.get() + out_size);
+  } catch (const std::bad_alloc&) {
+    throw CliError(kExitOther, "out of memory");
+  }
+  out_pixels.reset();
   const double decode_s = seconds_since(t1);
   if (!strip) image.metadata = stream_metadata(stream, in);
   std::vector<uint8_t> encoded;

@@ -171,6 +171,19 @@ else
   expect 0 "compare tiled with whole" -- "$cdc" compare "$tmp/wide0.png" "$tmp/wide64.png"
   awk '/PSNR/ { exit !($2 > 30) }' "$tmp/out.txt" || { echo "FAILED: tiled decode far from the whole decode: $(cat "$tmp/out.txt")" >&2; failures=$((failures + 1)); }
   expect 1 "--tile below 64" -- "$cdc" decode --quiet --tile 10 "${model_args[@]}" "$tmp/wide.cdc" "$tmp/wide10.png"
+  # A stream that passes every checksum but fails in the entropy decoder must not make the
+  # output's pages resident: decoding an 8192x8192 one costs no more memory than a 64x64 one.
+  if [ -x /usr/bin/time ]; then
+  python3 "$src/tests/scripts/lib/craft_stream.py" "$tmp/rgb.png.cdc" 64 "$tmp/craft64.cdc"
+  python3 "$src/tests/scripts/lib/craft_stream.py" "$tmp/rgb.png.cdc" 8192 "$tmp/craft8192.cdc"
+  expect 3 "decode a damaged 64x64 payload" -- /usr/bin/time -f "rss %M" -o "$tmp/rss64" "$cdc" decode --quiet "${model_args[@]}" "$tmp/craft64.cdc" "$tmp/craft.png"
+  expect 3 "decode a damaged 8192x8192 payload" -- /usr/bin/time -f "rss %M" -o "$tmp/rss8192" "$cdc" decode --quiet "${model_args[@]}" "$tmp/craft8192.cdc" "$tmp/craft.png"
+  rss64=$(awk '/rss/ { print $2 }' "$tmp/rss64"); rss8192=$(awk '/rss/ { print $2 }' "$tmp/rss8192")
+  [ -n "$rss64" ] && [ -n "$rss8192" ] && [ $((rss8192 - rss64)) -lt 65536 ] || { echo "FAILED: a damaged 8192x8192 stream took ${rss8192:-?} KB against ${rss64:-?} KB for 64x64" >&2; failures=$((failures + 1)); }
+  [ ! -e "$tmp/craft.png" ] || { echo "FAILED: a failed decode wrote its output" >&2; failures=$((failures + 1)); }
+  else
+    echo "NOTE: /usr/bin/time missing (Debian: time): the damaged-payload memory check is not run"
+  fi
   # Quality ladder, --target-bpp and --effort (built-in models).
   expect 1 "--effort out of range" -- "$cdc" encode --quiet --effort 5 "${model_args[@]}" "$tmp/img/rgb.png" "$tmp/e5.cdc"
   if "$cdc" models --json | grep -q '"quality": "1-'; then

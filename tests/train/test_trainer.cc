@@ -164,6 +164,17 @@ TEST_CASE("a tiny training run lowers the loss (full and compressor stages)") {
   }
 }
 
+// The exported weights (not the config, whose rate_lambda follows the lambda schedule).
+bool same_weights(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  const cdc::ModelFileContents x = cdc::read_model_file(a.data(), a.size());
+  const cdc::ModelFileContents y = cdc::read_model_file(b.data(), b.size());
+  if (x.tensors.size() != y.tensors.size() || x.entropy_tables != y.entropy_tables) return false;
+  for (size_t i = 0; i < x.tensors.size(); ++i)
+    if (x.tensors[i].first != y.tensors[i].first || !torch::equal(x.tensors[i].second, y.tensors[i].second))
+      return false;
+  return true;
+}
+
 TEST_CASE("the head warm-up trains the head alone") {
   PhotoSet photos = synthetic_photos(2, 96, 96);
   TrainOptions o = tiny_options();
@@ -171,10 +182,19 @@ TEST_CASE("the head warm-up trains the head alone") {
   Trainer t(o);
   const std::vector<uint8_t> before = t.export_model_file();
   const std::vector<double> losses = run_steps(t, photos, 6);
-  CHECK(t.export_model_file() == before);  // networks, medians and EMA unchanged
+  CHECK(same_weights(t.export_model_file(), before));  // networks, medians and EMA unchanged
   CHECK(losses.back() < losses.front());   // the head learns
   run_steps(t, photos, 1);
-  CHECK(t.export_model_file() != before);  // then everything trains
+  CHECK_FALSE(same_weights(t.export_model_file(), before));  // then everything trains
+}
+
+TEST_CASE("exports store the training lambda as rate_lambda") {
+  TrainOptions o = tiny_options();
+  Trainer t(o);
+  const std::vector<uint8_t> f = t.export_model_file();
+  const cdc::ModelFileContents m = cdc::read_model_file(f.data(), f.size());
+  CHECK(m.config.rate_lambda == doctest::Approx(t.lambda()));
+  CHECK(m.config.rate_lambda > 0);
 }
 
 TEST_CASE("resume from a checkpoint continues bit-exactly") {
@@ -245,7 +265,10 @@ TEST_CASE("warm start from a built-in model keeps its weights") {
     CHECK(e.status() == CDC_STATUS_NOT_FOUND);
     return;
   }
-  CHECK(t->config() == cdc::ModelConfig::preset("compact"));  // the built-in layout
+  cdc::ModelConfig layout = t->config();
+  CHECK(layout.rate_lambda > 0);  // the built-in models know their rate weight
+  layout.rate_lambda = 0;
+  CHECK(layout == cdc::ModelConfig::preset("compact"));  // the built-in layout
   // Before any step the export holds the built-in model's weights exactly.
   std::shared_ptr<const cdc::Model> exported = [&] {
     const std::vector<uint8_t> f = t->export_model_file();
