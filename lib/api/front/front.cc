@@ -32,9 +32,11 @@ std::string dl_error() {
 
 // The folder of this libcdc.so ("" when unknown), where the engine is
 // installed beside it.
+// (Asked with a local function: an exported one may have its canonical
+// address in the executable.)
 std::string front_directory() {
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&cdc_version_string), &info) == 0 ||
+  if (dladdr(reinterpret_cast<void*>(&front_directory), &info) == 0 ||
       info.dli_fname == nullptr)
     return "";
   const std::string path = info.dli_fname;
