@@ -160,7 +160,7 @@ def test_imread_imwrite_cdc(tmp_path, builtins):
     assert pycdc.info(path.read_bytes())["model_id"] == pycdc.Model(expected).id
     out = pycdc.imread(path, steps=1, threads=1)
     assert out.shape == (40, 48) and out.dtype == np.uint8
-    assert np.array_equal(out, pycdc.decode(path.read_bytes(), "default-low", threads=1))
+    assert np.array_equal(out, pycdc.decode(path.read_bytes(), expected, threads=1))
     assert pycdc.imread(str(path), format="rgb", threads=1).shape == (40, 48, 3)
     assert [p.name for p in tmp_path.iterdir()] == ["g.cdc"]  # no temporary left
     pycdc.imwrite(tmp_path / "UPPER.CDC", gray, model="default-mid", threads=1)
