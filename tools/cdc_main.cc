@@ -902,6 +902,11 @@ std::string quality_range(const char* name) {
 }
 
 void run_models(bool json) {
+  // The built-in models are in the library's engine, which loads on first use:
+  // an engine that cannot load is an error here, not "no built-in models".
+  cdc_status load_status = CDC_STATUS_OK;
+  if (!cdc::make_context(&load_status))
+    throw CliError(kExitOther, fmt::format("cannot use libcdc: {}", describe(load_status)));
   const size_t count = cdc_builtin_model_count();
   if (json) fmt::print("[");
   if (count == 0 && !json) {

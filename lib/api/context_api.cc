@@ -35,16 +35,6 @@ cdc_status cdc_context_get_option(const cdc_context* context, cdc_option option,
   });
 }
 
-cdc_status cdc_option_bounds(cdc_option option, double* min_value, double* max_value,
-                             double* default_value) {
-  return guarded(nullptr, [&] {
-    const cdc::OptionSpec spec = cdc::checked_spec(option);
-    if (min_value != nullptr) *min_value = spec.min;
-    if (max_value != nullptr) *max_value = spec.max;
-    if (default_value != nullptr) *default_value = spec.def;
-  });
-}
-
 cdc_status cdc_context_set_progress(cdc_context* context, cdc_progress_fn fn, void* user) {
   return guarded(context, [&] {
     require(context, "context");

@@ -155,12 +155,4 @@ cdc_status cdc_convert_checkpoint(const char* checkpoint_path, const char* outpu
   });
 }
 
-void cdc_convert_default_options(cdc_convert_options* options) {
-  if (options == nullptr) return;
-  *options = cdc_convert_options{};  // name NULL, default_steps 0
-  options->struct_size = sizeof(cdc_convert_options);
-  options->default_gamma = -1.0;
-  options->rate_lambda = -1.0;
-}
-
 }  // extern "C"

@@ -44,6 +44,8 @@ if grep -q '^CDC_BUILD_DOCS:BOOL=ON' "$build/CMakeCache.txt"; then
 fi
 abi=$(sed -n 's/^#define CDC_ABI_VERSION \([0-9]*\).*/\1/p' "$prefix/include/cdc_version.h")
 [ -e "$libdir/libcdc.so.$abi" ] || fail "no soname link libcdc.so.$abi"
+# The engine that libcdc.so loads on first use (lib/api/engine_table.h), beside it.
+[ -e "$libdir/libcdc-engine.so.$abi" ] || fail "no engine libcdc-engine.so.$abi beside libcdc.so"
 # No build-tree path may leak into the installed package files.
 if grep -rl "$build" "$libdir/pkgconfig" "$libdir/cmake" 2>/dev/null; then
   fail "installed package files mention the build tree"

@@ -5,6 +5,7 @@ Used by the Pillow plugin (:mod:`pycdc.pillow`), by ``python3 -m pycdc.batch``
 and by ``python3 -m pycdc.eval``.
 """
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -16,6 +17,7 @@ import numpy as np
 MAGIC = b"\x89CDC\r\n\x1a\n"
 
 
+@functools.lru_cache(maxsize=None)
 def _quality_models():
     """((low, high, name), ...): the qualities 0..100 that pick each built-in
     model of the library's quality ladder (cdc_builtin_model_for_quality;
@@ -34,10 +36,15 @@ def _quality_models():
     return tuple(tuple(r) for r in ranges)
 
 
-#: quality= (0..100, Pillow's convention) -> built-in model. A rate point is
-#: a model, so quality picks one of the library's quality ladder, lowest rate
-#: first (the same mapping as ``cdc encode --quality``).
-QUALITY_MODELS = _quality_models()
+#: QUALITY_MODELS: quality= (0..100, Pillow's convention) -> built-in model. A
+#: rate point is a model, so quality picks one of the library's quality ladder,
+#: lowest rate first (the same mapping as ``cdc encode --quality``). Computed on
+#: first use (the module's __getattr__): asking the library for its models
+#: loads its engine and libtorch, which ``import pycdc`` should not.
+def __getattr__(name):
+    if name == "QUALITY_MODELS":
+        return _quality_models()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _lock = threading.Lock()
 _files = {}  # (realpath, mtime_ns, size) -> Model
@@ -49,7 +56,7 @@ def model_for_quality(quality):
     (see :data:`QUALITY_MODELS`)."""
     if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)):
         raise TypeError(f"quality must be an integer 0..100, not {type(quality).__name__}")
-    for low, high, name in QUALITY_MODELS:
+    for low, high, name in _quality_models():
         if low <= quality <= high:
             return name
     raise ValueError(f"quality must be 0..100, not {quality}")

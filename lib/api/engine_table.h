@@ -1,0 +1,66 @@
+// The table of functions through which libcdc.so calls its engine.
+//
+// Why two libraries: libtorch's load-time initialization costs about a second,
+// and a program that links libcdc.so should not pay it for cdc_version_string()
+// or `cdc --version`. So libcdc.so (the "front", lib/api/front/) links no
+// libtorch: it answers the calls that need no engine itself (versions, status
+// and stage names, option bounds, convert defaults) and forwards every other
+// call through this table to libcdc-engine.so.<ABI> (lib/api/*.cc,
+// cdc_internal, the built-in models and libtorch), which it loads with dlopen
+// on the first call that needs it.
+//
+// The engine exports one symbol, cdc_engine_table; its cdc_* functions stay
+// local to it, so the two libraries never clash. Front and engine are built
+// and installed together: a table of another version or library version is a
+// broken installation, refused by the front.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "cdc.h"
+
+// Bumped on any change of the table below.
+#define CDC_ENGINE_TABLE_VERSION 1u
+
+// The public functions that the front forwards to the engine, in table order.
+#define CDC_ENGINE_FUNCTIONS(X)    \
+  X(cdc_last_error)                \
+  X(cdc_model_load_file)           \
+  X(cdc_model_load_memory)         \
+  X(cdc_model_load_default)        \
+  X(cdc_model_load_builtin)        \
+  X(cdc_model_load)                \
+  X(cdc_builtin_model_count)       \
+  X(cdc_builtin_model_name)        \
+  X(cdc_builtin_model_for_quality) \
+  X(cdc_model_free)                \
+  X(cdc_model_get_info)            \
+  X(cdc_convert_checkpoint)        \
+  X(cdc_context_create)            \
+  X(cdc_context_free)              \
+  X(cdc_context_last_error)        \
+  X(cdc_context_set_option)        \
+  X(cdc_context_get_option)        \
+  X(cdc_context_set_progress)      \
+  X(cdc_encode)                    \
+  X(cdc_encode_with_metadata)      \
+  X(cdc_buffer_free)               \
+  X(cdc_stream_get_info)           \
+  X(cdc_stream_get_metadata)       \
+  X(cdc_decode)
+
+struct CdcEngineTable {
+  uint32_t table_version;       // CDC_ENGINE_TABLE_VERSION of the engine
+  size_t size;                  // sizeof(CdcEngineTable) of the engine
+  const char* library_version;  // CDC_VERSION_STRING of the engine
+#define CDC_ENGINE_MEMBER(name) decltype(&::name) name;
+  CDC_ENGINE_FUNCTIONS(CDC_ENGINE_MEMBER)
+#undef CDC_ENGINE_MEMBER
+};
+
+// The engine's one exported symbol (cmake/cdc_engine.map).
+#define CDC_ENGINE_TABLE_SYMBOL "cdc_engine_table"
+extern "C" {
+typedef const CdcEngineTable* (*cdc_engine_table_fn)(void);
+}
