@@ -371,7 +371,16 @@ typedef enum cdc_option {
    *  CDC_STATUS_UNSUPPORTED. Unlike effort 0, streams of effort > 0 may
    *  differ between thread counts (the refinement follows float gradients).
    *  Ignored by decoding. Bounds 0..4. */
-  CDC_OPTION_EFFORT = 8
+  CDC_OPTION_EFFORT = 8,
+  /** Decoding arithmetic: 0 = float32 (default), 1 = bfloat16 for the
+   *  convolutions and matrix products of the context decoder and the U-Net
+   *  (norms and the sampler stay float32). Only where the CPU computes
+   *  bfloat16 natively (AVX512-BF16 or AMX, detected at run time); elsewhere
+   *  setting 1 fails with CDC_STATUS_UNSUPPORTED instead of running slowly.
+   *  The decoded image differs slightly from float32's (README: the PSNR
+   *  between the two); encoding always uses float32, so streams do not
+   *  depend on it. Bounds 0..1. */
+  CDC_OPTION_PRECISION = 9
 } cdc_option;
 
 /**

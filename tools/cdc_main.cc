@@ -59,6 +59,7 @@ struct Options {
   int tile = -1;
   int tile_overlap = -1;
   int effort = 0;
+  std::string precision = "fp32";
   bool quiet = false;
   CLI::Option* threads_opt = nullptr;
   CLI::Option* steps_opt = nullptr;
@@ -68,6 +69,7 @@ struct Options {
   CLI::Option* tile_opt = nullptr;
   CLI::Option* tile_overlap_opt = nullptr;
   CLI::Option* effort_opt = nullptr;
+  CLI::Option* precision_opt = nullptr;
 };
 
 using cdc::BufferPtr;
@@ -173,6 +175,7 @@ ContextPtr make_context(const Options& o, cdc_progress_fn fn = nullptr, void* us
       {o.tile_overlap_opt, CDC_OPTION_TILE_OVERLAP, "--tile-overlap",
        static_cast<double>(o.tile_overlap)},
       {o.effort_opt, CDC_OPTION_EFFORT, "--effort", static_cast<double>(o.effort)},
+      {o.precision_opt, CDC_OPTION_PRECISION, "--precision", o.precision == "bf16" ? 1.0 : 0.0},
   };
   for (const auto& s : settings)
     if (s.opt != nullptr && s.opt->count() > 0) set_option(context.get(), s.option, s.flag, s.value);
@@ -1024,6 +1027,10 @@ int run(int argc, char** argv) {
                                 "Encoder effort 0-4 (0 = default): higher levels refine the "
                                 "latents for this image through the decoder, at about 6, 12, 24 "
                                 "and 48 decodes' time; any decoder reads the result");
+  o.precision_opt = app.add_option("--precision", o.precision,
+                                   "Decoding arithmetic: fp32 (default) or bf16 (only on CPUs "
+                                   "with native bfloat16: AVX512-BF16 or AMX)")
+                        ->check(CLI::IsMember({"fp32", "bf16"}));
   app.add_flag("--quiet", o.quiet, "Print only errors");
 
   std::string in, out, name;

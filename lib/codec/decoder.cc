@@ -1,5 +1,6 @@
 // Decoding: .cdc stream -> entropy decoder -> hyperprior ->
 // context decoder -> diffusion sampler -> pixels.
+#include <ATen/autocast_mode.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -32,6 +33,34 @@ std::vector<uint8_t> uncompress_alpha(const bitstream::ByteSpan& data, size_t pi
 }
 
 using torch::indexing::Slice;
+
+// bfloat16 decoding (CDC_OPTION_PRECISION = 1): libtorch's CPU autocast runs
+// the convolutions and matrix products in bfloat16 (norms, softmax and the
+// sampler's arithmetic stay float32) for the lifetime of the guard, on this
+// thread; the state before is restored after.
+class Bf16Autocast {
+ public:
+  explicit Bf16Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    was_enabled_ = at::autocast::is_cpu_enabled();
+    was_dtype_ = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+  ~Bf16Autocast() {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(was_enabled_);
+    at::autocast::set_autocast_cpu_dtype(was_dtype_);
+    at::autocast::clear_cache();
+  }
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+ private:
+  bool on_;
+  bool was_enabled_ = false;
+  at::ScalarType was_dtype_ = at::kBFloat16;
+};
 
 // Decodes tile by tile: each tile's region of y_hat goes through the context
 // decoder and the sampler; the results are blended into a band of rows (the
@@ -77,14 +106,15 @@ void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan
       StepCallback on_step;
       if (progress) {
         on_step = [&](int done, int, const torch::Tensor& x0) {
+          const torch::Tensor preview = x0.to(torch::kFloat32);
           return progress(CDC_STAGE_DIFFUSION, index * steps + static_cast<uint32_t>(done),
-                          tiles * steps, &x0);
+                          tiles * steps, &preview);
         };
       }
       torch::Tensor start = start_noise_region(3, row.region.begin, col.region.begin,
                                                row.region.size(), col.region.size(),
                                                decoding.gamma, decoding.seed);
-      torch::Tensor x = model.sample(context, decoding, on_step, start);
+      torch::Tensor x = model.sample(context, decoding, on_step, start).to(torch::kFloat32);
       context.clear();
       const std::vector<float>& cw = col_weights[c];
       torch::Tensor col_w = torch::from_blob(const_cast<float*>(cw.data()),
@@ -171,6 +201,9 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   report_progress(progress, CDC_STAGE_ENTROPY_DECODE, 2, 2);
 
   const CodecSettings decoding = model.decoding_settings(settings);
+  if (settings.precision == 1 && !bf16_allowed())
+    fail(CDC_STATUS_UNSUPPORTED, "bfloat16 decoding needs a CPU with native bfloat16");
+  const Bf16Autocast bf16(settings.precision == 1);
   const TilePlan plan = plan_tiles(header.padded_height, header.padded_width, model.size_multiple(),
                                    settings, tile_defaults(model));
   if (plan.whole()) {
@@ -181,7 +214,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
     StepCallback on_step;
     if (progress) {
       on_step = [&](int done, int total, const torch::Tensor& x0) {
-        torch::Tensor visible = x0.index({Slice(), Slice(), Slice(0, header.height),
+        torch::Tensor visible = x0.to(torch::kFloat32).index({Slice(), Slice(), Slice(0, header.height),
                                           Slice(0, header.width)});
         return progress(CDC_STAGE_DIFFUSION, static_cast<uint32_t>(done),
                         static_cast<uint32_t>(total), &visible);
@@ -189,7 +222,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
     }
     torch::Tensor start = start_noise_region(3, 0, 0, plan.height, plan.width, decoding.gamma,
                                              decoding.seed);
-    torch::Tensor x = model.sample(context, decoding, on_step, start);
+    torch::Tensor x = model.sample(context, decoding, on_step, start).to(torch::kFloat32);
     context.clear();
     // Only now is the caller's buffer written: a cancelled or failed decode
     // leaves it untouched.

@@ -1,10 +1,19 @@
 #include "common/codec_settings.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
+#include "common/cpu_features.h"
 #include "common/error.h"
 
 namespace cdc {
+
+bool bf16_allowed() {
+  if (cpu_has_native_bf16()) return true;
+  const char* allow = std::getenv("CDC_ALLOW_EMULATED_BF16");
+  return allow != nullptr && std::strcmp(allow, "1") == 0;
+}
 
 bool option_spec(cdc_option option, OptionSpec* spec) {
   const CodecSettings def;
@@ -19,6 +28,7 @@ bool option_spec(cdc_option option, OptionSpec* spec) {
     case CDC_OPTION_TILE: *spec = {-1, 65536, double(def.tile), true}; return true;
     case CDC_OPTION_TILE_OVERLAP: *spec = {-1, 4096, double(def.tile_overlap), true}; return true;
     case CDC_OPTION_EFFORT: *spec = {0, kMaxEffort, double(def.effort), true}; return true;
+    case CDC_OPTION_PRECISION: *spec = {0, 1, double(def.precision), true}; return true;
   }
   return false;
 }
@@ -53,6 +63,14 @@ void set_option(CodecSettings& settings, cdc_option option, double value) {
       break;
     case CDC_OPTION_TILE_OVERLAP: settings.tile_overlap = static_cast<int>(value); break;
     case CDC_OPTION_EFFORT: settings.effort = static_cast<int>(value); break;
+    case CDC_OPTION_PRECISION:
+      if (value == 1 && !bf16_allowed())
+        fail(CDC_STATUS_UNSUPPORTED,
+             "option {}: this CPU has no native bfloat16 (AVX512-BF16 or AMX): bfloat16 would "
+             "be emulated and slower than float32, so it is refused",
+             static_cast<int>(option));
+      settings.precision = static_cast<int>(value);
+      break;
   }
 }
 
@@ -67,6 +85,7 @@ double get_option(const CodecSettings& settings, cdc_option option) {
     case CDC_OPTION_TILE: return settings.tile;
     case CDC_OPTION_TILE_OVERLAP: return settings.tile_overlap;
     case CDC_OPTION_EFFORT: return settings.effort;
+    case CDC_OPTION_PRECISION: return settings.precision;
   }
   return 0;
 }

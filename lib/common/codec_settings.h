@@ -25,7 +25,13 @@ struct CodecSettings {
   int tile = -1;          // tile side in pixels; -1: automatic, 0: whole image
   int tile_overlap = -1;  // context each tile sees beyond its core, pixels; -1: automatic
   int effort = 0;         // encoder effort: 0 = the encoder network alone, 1..kMaxEffort refine
+  int precision = 0;      // decoding arithmetic: 0 = float32, 1 = bfloat16 (CDC_OPTION_PRECISION)
 };
+
+// Allows CDC_OPTION_PRECISION = 1 on CPUs without native bfloat16 when the
+// environment variable CDC_ALLOW_EMULATED_BF16 is 1 (for measuring bfloat16's
+// effect on quality on any machine; it is slow there).
+bool bf16_allowed();
 
 // The bounds and default of a cdc_option (the default is CodecSettings{}'s).
 struct OptionSpec {

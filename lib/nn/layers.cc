@@ -21,7 +21,8 @@ torch::Tensor LayerNormImpl::forward(const torch::Tensor& x) {
   // Normalizing the channels of NCHW is a row-wise layer norm of NHWC: one
   // fused kernel, no copy when x is channels-last.
   const int64_t c = x.size(1);
-  torch::Tensor nhwc = x.permute({0, 2, 3, 1});
+  // Norms run in float32 (a bfloat16 input comes from autocast decoding).
+  torch::Tensor nhwc = x.to(torch::kFloat32).permute({0, 2, 3, 1});
   torch::Tensor y = at::layer_norm(nhwc, {c}, g.reshape({c}), b.reshape({c}), eps_);
   return y.permute({0, 3, 1, 2}).contiguous(x.suggest_memory_format());
 }

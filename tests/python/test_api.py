@@ -148,7 +148,7 @@ def test_context_options_round_trip():
     assert ctx.steps == 0
     opts = ctx.options()
     assert set(opts) == {"threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap",
-                         "effort"}
+                         "effort", "precision"}
     assert "Context(" in repr(ctx)
     assert ctx.last_error == ""
 

@@ -21,7 +21,12 @@ baseline=$src/tests/abi/libcdc.abi
 for tool in abidw abidiff; do
   command -v "$tool" > /dev/null || { echo "FAILED: $tool not found (apt-get install abigail-tools)" >&2; exit 1; }
 done
-lib=$(find "$build" -name 'libcdc.so' \( -type l -o -type f \) -not -path '*/CMakeFiles/*' | head -n 1)
+# The build's own library first: other configurations (sanitizers, TSan) may be built inside it.
+if [ -e "$build/lib/libcdc.so" ]; then
+  lib=$build/lib/libcdc.so
+else
+  lib=$(find "$build" -name 'libcdc.so' \( -type l -o -type f \) -not -path '*/CMakeFiles/*' | sort | head -n 1)
+fi
 [ -n "$lib" ] || { echo "FAILED: libcdc.so not found under $build" >&2; exit 1; }
 lib=$(readlink -f "$lib")
 

@@ -318,7 +318,9 @@ _OPTIONS = {
     "tile": _pycdc.OPTION_TILE,
     "tile_overlap": _pycdc.OPTION_TILE_OVERLAP,
     "effort": _pycdc.OPTION_EFFORT,
+    "precision": _pycdc.OPTION_PRECISION,
 }
+_PRECISIONS = {"fp32": 0, "bf16": 1}
 _INTEGER_OPTIONS = {"threads", "steps", "seed", "max_pixels", "tile", "tile_overlap", "effort"}
 
 
@@ -332,6 +334,12 @@ def _option_id(name):
 
 
 def _option_value(name, value):
+    if name == "precision":
+        if value is None:
+            return 0.0
+        if value not in _PRECISIONS:
+            raise ValueError(f"precision must be 'fp32' or 'bf16', not {value!r}")
+        return float(_PRECISIONS[value])
     if name == "gamma":
         if value is None:
             return -1.0
@@ -366,6 +374,8 @@ class Context:
         effort: encoder effort 0..4 (default 0): higher levels refine the
             latents of each image through the decoder (slower encoding, better
             rate-distortion; any decoder reads the result).
+        precision: decoding arithmetic, "fp32" (default) or "bf16" (only on
+            CPUs with native bfloat16; elsewhere UnsupportedError).
         progress: a callable receiving a :class:`Progress`; returning False
             cancels (CancelledError); an exception it raises cancels the call
             and is re-raised by encode/decode.
@@ -376,7 +386,7 @@ class Context:
     """
 
     def __init__(self, threads=0, steps=0, gamma=None, seed=0, max_pixels=None, progress=None,
-                 tile=None, tile_overlap=None, effort=0):
+                 tile=None, tile_overlap=None, effort=0, precision="fp32"):
         self._ctx = _pycdc.Context()
         self.threads = threads
         self.steps = steps
@@ -387,6 +397,8 @@ class Context:
         self.tile = tile
         self.tile_overlap = tile_overlap
         self.effort = effort
+        if precision != "fp32":
+            self.precision = precision
         self.progress = progress
 
     def _set(self, name, value):
@@ -407,6 +419,15 @@ class Context:
         lambda self: self._get("tile_overlap"), lambda self, v: self._set("tile_overlap", v)
     )
     effort = property(lambda self: self._get("effort"), lambda self, v: self._set("effort", v))
+
+    @property
+    def precision(self):
+        """Decoding arithmetic: "fp32" or "bf16"."""
+        return "bf16" if self._ctx.get_option(_OPTIONS["precision"]) == 1 else "fp32"
+
+    @precision.setter
+    def precision(self, value):
+        self._set("precision", value)
 
     @property
     def gamma(self):
@@ -621,7 +642,7 @@ def encode(array, model=None, icc=None, exif=None, xmp=None, **options):
         packet (bytes or str). Each at most :data:`METADATA_MAX_SIZE` bytes.
         With any of them the stream is format version 2, else version 1.
     options: threads, steps, gamma, seed, max_pixels, tile, tile_overlap,
-        effort, progress (see :class:`Context`).
+        effort, precision, progress (see :class:`Context`).
 
     Returns the stream as bytes.
     """

@@ -1,0 +1,57 @@
+// CDC_OPTION_PRECISION: bfloat16 decoding is offered only where the CPU has it
+// natively, and (emulated here when needed) stays close to the float32 decode.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "codec/codec.h"
+#include "common/codec_settings.h"
+#include "common/cpu_features.h"
+#include "common/error.h"
+#include "model_test_util.h"
+
+TEST_CASE("precision: bfloat16 is refused on CPUs without native support") {
+  ::unsetenv("CDC_ALLOW_EMULATED_BF16");
+  cdc::CodecSettings s;
+  if (cdc::cpu_has_native_bf16()) {
+    cdc::set_option(s, CDC_OPTION_PRECISION, 1);
+    CHECK(s.precision == 1);
+  } else {
+    try {
+      cdc::set_option(s, CDC_OPTION_PRECISION, 1);
+      FAIL("bfloat16 accepted without native support");
+    } catch (const cdc::Error& e) {
+      CHECK(e.status() == CDC_STATUS_UNSUPPORTED);
+      CHECK(std::string(e.what()).find("bfloat16") != std::string::npos);
+    }
+    CHECK(s.precision == 0);
+  }
+  cdc::set_option(s, CDC_OPTION_PRECISION, 0);
+  CHECK(s.precision == 0);
+  CHECK_THROWS(cdc::set_option(s, CDC_OPTION_PRECISION, 2));
+}
+
+TEST_CASE("precision: a bfloat16 decode is close to the float32 decode") {
+  ::setenv("CDC_ALLOW_EMULATED_BF16", "1", 1);
+  auto model = cdc_test::golden_model();
+  const uint32_t w = 64, h = 64;
+  const std::vector<uint8_t> px = cdc_test::test_image(w, h, 5);
+  cdc::CodecSettings s;
+  s.threads = 2;
+  s.steps = 2;
+  s.gamma = 0;
+  const cdc::ImageView image{px.data(), w, h, 3, size_t{w} * 3};
+  const std::vector<uint8_t> stream = cdc::encode_image(*model, image, s, {});
+  std::vector<uint8_t> f32(px.size()), b16(px.size());
+  cdc::decode_image(*model, stream.data(), stream.size(), {f32.data(), w, h, 3, size_t{w} * 3}, s, {});
+  cdc::set_option(s, CDC_OPTION_PRECISION, 1);
+  cdc::decode_image(*model, stream.data(), stream.size(), {b16.data(), w, h, 3, size_t{w} * 3}, s, {});
+  double se = 0;
+  for (size_t i = 0; i < px.size(); ++i) se += (double(f32[i]) - b16[i]) * (double(f32[i]) - b16[i]);
+  const double psnr = se == 0 ? 99 : 10 * std::log10(255.0 * 255.0 * px.size() / se);
+  MESSAGE("PSNR of the bfloat16 decode against the float32 decode: " << psnr << " dB");
+  CHECK(psnr > 30);
+  CHECK(f32 != b16);  // it did run in bfloat16
+  ::unsetenv("CDC_ALLOW_EMULATED_BF16");
+}
