@@ -17,6 +17,7 @@ int main(void) {
   FIELD(cdc_convert_options, name);
   FIELD(cdc_convert_options, default_steps);
   FIELD(cdc_convert_options, default_gamma);
+  FIELD(cdc_convert_options, rate_lambda);
   SIZE(cdc_model_info);
   FIELD(cdc_model_info, struct_size);
   FIELD(cdc_model_info, name);
@@ -27,6 +28,7 @@ int main(void) {
   FIELD(cdc_model_info, default_gamma);
   FIELD(cdc_model_info, size_multiple);
   FIELD(cdc_model_info, parameter_count);
+  FIELD(cdc_model_info, rate_lambda);
   SIZE(cdc_progress);
   FIELD(cdc_progress, struct_size);
   FIELD(cdc_progress, stage);
@@ -81,11 +83,16 @@ int main(void) {
   VALUE(CDC_OPTION_GAMMA);
   VALUE(CDC_OPTION_SEED);
   VALUE(CDC_OPTION_MAX_PIXELS);
+  VALUE(CDC_OPTION_TILE);
+  VALUE(CDC_OPTION_TILE_OVERLAP);
+  VALUE(CDC_OPTION_EFFORT);
+  VALUE(CDC_OPTION_PRECISION);
   VALUE(CDC_STAGE_ANALYSIS);
   VALUE(CDC_STAGE_ENTROPY_ENCODE);
   VALUE(CDC_STAGE_ENTROPY_DECODE);
   VALUE(CDC_STAGE_CONTEXT);
   VALUE(CDC_STAGE_DIFFUSION);
+  VALUE(CDC_STAGE_REFINE);
   VALUE(CDC_PIXEL_GRAY8);
   VALUE(CDC_PIXEL_RGB8);
   VALUE(CDC_PIXEL_RGBA8);
