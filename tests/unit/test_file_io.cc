@@ -104,6 +104,13 @@ TEST_CASE("read_whole_file: size cap, devices and folders refused") {
 TEST_CASE("set_compute_threads caps the count at the number of cores") {
   cdc::set_compute_threads(1024);
   CHECK(torch::get_num_threads() <= cdc::hardware_threads());
+  // All cores, less those that other runnable processes hold right now
+  // (effective_threads; a loaded machine may give fewer than the cores).
+  const int busy_before = cdc::other_runnable_tasks();
   cdc::set_compute_threads(0);
-  CHECK(torch::get_num_threads() == cdc::hardware_threads());
+  const int got = torch::get_num_threads();
+  const int busy_after = cdc::other_runnable_tasks();
+  CHECK(got >= 1);
+  CHECK(got <= cdc::hardware_threads());
+  if (busy_before == 0 && busy_after == 0) CHECK(got == cdc::hardware_threads());
 }
