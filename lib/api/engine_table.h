@@ -21,7 +21,7 @@
 #include "cdc.h"
 
 // Bumped on any change of the table below.
-#define CDC_ENGINE_TABLE_VERSION 1u
+#define CDC_ENGINE_TABLE_VERSION 2u
 
 // The public functions that the front forwards to the engine, in table order.
 #define CDC_ENGINE_FUNCTIONS(X)    \
@@ -43,7 +43,6 @@
   X(cdc_context_set_option)        \
   X(cdc_context_get_option)        \
   X(cdc_context_set_progress)      \
-  X(cdc_encode)                    \
   X(cdc_encode_with_metadata)      \
   X(cdc_buffer_free)               \
   X(cdc_stream_get_info)           \

@@ -106,15 +106,14 @@ void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan
       StepCallback on_step;
       if (progress) {
         on_step = [&](int done, int, const torch::Tensor& x0) {
-          const torch::Tensor preview = x0.to(torch::kFloat32);
           return progress(CDC_STAGE_DIFFUSION, index * steps + static_cast<uint32_t>(done),
-                          tiles * steps, &preview);
+                          tiles * steps, &x0);
         };
       }
       torch::Tensor start = start_noise_region(3, row.region.begin, col.region.begin,
                                                row.region.size(), col.region.size(),
                                                decoding.gamma, decoding.seed);
-      torch::Tensor x = model.sample(context, decoding, on_step, start).to(torch::kFloat32);
+      torch::Tensor x = model.sample(context, decoding, on_step, start);
       context.clear();
       const std::vector<float>& cw = col_weights[c];
       torch::Tensor col_w = torch::from_blob(const_cast<float*>(cw.data()),
@@ -201,8 +200,6 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   report_progress(progress, CDC_STAGE_ENTROPY_DECODE, 2, 2);
 
   const CodecSettings decoding = model.decoding_settings(settings);
-  if (settings.precision == 1 && !bf16_allowed())
-    fail(CDC_STATUS_UNSUPPORTED, "bfloat16 decoding needs a CPU with native bfloat16");
   const Bf16Autocast bf16(settings.precision == 1);
   const TilePlan plan = plan_tiles(header.padded_height, header.padded_width, model.size_multiple(),
                                    settings, tile_defaults(model));
@@ -214,7 +211,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
     StepCallback on_step;
     if (progress) {
       on_step = [&](int done, int total, const torch::Tensor& x0) {
-        torch::Tensor visible = x0.to(torch::kFloat32).index({Slice(), Slice(), Slice(0, header.height),
+        torch::Tensor visible = x0.index({Slice(), Slice(), Slice(0, header.height),
                                           Slice(0, header.width)});
         return progress(CDC_STAGE_DIFFUSION, static_cast<uint32_t>(done),
                         static_cast<uint32_t>(total), &visible);
@@ -222,7 +219,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
     }
     torch::Tensor start = start_noise_region(3, 0, 0, plan.height, plan.width, decoding.gamma,
                                              decoding.seed);
-    torch::Tensor x = model.sample(context, decoding, on_step, start).to(torch::kFloat32);
+    torch::Tensor x = model.sample(context, decoding, on_step, start);
     context.clear();
     // Only now is the caller's buffer written: a cancelled or failed decode
     // leaves it untouched.

@@ -55,10 +55,7 @@ torch::Tensor refine_latents(const Model& model, const ImageView& image, const T
                              const torch::Tensor& y, const HyperParameters& gaussian,
                              const CodecSettings& settings, const ProgressFn& progress) {
   const int iterations = refinement_iterations(settings.effort);
-  torch::Tensor mean64 = gaussian.mean.to(torch::kFloat64);
-  // k: the integers around the means, whole latent (the encoder's rounding).
-  torch::Tensor k_all = (y.to(torch::kFloat64) - mean64).round();
-  if (iterations == 0) return mean64 + k_all;
+  CDC_CHECK(iterations > 0);
   const double lambda = model.config().rate_lambda;
   if (!(lambda > 0))
     fail(CDC_STATUS_UNSUPPORTED,
@@ -73,11 +70,13 @@ torch::Tensor refine_latents(const Model& model, const ImageView& image, const T
   CodecSettings decoding = model.decoding_settings(settings);
   decoding.steps = std::min(decoding.steps, kMaxRefinementSteps);
   const int64_t f = plan.height / y.size(2);
-  k_all = k_all.to(torch::kFloat32).clone();
+  const torch::Tensor mean64 = gaussian.mean.to(torch::kFloat64);
+  // The continuous offsets y - mean where the optimization starts, and k: the
+  // integers around the means (the encoder's rounding), whole latent.
+  const torch::Tensor offset64 = y.to(torch::kFloat64) - mean64;
+  const torch::Tensor offset_all = offset64.to(torch::kFloat32).clone();
+  torch::Tensor k_all = offset64.round().to(torch::kFloat32).clone();
   const torch::Tensor mean_all = gaussian.mean.to(torch::kFloat32).clone();
-  // The continuous offsets y - mean where the optimization starts (rounding
-  // them gives k_all).
-  const torch::Tensor offset_all = (y.to(torch::kFloat64) - mean64).to(torch::kFloat32).clone();
   const torch::Tensor scale_all = gaussian.scale.to(torch::kFloat32).clone();
 
   const auto tiles = static_cast<uint32_t>(plan.count());

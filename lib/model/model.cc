@@ -122,7 +122,9 @@ torch::Tensor Model::sample(const std::vector<torch::Tensor>& context,
   std::vector<torch::Tensor> ctx;
   for (const auto& c : context) ctx.push_back(to_conv_format(c));
   DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {
-    return net().denoise_fn->forward(to_conv_format(x), t, ctx);
+    // float32 whatever the arithmetic inside (bfloat16 under autocast
+    // decoding): the sampler's steps, its previews and its result stay float32.
+    return net().denoise_fn->forward(to_conv_format(x), t, ctx).to(torch::kFloat32);
   };
   return ddim_sample(fn, shape, process, settings, callback, start).contiguous();
 }

@@ -242,10 +242,8 @@ cdc_status cdc_context_set_progress(cdc_context* context, cdc_progress_fn fn, vo
 cdc_status cdc_encode(cdc_context* context, const cdc_model* model, const uint8_t* pixels,
                       uint32_t width, uint32_t height, cdc_pixel_format format, size_t stride,
                       uint8_t** data, size_t* size) {
-  if (data != nullptr) *data = nullptr;
-  if (size != nullptr) *size = 0;
-  CDC_FORWARD_STATUS(cdc_encode, context, model, pixels, width, height, format, stride, data,
-                     size);
+  return cdc_encode_with_metadata(context, model, pixels, width, height, format, stride, nullptr,
+                                  data, size);
 }
 
 cdc_status cdc_encode_with_metadata(cdc_context* context, const cdc_model* model,
