@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libdnnl-dev libopenblas0-pthread
   libfmt-dev doctest-dev catch2 libcli11-dev
   libpng-dev libjpeg-dev zlib1g-dev libxxhash-dev
   abigail-tools

@@ -41,6 +41,8 @@ class UNetImpl : public torch::nn::Module {
   // attention; elementwise work not counted).
   int64_t macs(int64_t height, int64_t width) const;
 
+  const UNetParams& params() const { return params_; }
+
  private:
   struct Level {
     nn::ResnetBlock block1{nullptr}, block2{nullptr};

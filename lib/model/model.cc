@@ -1,10 +1,13 @@
 #include "model/model.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
 #include "common/error.h"
+#include "diffusion/unet_onednn.h"
 #include "common/file_io.h"
 #include "common/hex.h"
 #include "hyperprior/gaussian_conditional.h"
@@ -98,14 +101,29 @@ std::vector<torch::Tensor> Model::context(const torch::Tensor& y_hat) const {
 }
 
 torch::Tensor Model::denoise(const torch::Tensor& x, const torch::Tensor& t,
-                                const std::vector<torch::Tensor>& context) const {
+                             const std::vector<torch::Tensor>& context,
+                             onednn::BufferPool* pool) const {
   check_image(x, config_.channels, size_multiple(), "denoise");
   if (context.size() != config_.context_dim_mults.size())
     fail(CDC_STATUS_INVALID_ARGUMENT, "denoise: expected {} context tensors, got {}",
          config_.context_dim_mults.size(), context.size());
   std::vector<torch::Tensor> ctx;
   for (const auto& c : context) ctx.push_back(to_conv_format(c));
+  if (const UNetOneDnn* unet = unet_onednn()) {
+    onednn::BufferPool own;
+    return unet->forward(x, t.to(torch::kFloat32), ctx, pool != nullptr ? *pool : own)
+        .contiguous();
+  }
   return net().denoise_fn->forward(to_conv_format(x), t.to(torch::kFloat32), ctx).contiguous();
+}
+
+const UNetOneDnn* Model::unet_onednn() const {
+  if (torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled() || !UNetOneDnn::enabled())
+    return nullptr;
+  std::call_once(unet_onednn_once_, [this] {
+    unet_onednn_ = std::make_shared<const UNetOneDnn>(*net().denoise_fn);
+  });
+  return unet_onednn_.get();
 }
 
 torch::Tensor Model::sample(const std::vector<torch::Tensor>& context,
@@ -121,7 +139,9 @@ torch::Tensor Model::sample(const std::vector<torch::Tensor>& context,
   process.variant = config_.variant;
   std::vector<torch::Tensor> ctx;
   for (const auto& c : context) ctx.push_back(to_conv_format(c));
+  onednn::BufferPool pool;  // the U-Net's buffers, reused by every step
   DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {
+    if (const UNetOneDnn* unet = unet_onednn()) return unet->forward(x, t, ctx, pool);
     // float32 whatever the arithmetic inside (bfloat16 under autocast
     // decoding): the sampler's steps, its previews and its result stay float32.
     return net().denoise_fn->forward(to_conv_format(x), t, ctx).to(torch::kFloat32);

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,13 @@
 #include "entropy/entropy_tables.h"
 #include "model/model_config.h"
 #include "model/network.h"
+
+namespace cdc {
+class UNetOneDnn;
+namespace onednn {
+class BufferPool;
+}
+}  // namespace cdc
 
 namespace cdc {
 
@@ -69,8 +77,11 @@ class Model {
   // Multi-scale context features from y_hat (finest first).
   std::vector<torch::Tensor> context(const torch::Tensor& y_hat) const;
   // One call of the conditional U-Net X_theta(x, t, context); t has shape Bx1.
+  // pool (optional): where the oneDNN path takes its buffers from; pass the
+  // same one to repeated calls to reuse them.
   torch::Tensor denoise(const torch::Tensor& x, const torch::Tensor& t,
-                        const std::vector<torch::Tensor>& context) const;
+                        const std::vector<torch::Tensor>& context,
+                        onednn::BufferPool* pool = nullptr) const;
   // The DDIM-style decode from x_N = gamma * N(0, I) (seeded; gamma 0 gives
   // x_N = 0) with the settings' steps (1..T), gamma (>= 0) and seed (see
   // decoding_settings() for the model's defaults); returns x0 before clamping.
@@ -88,6 +99,10 @@ class Model {
  private:
   CdcNetworkImpl& net() const { return *network_.ptr(); }
   torch::Tensor to_conv_format(const torch::Tensor& x) const { return x.contiguous(conv_format_); }
+  // The U-Net on the oneDNN path (built on first use), or null where that
+  // path does not apply: gradients on (encoder effort), autocast (bfloat16),
+  // or CDC_UNET_ENGINE=torch.
+  const UNetOneDnn* unet_onednn() const;
 
   ModelConfig config_;
   std::string name_;
@@ -98,6 +113,8 @@ class Model {
   CdcNetwork network_{nullptr};
   std::vector<torch::Tensor> hyper_dec_double_;
   entropy::EntropyTables tables_;
+  mutable std::once_flag unet_onednn_once_;
+  mutable std::shared_ptr<const UNetOneDnn> unet_onednn_;
 };
 
 }  // namespace cdc

@@ -25,6 +25,7 @@
 #include "hyperprior/gaussian_conditional.h"
 #include "model/model.h"
 #include "model/model_export.h"
+#include "onednn/runtime.h"
 
 namespace {
 
@@ -76,10 +77,11 @@ void bench(const std::string& preset, int width, int height, int calls) {
   const double t_context = now_s() - t0;
 
   const torch::Tensor t = torch::full({1, 1}, 0.5f);
-  torch::Tensor out = model->denoise(x, t, ctx);  // warm-up
+  cdc::onednn::BufferPool pool;  // as a decode does: buffers reused by every step
+  torch::Tensor out = model->denoise(x, t, ctx, &pool);  // warm-up
   t0 = now_s();
   const double c0 = cpu_s();
-  for (int i = 0; i < calls; ++i) out = model->denoise(x, t, ctx);
+  for (int i = 0; i < calls; ++i) out = model->denoise(x, t, ctx, &pool);
   const double t_unet = (now_s() - t0) / calls;
   const double cpu_unet = (cpu_s() - c0) / calls;
   const double gmac = static_cast<double>(model->unet_macs(height, width)) / 1e9;

@@ -1,0 +1,146 @@
+#include "onednn/convolution.h"
+
+#include "common/error.h"
+
+namespace cdc::onednn {
+
+using dnnl::memory;
+
+Convolution::Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+                         int64_t padding, bool transposed)
+    : Convolution(weight, bias, stride, {padding, padding, padding, padding}) {
+  if (transposed) {
+    transposed_ = true;
+    out_ = weight.size(1);
+    in_ = weight.size(0);
+  }
+}
+
+Convolution::Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+                         const std::array<int64_t, 4>& padding)
+    : stride_(stride), padding_(padding) {
+  if (weight.dim() != 4 || weight.scalar_type() != torch::kFloat32 || weight.size(2) != weight.size(3))
+    fail(CDC_STATUS_INTERNAL_ERROR, "onednn::Convolution: expected a square float32 OIHW weight");
+  weight_ = weight;
+  out_ = weight.size(0);
+  in_ = weight.size(1);
+  kernel_ = weight.size(2);
+  if (bias.defined()) bias_ = bias.contiguous();
+}
+
+int64_t Convolution::output_height(int64_t input) const {
+  const int64_t pad = padding_[0] + padding_[2];
+  if (transposed_) return (input - 1) * stride_ - pad + kernel_;
+  return (input + pad - kernel_) / stride_ + 1;
+}
+
+int64_t Convolution::output_width(int64_t input) const {
+  const int64_t pad = padding_[1] + padding_[3];
+  if (transposed_) return (input - 1) * stride_ - pad + kernel_;
+  return (input + pad - kernel_) / stride_ + 1;
+}
+
+const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool accumulate,
+                                           bool relu) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& p : plans_)
+    if (p->n == n && p->h == h && p->w == w && p->accumulate == accumulate && p->relu == relu)
+      return *p;
+
+  const auto& eng = cpu_engine();
+  const int64_t oh = output_height(h), ow = output_width(w);
+  const memory::desc src = nhwc_desc(n, in_, h, w), dst = nhwc_desc(n, out_, oh, ow);
+  const memory::desc any_weights({out_, in_, kernel_, kernel_}, memory::data_type::f32,
+                                 memory::format_tag::any);
+  const memory::desc bias = bias_.defined()
+                                ? memory::desc({out_}, memory::data_type::f32, memory::format_tag::x)
+                                : memory::desc();
+  dnnl::post_ops ops;
+  if (accumulate) ops.append_sum(1.0f);
+  if (relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const memory::dims strides{stride_, stride_}, pad_l{padding_[0], padding_[1]},
+      pad_r{padding_[2], padding_[3]};
+
+  auto p = std::make_unique<Plan>();
+  p->n = n;
+  p->h = h;
+  p->w = w;
+  p->accumulate = accumulate;
+  p->relu = relu;
+  memory::desc weights_desc;
+  if (transposed_) {
+    dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                        dnnl::algorithm::deconvolution_direct, src, any_weights,
+                                        bias, dst, strides, pad_l, pad_r);
+    dnnl::deconvolution_forward::primitive_desc pd(d, attr, eng);
+    p->primitive = dnnl::deconvolution_forward(pd);
+    weights_desc = pd.weights_desc();
+    p->scratchpad = pd.scratchpad_desc();
+  } else {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                      dnnl::algorithm::convolution_direct, src, any_weights, bias,
+                                      dst, strides, pad_l, pad_r);
+    dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+    p->primitive = dnnl::convolution_forward(pd);
+    weights_desc = pd.weights_desc();
+    p->scratchpad = pd.scratchpad_desc();
+  }
+  // Reuse the reordered weights of an earlier plan with the same layout.
+  for (const auto& q : plans_)
+    if (q->weights.get_desc() == weights_desc) {
+      p->weights = q->weights;
+      break;
+    }
+  if (!p->weights) {
+    // The torch tensor as it is: logical {O, I, kh, kw} with its own strides
+    // (a transposed convolution's tensor is I x O x kh x kw).
+    const auto st = weight_.strides();
+    const memory::dims user_strides = transposed_ ? memory::dims{st[1], st[0], st[2], st[3]}
+                                                  : memory::dims{st[0], st[1], st[2], st[3]};
+    const memory::desc user({out_, in_, kernel_, kernel_}, memory::data_type::f32, user_strides);
+    memory user_mem(user, eng, weight_.data_ptr<float>());
+    p->weights = memory(weights_desc, eng);
+    dnnl::stream s(eng);
+    dnnl::reorder(user_mem, p->weights).execute(s, user_mem, p->weights);
+    s.wait();
+  }
+  plans_.push_back(std::move(p));
+  return *plans_.back();
+}
+
+void Convolution::run(const Activation& src, const Activation& dst, BufferPool& pool,
+                      bool accumulate, bool relu) const {
+  if (src.c != in_ || dst.c != out_ || dst.n != src.n || dst.h != output_height(src.h) ||
+      dst.w != output_width(src.w))
+    fail(CDC_STATUS_INTERNAL_ERROR, "onednn::Convolution: shape mismatch");
+  const Plan& p = plan(src.n, src.h, src.w, accumulate, relu);
+  const auto& eng = cpu_engine();
+  memory src_mem(nhwc_desc(src.n, src.c, src.h, src.w), eng, src.data());
+  memory dst_mem(nhwc_desc(dst.n, dst.c, dst.h, dst.w), eng, dst.data());
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, dst_mem}};
+  if (bias_.defined())
+    args.emplace(DNNL_ARG_BIAS, memory(memory::desc({out_}, memory::data_type::f32,
+                                                    memory::format_tag::x),
+                                       eng, bias_.data_ptr<float>()));
+  std::shared_ptr<float> scratch;
+  if (p.scratchpad.get_size() > 0) {
+    scratch = pool.get((p.scratchpad.get_size() + sizeof(float) - 1) / sizeof(float));
+    args.emplace(DNNL_ARG_SCRATCHPAD, memory(p.scratchpad, eng, scratch.get()));
+  }
+  dnnl::stream s(eng);
+  ProfileScope profile(kernel_ == 1 ? "conv1x1" : kernel_ == 3 ? "conv3x3" : "conv", src);
+  p.primitive.execute(s, args);
+  s.wait();
+}
+
+Activation Convolution::operator()(const Activation& src, BufferPool& pool) const {
+  Activation dst = Activation::make(pool, src.n, output_height(src.h), output_width(src.w), out_);
+  run(src, dst, pool);
+  return dst;
+}
+
+}  // namespace cdc::onednn

@@ -1,0 +1,61 @@
+// A convolution (or 4x4 stride-2 transposed convolution) of NHWC activations
+// with oneDNN. The weights are taken from a torch tensor (any strides) and
+// reordered once per primitive layout; the primitive for an input shape is
+// created on first use and cached. Bias, a ReLU and a residual sum are fused
+// into the primitive as post-ops. Thread-safe: one instance serves concurrent
+// calls (scratchpads are the caller's, primitives are read-only).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <array>
+#include <mutex>
+#include <vector>
+
+#include "onednn/runtime.h"
+
+namespace cdc::onednn {
+
+class Convolution {
+ public:
+  // weight: OIHW (a transposed convolution: IOHW, as torch stores it),
+  // float32; bias: O or undefined. stride/padding as torch's.
+  Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+              int64_t padding, bool transposed = false);
+  // A convolution with padding that differs per side (top, left, bottom,
+  // right).
+  Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+              const std::array<int64_t, 4>& padding);
+
+  int64_t in_channels() const { return in_; }
+  int64_t out_channels() const { return out_; }
+  // Output height / width for an input height / width.
+  int64_t output_height(int64_t input) const;
+  int64_t output_width(int64_t input) const;
+
+  // dst = conv(src) + bias, then dst += what dst held before when accumulate
+  // (a residual sum), then ReLU when relu. dst must have the output shape.
+  void run(const Activation& src, const Activation& dst, BufferPool& pool, bool accumulate = false,
+           bool relu = false) const;
+  // Allocates dst from the pool.
+  Activation operator()(const Activation& src, BufferPool& pool) const;
+
+ private:
+  struct Plan {
+    int64_t n, h, w;
+    bool accumulate, relu;
+    dnnl::primitive primitive;
+    dnnl::memory weights;  // in the primitive's layout
+    dnnl::memory::desc scratchpad;
+  };
+  const Plan& plan(int64_t n, int64_t h, int64_t w, bool accumulate, bool relu) const;
+
+  torch::Tensor weight_, bias_;
+  int64_t in_ = 0, out_ = 0, kernel_ = 0, stride_ = 1;
+  std::array<int64_t, 4> padding_{};  // top, left, bottom, right
+  bool transposed_ = false;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::unique_ptr<Plan>> plans_;
+};
+
+}  // namespace cdc::onednn

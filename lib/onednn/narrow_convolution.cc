@@ -1,0 +1,63 @@
+#include "onednn/narrow_convolution.h"
+
+#include "common/error.h"
+
+namespace cdc::onednn {
+
+NarrowConvolution::NarrowConvolution(const torch::Tensor& weight, const torch::Tensor& bias)
+    : out_(weight.size(0)), kernel_(weight.size(2)) {
+  if (weight.dim() != 4 || weight.size(3) != kernel_ || kernel_ % 2 == 0)
+    fail(CDC_STATUS_INTERNAL_ERROR, "onednn::NarrowConvolution: expected an odd square kernel");
+  // Channel (ky * K + kx) * O + o of the 1x1 product is tap (ky, kx) of output o.
+  taps_weight_ = weight.permute({2, 3, 0, 1})
+                     .reshape({kernel_ * kernel_ * out_, weight.size(1), 1, 1})
+                     .contiguous();
+  bias_ = bias.contiguous();
+  taps_ = std::make_unique<Convolution>(taps_weight_, torch::Tensor(), 1, 0);
+}
+
+namespace {
+
+CDC_VECTOR_CLONES
+void add_taps(const float* taps, int64_t w, int64_t channels, int64_t out, int64_t kernel,
+              int64_t row, int64_t h, const float* bias, float* dst_row) {
+  const int64_t half = kernel / 2;
+  for (int64_t x = 0; x < w; ++x)
+    for (int64_t o = 0; o < out; ++o) dst_row[x * out + o] = 0.0f;
+  for (int64_t ky = 0; ky < kernel; ++ky) {
+    const int64_t sy = row + ky - half;
+    if (sy < 0 || sy >= h) continue;
+    const float* src_row = taps + sy * w * channels;
+    for (int64_t kx = 0; kx < kernel; ++kx) {
+      const int64_t tap = (ky * kernel + kx) * out;
+      const int64_t x0 = std::max<int64_t>(0, half - kx);
+      const int64_t x1 = std::min<int64_t>(w, w + half - kx);
+      for (int64_t x = x0; x < x1; ++x) {
+        const float* s = src_row + (x + kx - half) * channels + tap;
+        float* d = dst_row + x * out;
+        for (int64_t o = 0; o < out; ++o) d[o] += s[o];
+      }
+    }
+  }
+  for (int64_t x = 0; x < w; ++x)
+    for (int64_t o = 0; o < out; ++o) dst_row[x * out + o] += bias[o];
+}
+
+}  // namespace
+
+void NarrowConvolution::run(const Activation& src, const Activation& dst, BufferPool& pool) const {
+  if (dst.c != out_ || dst.n != src.n || dst.h != src.h || dst.w != src.w)
+    fail(CDC_STATUS_INTERNAL_ERROR, "onednn::NarrowConvolution: shape mismatch");
+  const Activation taps = (*taps_)(src, pool);
+  const int64_t channels = taps.c;
+  ProfileScope profile("tap_sums", taps);
+  parallel_chunks(src.n * src.h, 4, [&](int64_t, int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t image = r / src.h, y = r % src.h;
+      add_taps(taps.data() + image * src.h * src.w * channels, src.w, channels, out_, kernel_, y,
+               src.h, bias_.data_ptr<float>(), dst.data() + r * src.w * out_);
+    }
+  });
+}
+
+}  // namespace cdc::onednn

@@ -1,0 +1,113 @@
+#include "onednn/runtime.h"
+
+#include <ATen/Parallel.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+namespace cdc::onednn {
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+struct BufferPool::State {
+  mutable std::mutex mutex;
+  std::multimap<size_t, float*> free;  // by size in floats
+  size_t held = 0;                     // bytes, in use or free
+
+  ~State() {
+    for (auto& [size, p] : free) std::free(p);
+  }
+};
+
+BufferPool::BufferPool() : state_(std::make_shared<State>()) {}
+
+std::shared_ptr<float> BufferPool::get(size_t count) {
+  if (count == 0) count = 1;
+  float* p = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    auto it = state_->free.find(count);
+    if (it != state_->free.end()) {
+      p = it->second;
+      state_->free.erase(it);
+    }
+  }
+  if (p == nullptr) {
+    const size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
+    p = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (p == nullptr) throw std::bad_alloc();
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->held += count * sizeof(float);
+  }
+  // The deleter keeps the pool's state alive: a buffer may outlive the pool.
+  std::shared_ptr<State> state = state_;
+  return std::shared_ptr<float>(p, [state, count](float* q) {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->free.emplace(count, q);
+  });
+}
+
+size_t BufferPool::bytes_held() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->held;
+}
+
+Activation Activation::make(BufferPool& pool, int64_t n, int64_t h, int64_t w, int64_t c) {
+  Activation a;
+  a.n = n;
+  a.h = h;
+  a.w = w;
+  a.c = c;
+  a.buffer = pool.get(a.numel());
+  return a;
+}
+
+void parallel_chunks(int64_t count, int64_t chunk,
+                     const std::function<void(int64_t, int64_t, int64_t)>& body) {
+  if (count <= 0) return;
+  const int64_t chunks = (count + chunk - 1) / chunk;
+  at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i)
+      body(i, i * chunk, std::min(count, (i + 1) * chunk));
+  });
+}
+
+namespace {
+bool profiling() {
+  static const bool on = std::getenv("CDC_ONEDNN_PROFILE") != nullptr;
+  return on;
+}
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+ProfileScope::ProfileScope(const char* what, const Activation& shape) {
+  if (!profiling()) return;
+  what_ = what;
+  h_ = shape.h;
+  w_ = shape.w;
+  c_ = shape.c;
+  start_ = now_ms();
+}
+
+ProfileScope::~ProfileScope() {
+  if (what_ == nullptr) return;
+  std::fprintf(stderr, "%s %ldx%ld c%ld %.2f ms\n", what_, static_cast<long>(h_),
+               static_cast<long>(w_), static_cast<long>(c_), now_ms() - start_);
+}
+
+dnnl::memory::desc nhwc_desc(int64_t n, int64_t c, int64_t h, int64_t w) {
+  return dnnl::memory::desc({n, c, h, w}, dnnl::memory::data_type::f32,
+                            dnnl::memory::format_tag::nhwc);
+}
+
+}  // namespace cdc::onednn

@@ -1,0 +1,84 @@
+// The oneDNN side of libcdc's inference path: one CPU engine for the process,
+// activations in NHWC (channels last, dense) held in a pool of reusable
+// buffers, and parallel loops whose split never depends on the thread count.
+//
+// Why NHWC: the non-convolution work (norms over channels, linear attention,
+// concatenation) is row-wise in NHWC, and oneDNN's convolutions (brgconv on
+// AVX-512, jit on AVX2) take NHWC sources and destinations directly, so no
+// reorder runs between layers. Weights are reordered once, into the layout the
+// primitive asks for (format_tag::any), when a shape is first seen.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+
+// Compiles a function for AVX-512, AVX2 and the baseline, picked at load
+// time by the CPU (GCC function multiversioning).
+#define CDC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+namespace cdc::onednn {
+
+// The CPU engine (created on first use, shared by all threads).
+const dnnl::engine& cpu_engine();
+
+// A pool of 64-byte aligned float buffers, reused by exact size: the
+// activations of one denoising step are the same sizes as the last one's, so
+// after the first step nothing is allocated (no page faults, no munmap).
+// Thread-safe; buffers return to the pool when their last holder lets go.
+class BufferPool {
+ public:
+  BufferPool();
+  std::shared_ptr<float> get(size_t count);
+  // Bytes held now, in use or free.
+  size_t bytes_held() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// An NHWC float32 activation: n images of h x w pixels with c channels, rows
+// of c floats, dense.
+struct Activation {
+  std::shared_ptr<float> buffer;
+  int64_t n = 0, h = 0, w = 0, c = 0;
+
+  float* data() const { return buffer.get(); }
+  int64_t rows() const { return n * h * w; }
+  size_t numel() const { return static_cast<size_t>(rows() * c); }
+  static Activation make(BufferPool& pool, int64_t n, int64_t h, int64_t w, int64_t c);
+};
+
+// Runs body(begin, end) over [0, count) in chunks of `chunk` (the last one
+// shorter), in parallel on the caller's thread count. Chunk boundaries do not
+// depend on the thread count, so per-chunk partial results combined in chunk
+// order are the same with any number of threads.
+void parallel_chunks(int64_t count, int64_t chunk,
+                     const std::function<void(int64_t chunk_index, int64_t begin, int64_t end)>& body);
+
+// With CDC_ONEDNN_PROFILE set in the environment, prints one line per
+// operation to stderr when it ends (what, its shape, milliseconds): the
+// per-layer profile of cdc_bench_model. Costs nothing otherwise.
+class ProfileScope {
+ public:
+  ProfileScope(const char* what, const Activation& shape);
+  ~ProfileScope();
+  ProfileScope(const ProfileScope&) = delete;
+  ProfileScope& operator=(const ProfileScope&) = delete;
+
+ private:
+  const char* what_ = nullptr;
+  int64_t h_ = 0, w_ = 0, c_ = 0;
+  double start_ = 0;
+};
+
+// A oneDNN memory descriptor of an activation ({n, c, h, w} in NHWC order).
+dnnl::memory::desc nhwc_desc(int64_t n, int64_t c, int64_t h, int64_t w);
+
+}  // namespace cdc::onednn

@@ -1,0 +1,50 @@
+#include "onednn/upsample.h"
+
+#include <cstring>
+
+#include "common/error.h"
+
+namespace cdc::onednn {
+
+Upsample2x::Upsample2x(const torch::Tensor& weight, const torch::Tensor& bias) {
+  if (weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4)
+    fail(CDC_STATUS_INTERNAL_ERROR, "onednn::Upsample2x: expected a 4x4 transposed kernel");
+  // The taps of each parity, in the order of the 2x2 kernel's positions.
+  const int64_t taps[2][2] = {{3, 1}, {2, 0}};
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b) {
+      const torch::Tensor rows = torch::tensor({taps[a][0], taps[a][1]}, torch::kLong);
+      const torch::Tensor cols = torch::tensor({taps[b][0], taps[b][1]}, torch::kLong);
+      weights_[a][b] = weight.index_select(2, rows).index_select(3, cols).permute({1, 0, 2, 3})
+                           .contiguous();
+      // a = 0 reads rows p - 1, p: one row of padding on top; a = 1 reads
+      // p, p + 1: one at the bottom. Likewise for columns.
+      const std::array<int64_t, 4> pad{a == 0 ? 1 : 0, b == 0 ? 1 : 0, a == 0 ? 0 : 1,
+                                       b == 0 ? 0 : 1};
+      parity_[a][b] = std::make_unique<Convolution>(weights_[a][b], bias, 1, pad);
+    }
+}
+
+Activation Upsample2x::operator()(const Activation& src, BufferPool& pool) const {
+  const int64_t c = parity_[0][0]->out_channels();
+  Activation dst = Activation::make(pool, src.n, 2 * src.h, 2 * src.w, c);
+  Activation part = Activation::make(pool, src.n, src.h, src.w, c);
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b) {
+      parity_[a][b]->run(src, part, pool);
+      ProfileScope profile("interleave", part);
+      // Rows of the input grid: row r = (image, p) scatters to output row 2p + a.
+      parallel_chunks(src.n * src.h, 8, [&](int64_t, int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          const int64_t image = r / src.h, p = r % src.h;
+          const float* in = part.data() + r * src.w * c;
+          float* out = dst.data() + ((image * dst.h + 2 * p + a) * dst.w + b) * c;
+          for (int64_t q = 0; q < src.w; ++q)
+            std::memcpy(out + 2 * q * c, in + q * c, sizeof(float) * c);
+        }
+      });
+    }
+  return dst;
+}
+
+}  // namespace cdc::onednn

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# bench_speed.sh BUILD_DIR [REFROOT] - the speed figures of the README's
+# performance section, measured side by side in one run on this machine.
+# Benchmarks never fail on timing; run it on an idle machine.
+#
+#  1. the CPU (model, vector flags) and its float32 GEMM rate (plain sgemm);
+#  2. per thread count (THREADS, default "1 2"): one U-Net call of the paper
+#     configuration (random weights, 768x512) in the reference PyTorch code
+#     (when REFROOT holds its xparam/ and epsilonparam/ folders; see
+#     ../shared/reference/timing), in libcdc on libtorch (CDC_UNET_ENGINE=torch:
+#     the path before lib/onednn) and in libcdc on oneDNN, each with the
+#     compressor stages and peak memory (cdc_bench_model);
+#  3. the entropy coder alone (symbols/s, MB/s: cdc_bench_coder);
+#  4. the cdc tool as a user times it (process wall time, peak RSS) with the
+#     default model on the sample photo: --version, encode, decode at 1 and 2
+#     threads, and the same decode with another runnable process on the
+#     machine (a niced busy loop): 2 threads must not lose to 1.
+set -uo pipefail
+build=$(cd "${1:?usage: bench_speed.sh BUILD_DIR [REFROOT]}" && pwd)
+refroot=${2:-}
+src=$(cd "$(dirname "$0")/.." && pwd)
+threads_list=${THREADS:-1 2}
+cdc=$build/tools/cdc
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; [ -n "${busy:-}" ] && kill "$busy" 2> /dev/null' EXIT
+
+echo "== CPU"
+lscpu | grep -E '^(Model name|CPU\(s\)|Thread)' | sed 's/  */ /g'
+echo "vector flags: $(grep -m1 -o -E 'avx2|fma|avx512[a-z_0-9]*|amx[a-z_0-9]*' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+for t in $threads_list; do
+  /usr/bin/python3 - "$t" << 'PY'
+import sys, time, torch
+torch.set_num_threads(int(sys.argv[1]))
+a = torch.rand(3072, 3072); b = torch.rand(3072, 3072)
+torch.mm(a, b)
+best = min((lambda t0: (torch.mm(a, b), time.perf_counter() - t0)[1])(time.perf_counter()) for _ in range(5))
+print(f"sgemm 3072^3, {sys.argv[1]} thread(s): {2 * 3072**3 / best / 1e9:.1f} GFLOP/s")
+PY
+done
+
+for t in $threads_list; do
+  echo "== paper configuration, 768x512, $t thread(s)"
+  if [ -n "$refroot" ]; then
+    echo "-- reference PyTorch code (one denoising step = one U-Net call)"
+    THREADS=$t REFROOT=$refroot /usr/bin/python3 "$src/../shared/reference/timing/refmodel.py" xparam 64 2>&1 |
+      grep -E '512x768|params' || echo "(reference timing failed)"
+  fi
+  echo "-- libcdc, U-Net on libtorch (before)"
+  CDC_UNET_ENGINE=torch "$build/tools/cdc_bench_model" --threads "$t" --config paper --calls 2 | grep -E 'U-Net call|peak'
+  echo "-- libcdc, U-Net on oneDNN"
+  "$build/tools/cdc_bench_model" --threads "$t" --config all --calls 2
+done
+
+echo "== entropy coder (one thread)"
+"$build/tools/cdc_bench_coder" 10
+
+echo "== cdc tool, default model, data/sample.png (768x512): wall seconds, peak RSS"
+timed() { /usr/bin/time -f "%e s %M KiB" "$@" 2>&1 > /dev/null | tail -n 1; }
+"$cdc" encode --quiet "$src/data/sample.png" "$tmp/s.cdc"
+for i in 1 2 3; do echo "cdc --version: $(timed "$cdc" --version)"; done
+for t in 1 2; do
+  for i in 1 2; do
+    echo "encode, $t thread(s): $(timed "$cdc" --quiet --threads "$t" encode "$src/data/sample.png" "$tmp/e.cdc")"
+    echo "decode, $t thread(s): $(timed "$cdc" --quiet --threads "$t" decode "$tmp/s.cdc" "$tmp/d.png")"
+  done
+done
+nice -n 19 bash -c 'while :; do :; done' & busy=$!
+for t in 1 2; do
+  echo "decode with a niced busy loop running, $t thread(s): $(timed "$cdc" --quiet --threads "$t" decode "$tmp/s.cdc" "$tmp/d.png")"
+done
+kill "$busy"; busy=

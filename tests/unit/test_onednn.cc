@@ -1,0 +1,144 @@
+// The oneDNN inference path (lib/onednn, diffusion/unet_onednn) against
+// libtorch's modules on random weights: each operation, then the whole U-Net;
+// and its results with 1 and 2 threads (identical).
+#include <doctest/doctest.h>
+
+#include "common/threads.h"
+#include "diffusion/unet.h"
+#include "diffusion/unet_onednn.h"
+#include "nn/layers.h"
+#include "onednn/convolution.h"
+#include "onednn/linear_attention.h"
+#include "onednn/narrow_convolution.h"
+#include "onednn/row_ops.h"
+#include "onednn/upsample.h"
+
+namespace {
+
+using cdc::onednn::Activation;
+using cdc::onednn::BufferPool;
+
+Activation from_nchw(const torch::Tensor& x, BufferPool& pool) {
+  Activation a = Activation::make(pool, x.size(0), x.size(2), x.size(3), x.size(1));
+  torch::from_blob(a.data(), {a.n, a.h, a.w, a.c}, torch::kFloat32).copy_(x.permute({0, 2, 3, 1}));
+  return a;
+}
+
+torch::Tensor to_nchw(const Activation& a) {
+  return torch::from_blob(a.data(), {a.n, a.h, a.w, a.c}, torch::kFloat32)
+      .permute({0, 3, 1, 2})
+      .clone();
+}
+
+double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  REQUIRE(a.sizes() == b.sizes());
+  return (a - b).abs().max().item<double>();
+}
+
+}  // namespace
+
+TEST_CASE("onednn: convolution with bias, residual sum and ReLU as libtorch") {
+  torch::InferenceMode guard;
+  torch::manual_seed(1);
+  BufferPool pool;
+  const torch::Tensor x = torch::randn({2, 6, 9, 11});
+  const torch::Tensor w = torch::randn({5, 6, 3, 3}), b = torch::randn({5});
+  const torch::Tensor old = torch::randn({2, 5, 5, 6});
+  cdc::onednn::Convolution conv(w, b, 2, 1);
+  Activation dst = from_nchw(old, pool);
+  conv.run(from_nchw(x, pool), dst, pool, /*accumulate=*/true, /*relu=*/true);
+  const torch::Tensor want = torch::relu(torch::conv2d(x, w, b, 2, 1) + old);
+  CHECK(max_diff(to_nchw(dst), want) < 1e-5);
+  // Channels-last weights (as models store them) give the same.
+  cdc::onednn::Convolution conv_cl(w.contiguous(torch::MemoryFormat::ChannelsLast), b, 1, 1);
+  const Activation out = conv_cl(from_nchw(x, pool), pool);
+  CHECK(max_diff(to_nchw(out), torch::conv2d(x, w, b, 1, 1)) < 1e-5);
+}
+
+TEST_CASE("onednn: 2x upsampling equals the 4x4 stride-2 transposed convolution") {
+  torch::InferenceMode guard;
+  torch::manual_seed(2);
+  BufferPool pool;
+  const torch::Tensor x = torch::randn({2, 8, 7, 9});
+  const torch::Tensor w = torch::randn({8, 5, 4, 4}), b = torch::randn({5});
+  cdc::onednn::Upsample2x up(w, b);
+  const Activation out = up(from_nchw(x, pool), pool);
+  CHECK(max_diff(to_nchw(out), torch::conv_transpose2d(x, w, b, 2, 1)) < 1e-4);
+}
+
+TEST_CASE("onednn: narrow convolution (few outputs, 7x7) equals libtorch's") {
+  torch::InferenceMode guard;
+  torch::manual_seed(3);
+  BufferPool pool;
+  const torch::Tensor x = torch::randn({2, 16, 11, 13});
+  const torch::Tensor w = torch::randn({3, 16, 7, 7}), b = torch::randn({3});
+  cdc::onednn::NarrowConvolution conv(w, b);
+  Activation out = Activation::make(pool, 2, 11, 13, 3);
+  conv.run(from_nchw(x, pool), out, pool);
+  CHECK(max_diff(to_nchw(out), torch::conv2d(x, w, b, 1, 3)) < 1e-4);
+}
+
+TEST_CASE("onednn: layer norm with its epilogue, and the attention block, as libtorch") {
+  torch::InferenceMode guard;
+  torch::manual_seed(4);
+  BufferPool pool;
+  const int64_t c = 24;
+  // 40 x 45 positions: more than one chunk of the softmax's partial sums.
+  const torch::Tensor x = torch::randn({2, c, 40, 45});
+  cdc::nn::AttentionBlock block(c);
+  for (auto& p : block->parameters()) p.copy_(torch::randn_like(p) * 0.5);
+  const auto params = block->named_parameters();
+  const torch::Tensor g = params["fn.norm.g"], b = params["fn.norm.b"];
+
+  const torch::Tensor add = torch::randn({2, c});
+  const torch::Tensor res = torch::randn_like(x);
+  Activation y = from_nchw(x, pool);
+  cdc::onednn::NormEpilogue e;
+  e.relu = true;
+  e.add_per_image = add.data_ptr<float>();
+  const Activation res_a = from_nchw(res, pool);
+  e.residual = res_a.data();
+  cdc::onednn::layer_norm(y, y, g.data_ptr<float>(), b.data_ptr<float>(), 1e-5f, e);
+  cdc::nn::LayerNorm norm(c);
+  norm->g.copy_(g);
+  norm->b.copy_(b);
+  const torch::Tensor want = torch::relu(norm->forward(x)) + add.view({2, c, 1, 1}) + res;
+  CHECK(max_diff(to_nchw(y), want) < 1e-4);
+
+  cdc::onednn::LinearAttentionBlock attn(g, b, params["fn.fn.to_qkv.weight"],
+                                         params["fn.fn.to_out.weight"], params["fn.fn.to_out.bias"]);
+  Activation z = from_nchw(x, pool);
+  attn.run(z, pool);
+  CHECK(max_diff(to_nchw(z), block->forward(x)) < 1e-4);
+}
+
+TEST_CASE("onednn: the U-Net equals libtorch's, with the same result on 1 and 2 threads") {
+  torch::InferenceMode guard;
+  torch::manual_seed(5);
+  cdc::UNetParams params;
+  params.dim = 16;
+  params.dim_mults = {1, 2, 3};
+  params.context_dim_mults = {1, 2};
+  params.context_channels = 8;
+  cdc::UNet unet(params);
+  unet->eval();
+  for (auto& p : unet->parameters()) p.copy_(torch::randn_like(p) * 0.2);
+  const torch::Tensor x = torch::randn({1, 3, 64, 96});
+  const torch::Tensor t = torch::full({1, 1}, 0.3f);
+  const std::vector<torch::Tensor> ctx{torch::randn({1, 8, 64, 96}), torch::randn({1, 16, 32, 48})};
+  const torch::Tensor want = unet->forward(x, t, ctx);
+
+  cdc::UNetOneDnn fast(*unet);
+  BufferPool pool;
+  cdc::set_compute_threads(1);
+  const torch::Tensor one = fast.forward(x, t, ctx, pool).contiguous();
+  cdc::set_compute_threads(2);
+  const torch::Tensor two = fast.forward(x, t, ctx, pool).contiguous();
+  cdc::set_compute_threads(1);
+  CHECK(max_diff(one, want) < 1e-3 * (1 + want.abs().max().item<double>()));
+  CHECK(torch::equal(one, two));
+  // The pool served the second call from the first one's buffers.
+  const size_t held = pool.bytes_held();
+  (void)fast.forward(x, t, ctx, pool);
+  CHECK(pool.bytes_held() == held);
+}
