@@ -7,7 +7,7 @@
 #  2. per thread count (THREADS, default "1 2"): one U-Net call of the paper
 #     configuration (random weights, 768x512) in the reference PyTorch code
 #     (when REFROOT holds its xparam/ and epsilonparam/ folders; see
-#     ../shared/reference/timing), in libcdc on libtorch (CDC_UNET_ENGINE=torch:
+#     ../shared/reference/timing), in libcdc on libtorch (CDC_ONEDNN=0:
 #     the path before lib/onednn) and in libcdc on oneDNN, each with the
 #     compressor stages and peak memory (cdc_bench_model);
 #  3. the entropy coder alone (symbols/s, MB/s: cdc_bench_coder);
@@ -46,7 +46,7 @@ for t in $threads_list; do
       grep -E '512x768|params' || echo "(reference timing failed)"
   fi
   echo "-- libcdc, U-Net on libtorch (before)"
-  CDC_UNET_ENGINE=torch "$build/tools/cdc_bench_model" --threads "$t" --config paper --calls 2 | grep -E 'U-Net call|peak'
+  CDC_ONEDNN=0 "$build/tools/cdc_bench_model" --threads "$t" --config paper --calls 2 | grep -E 'U-Net call|peak'
   echo "-- libcdc, U-Net on oneDNN"
   "$build/tools/cdc_bench_model" --threads "$t" --config all --calls 2
 done

@@ -6,7 +6,9 @@
 
 #include "common/error.h"
 #include "onednn/narrow_convolution.h"
+#include "onednn/resnet_block.h"
 #include "onednn/row_ops.h"
+#include "onednn/tensor_bridge.h"
 #include "onednn/upsample.h"
 
 namespace cdc {
@@ -21,72 +23,15 @@ namespace {
 using Params = std::map<std::string, torch::Tensor>;
 
 const torch::Tensor& param(const Params& p, const std::string& name) {
-  auto it = p.find(name);
-  if (it == p.end()) fail(CDC_STATUS_INTERNAL_ERROR, "U-Net (oneDNN): no parameter '{}'", name);
-  if (it->second.scalar_type() != torch::kFloat32 || !it->second.device().is_cpu())
-    fail(CDC_STATUS_INTERNAL_ERROR, "U-Net (oneDNN): '{}' is not float32 on the CPU", name);
-  return it->second;
+  return onednn::named_param(p, name);
 }
 
 torch::Tensor flat(const torch::Tensor& t) { return t.reshape({-1}).contiguous(); }
 
-// An activation over a torch tensor's NHWC data (kept alive by the holder).
-Activation wrap_nhwc(const torch::Tensor& nhwc) {
-  Activation a;
-  a.n = nhwc.size(0);
-  a.h = nhwc.size(1);
-  a.w = nhwc.size(2);
-  a.c = nhwc.size(3);
-  torch::Tensor keep = nhwc;
-  a.buffer = std::shared_ptr<float>(nhwc.data_ptr<float>(), [keep](float*) {});
-  return a;
-}
-
 }  // namespace
 
-struct UNetOneDnn::ResBlock {
-  std::unique_ptr<Convolution> conv1, conv2, res;
-  torch::Tensor g1, b1, g2, b2, mlp_w, mlp_b;
-
-  ResBlock(const Params& p, const std::string& prefix, bool large) {
-    const int64_t k1 = large ? 7 : 3;
-    conv1 = std::make_unique<Convolution>(param(p, prefix + "block1.block.0.weight"),
-                                          param(p, prefix + "block1.block.0.bias"), 1, k1 / 2);
-    conv2 = std::make_unique<Convolution>(param(p, prefix + "block2.block.0.weight"),
-                                          param(p, prefix + "block2.block.0.bias"), 1, 1);
-    g1 = flat(param(p, prefix + "block1.block.1.g"));
-    b1 = flat(param(p, prefix + "block1.block.1.b"));
-    g2 = flat(param(p, prefix + "block2.block.1.g"));
-    b2 = flat(param(p, prefix + "block2.block.1.b"));
-    if (p.count(prefix + "res_conv.weight"))
-      res = std::make_unique<Convolution>(param(p, prefix + "res_conv.weight"),
-                                          param(p, prefix + "res_conv.bias"), 1, 0);
-    mlp_w = param(p, prefix + "mlp.1.weight");
-    mlp_b = param(p, prefix + "mlp.1.bias");
-  }
-
-  // block2(block1(x) + mlp(t)) + res_conv(x) (or + x).
-  Activation run(const Activation& x, const torch::Tensor& time, BufferPool& pool) const {
-    const torch::Tensor e =
-        at::linear(torch::leaky_relu(time, 0.2), mlp_w, mlp_b).contiguous();  // B x C
-    Activation h = (*conv1)(x, pool);
-    onednn::NormEpilogue first;
-    first.relu = true;
-    first.add_per_image = e.data_ptr<float>();
-    onednn::layer_norm(h, h, g1.data_ptr<float>(), b1.data_ptr<float>(), 1e-5f, first);
-    Activation out = (*conv2)(h, pool);
-    h = Activation();  // back to the pool
-    onednn::NormEpilogue second;
-    second.relu = true;
-    if (!res) second.residual = x.data();
-    onednn::layer_norm(out, out, g2.data_ptr<float>(), b2.data_ptr<float>(), 1e-5f, second);
-    if (res) res->run(x, out, pool, /*accumulate=*/true);
-    return out;
-  }
-};
-
 struct UNetOneDnn::Level {
-  std::unique_ptr<ResBlock> block1, block2;
+  std::unique_ptr<onednn::ResnetBlock> block1, block2;
   std::unique_ptr<LinearAttentionBlock> attn;
   std::unique_ptr<Convolution> down;          // downs: stride-2 conv (not at the last)
   std::unique_ptr<onednn::Upsample2x> up;     // ups
@@ -114,22 +59,22 @@ UNetOneDnn::UNetOneDnn(const UNetImpl& unet) : params_(unet.params()) {
   for (size_t i = 0; i < levels; ++i) {
     const std::string prefix = "downs." + std::to_string(i) + ".";
     Level lv;
-    lv.block1 = std::make_unique<ResBlock>(p, prefix + "0.", i == 0);
-    lv.block2 = std::make_unique<ResBlock>(p, prefix + "1.", false);
+    lv.block1 = std::make_unique<onednn::ResnetBlock>(p, prefix + "0.", i == 0);
+    lv.block2 = std::make_unique<onednn::ResnetBlock>(p, prefix + "1.", false);
     lv.attn = attention(p, prefix + "2.");
     if (i + 1 < levels)
       lv.down = std::make_unique<Convolution>(param(p, prefix + "3.conv.weight"),
                                               param(p, prefix + "3.conv.bias"), 2, 1);
     downs_.push_back(std::move(lv));
   }
-  mid1_ = std::make_unique<ResBlock>(p, "mid_block1.", false);
+  mid1_ = std::make_unique<onednn::ResnetBlock>(p, "mid_block1.", false);
   mid_attn_ = attention(p, "mid_attn.");
-  mid2_ = std::make_unique<ResBlock>(p, "mid_block2.", false);
+  mid2_ = std::make_unique<onednn::ResnetBlock>(p, "mid_block2.", false);
   for (size_t j = 0; j + 1 < levels; ++j) {
     const std::string prefix = "ups." + std::to_string(j) + ".";
     Level lv;
-    lv.block1 = std::make_unique<ResBlock>(p, prefix + "0.", false);
-    lv.block2 = std::make_unique<ResBlock>(p, prefix + "1.", false);
+    lv.block1 = std::make_unique<onednn::ResnetBlock>(p, prefix + "0.", false);
+    lv.block2 = std::make_unique<onednn::ResnetBlock>(p, prefix + "1.", false);
     lv.attn = attention(p, prefix + "2.");
     lv.up = std::make_unique<onednn::Upsample2x>(param(p, prefix + "3.conv.weight"),
                                                  param(p, prefix + "3.conv.bias"));
@@ -142,11 +87,6 @@ UNetOneDnn::UNetOneDnn(const UNetImpl& unet) : params_(unet.params()) {
 }
 
 UNetOneDnn::~UNetOneDnn() = default;
-
-bool UNetOneDnn::enabled() {
-  const char* v = std::getenv("CDC_UNET_ENGINE");
-  return v == nullptr || std::string(v) != "torch";
-}
 
 torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor& t,
                                   const std::vector<torch::Tensor>& context,
@@ -161,8 +101,7 @@ torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor
   std::vector<Activation> skips;
   for (size_t i = 0; i < downs_.size(); ++i) {
     if (i < context.size()) {
-      const torch::Tensor c = context[i].to(torch::kFloat32).permute({0, 2, 3, 1}).contiguous();
-      x = onednn::concat_channels(x, wrap_nhwc(c), pool);
+      x = onednn::concat_channels(x, onednn::from_nchw(context[i]), pool);
     }
     const Level& lv = downs_[i];
     x = lv.block1->run(x, time, pool);
@@ -186,7 +125,7 @@ torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor
   skips.clear();
   onednn::layer_norm(x, x, final_g_.data_ptr<float>(), final_b_.data_ptr<float>(), 1e-5f);
   torch::Tensor out = torch::empty({n, height, width, params_.channels}, torch::kFloat32);
-  final_conv_->run(x, wrap_nhwc(out), pool);
+  final_conv_->run(x, onednn::wrap_nhwc(out), pool);
   return out.permute({0, 3, 1, 2});
 }
 

@@ -18,6 +18,7 @@
 
 namespace cdc::onednn {
 class NarrowConvolution;
+class ResnetBlock;
 class Upsample2x;
 }  // namespace cdc::onednn
 
@@ -35,18 +36,13 @@ class UNetOneDnn {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
                         const std::vector<torch::Tensor>& context, onednn::BufferPool& pool) const;
 
-  // True when the environment does not ask for libtorch's U-Net
-  // (CDC_UNET_ENGINE=torch, for comparisons and benchmarks).
-  static bool enabled();
-
  private:
-  struct ResBlock;
   struct Level;
 
   UNetParams params_;
   torch::Tensor time_w1_, time_b1_, time_w2_, time_b2_;
   std::vector<Level> downs_, ups_;
-  std::unique_ptr<ResBlock> mid1_, mid2_;
+  std::unique_ptr<onednn::ResnetBlock> mid1_, mid2_;
   std::unique_ptr<onednn::LinearAttentionBlock> mid_attn_;
   torch::Tensor final_g_, final_b_;
   std::unique_ptr<onednn::NarrowConvolution> final_conv_;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "common/error.h"
+#include "context/context_decoder_onednn.h"
 #include "diffusion/unet_onednn.h"
 #include "common/file_io.h"
 #include "common/hex.h"
@@ -37,7 +38,7 @@ void check_image(const torch::Tensor& x, int channels, int multiple, const char*
 
 }  // namespace
 
-Model::Model(ModelConfig config, std::string name, const NamedTensors& tensors,
+Model::Model(ModelConfig config, std::string name, NamedTensors tensors,
                    entropy::EntropyTables tables, std::array<uint8_t, 16> id,
                    const std::string& origin)
     : config_(std::move(config)), name_(std::move(name)), id_(id), id_hex_(to_hex(id)),
@@ -47,7 +48,7 @@ Model::Model(ModelConfig config, std::string name, const NamedTensors& tensors,
                                          : torch::MemoryFormat::Contiguous;
   check_tensor_total(config_, tensors, origin);
   network_ = CdcNetwork(config_);
-  load_network_tensors(*network_, tensors, origin);
+  load_network_tensors(*network_, std::move(tensors), origin);
   net().eval();
   for (const auto& p : net().parameters(true)) {
     parameter_count_ += p.numel();
@@ -97,6 +98,7 @@ torch::Tensor Model::gaussian_likelihood(const torch::Tensor& y_hat,
 
 std::vector<torch::Tensor> Model::context(const torch::Tensor& y_hat) const {
   // Kept channels-last: they are only fed back to denoise().
+  if (const ContextDecoderOneDnn* dec = context_onednn()) return dec->forward(y_hat);
   return net().context_fn->dec->forward(to_conv_format(y_hat));
 }
 
@@ -117,8 +119,17 @@ torch::Tensor Model::denoise(const torch::Tensor& x, const torch::Tensor& t,
   return net().denoise_fn->forward(to_conv_format(x), t.to(torch::kFloat32), ctx).contiguous();
 }
 
+const ContextDecoderOneDnn* Model::context_onednn() const {
+  if (torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled() || !onednn::enabled())
+    return nullptr;
+  std::call_once(context_onednn_once_, [this] {
+    context_onednn_ = std::make_shared<const ContextDecoderOneDnn>(*net().context_fn->dec);
+  });
+  return context_onednn_.get();
+}
+
 const UNetOneDnn* Model::unet_onednn() const {
-  if (torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled() || !UNetOneDnn::enabled())
+  if (torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled() || !onednn::enabled())
     return nullptr;
   std::call_once(unet_onednn_once_, [this] {
     unet_onednn_ = std::make_shared<const UNetOneDnn>(*net().denoise_fn);
@@ -169,7 +180,8 @@ std::shared_ptr<const Model> model_from_contents(ModelFileContents contents,
   entropy::EntropyTables tables = entropy::EntropyTables::deserialize(
       contents.entropy_tables.data(), contents.entropy_tables.size());
   return std::make_shared<Model>(std::move(contents.config), std::move(contents.name),
-                                    contents.tensors, std::move(tables), contents.id, origin);
+                                 std::move(contents.tensors), std::move(tables), contents.id,
+                                 origin);
 }
 
 }  // namespace
@@ -177,7 +189,9 @@ std::shared_ptr<const Model> model_from_contents(ModelFileContents contents,
 std::shared_ptr<const Model> Model::load_file(const std::string& path) {
   std::vector<uint8_t> bytes = read_whole_file(path);
   try {
-    return model_from_contents(read_model_file(bytes.data(), bytes.size()), path);
+    ModelFileContents contents = read_model_file(bytes.data(), bytes.size());
+    std::vector<uint8_t>().swap(bytes);  // the tensors are copies: one copy of the weights at a time
+    return model_from_contents(std::move(contents), path);
   } catch (const Error& e) {
     if (e.status() == CDC_STATUS_INVALID_MODEL || e.status() == CDC_STATUS_UNSUPPORTED) {
       const std::string msg = e.what();

@@ -23,6 +23,7 @@
 #include "model/network.h"
 
 namespace cdc {
+class ContextDecoderOneDnn;
 class UNetOneDnn;
 namespace onednn {
 class BufferPool;
@@ -41,7 +42,7 @@ class Model {
   // Builds a model from its parts; `tensors` must match the config exactly
   // (see load_network_tensors). Throws cdc::Error(CDC_STATUS_INVALID_MODEL);
   // `origin` prefixes messages (e.g. the file name).
-  Model(ModelConfig config, std::string name, const NamedTensors& tensors,
+  Model(ModelConfig config, std::string name, NamedTensors tensors,
         entropy::EntropyTables tables, std::array<uint8_t, 16> id, const std::string& origin);
 
   // Loading (throws cdc::Error with CDC_STATUS_IO_ERROR / INVALID_MODEL /
@@ -101,8 +102,10 @@ class Model {
   torch::Tensor to_conv_format(const torch::Tensor& x) const { return x.contiguous(conv_format_); }
   // The U-Net on the oneDNN path (built on first use), or null where that
   // path does not apply: gradients on (encoder effort), autocast (bfloat16),
-  // or CDC_UNET_ENGINE=torch.
+  // or CDC_ONEDNN=0 in the environment.
   const UNetOneDnn* unet_onednn() const;
+  // The context decoder on the oneDNN path, under the same conditions.
+  const ContextDecoderOneDnn* context_onednn() const;
 
   ModelConfig config_;
   std::string name_;
@@ -115,6 +118,8 @@ class Model {
   entropy::EntropyTables tables_;
   mutable std::once_flag unet_onednn_once_;
   mutable std::shared_ptr<const UNetOneDnn> unet_onednn_;
+  mutable std::once_flag context_onednn_once_;
+  mutable std::shared_ptr<const ContextDecoderOneDnn> context_onednn_;
 };
 
 }  // namespace cdc

@@ -82,13 +82,17 @@ void check_tensor_total(const ModelConfig& config, const NamedTensors& tensors,
          expected);
 }
 
-void load_network_tensors(CdcNetworkImpl& network, const NamedTensors& tensors,
-                          const std::string& origin) {
+namespace {
+
+// release: each source tensor is dropped once copied, so that a caller that
+// owns the only reference does not hold two copies of the weights at once.
+void load_tensors(CdcNetworkImpl& network, NamedTensors& tensors, const std::string& origin,
+                  bool release) {
   torch::NoGradGuard no_grad;
   std::unordered_map<std::string, torch::Tensor> targets;
   for (auto& nt : network_tensors(network)) targets.emplace(nt.first, nt.second);
   std::unordered_map<std::string, bool> seen;
-  for (const auto& [name, src] : tensors) {
+  for (auto& [name, src] : tensors) {
     auto it = targets.find(name);
     if (it == targets.end())
       fail(CDC_STATUS_INVALID_MODEL, "{}: unexpected tensor '{}' (not part of this configuration)",
@@ -106,12 +110,30 @@ void load_network_tensors(CdcNetworkImpl& network, const NamedTensors& tensors,
     if (!torch::isfinite(value).all().item<bool>())
       fail(CDC_STATUS_INVALID_MODEL, "{}: tensor '{}' holds non-finite values", origin, name);
     dst.copy_(value);
+    if (release) {
+      value = torch::Tensor();
+      src = torch::Tensor();
+    }
   }
   for (const auto& [name, dst] : targets) {
     (void)dst;
     if (!seen.count(name))
       fail(CDC_STATUS_INVALID_MODEL, "{}: missing tensor '{}'", origin, name);
   }
+}
+
+}  // namespace
+
+void load_network_tensors(CdcNetworkImpl& network, const NamedTensors& tensors,
+                          const std::string& origin) {
+  NamedTensors shared = tensors;  // handles only: the storage stays the caller's
+  load_tensors(network, shared, origin, false);
+}
+
+void load_network_tensors(CdcNetworkImpl& network, NamedTensors&& tensors,
+                          const std::string& origin) {
+  load_tensors(network, tensors, origin, true);
+  tensors.clear();
 }
 
 }  // namespace cdc

@@ -61,5 +61,9 @@ void check_tensor_total(const ModelConfig& config, const NamedTensors& tensors,
 // `origin` prefixes messages (e.g. the file name).
 void load_network_tensors(CdcNetworkImpl& network, const NamedTensors& tensors,
                           const std::string& origin);
+// The same, taking the tensors over: each is released once copied (model
+// loading holds one copy of the weights at a time, not two).
+void load_network_tensors(CdcNetworkImpl& network, NamedTensors&& tensors,
+                          const std::string& origin);
 
 }  // namespace cdc

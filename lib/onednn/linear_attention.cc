@@ -81,11 +81,11 @@ class OneThread {
 
 }  // namespace
 
-void gemm_one_thread(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                     const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+void gemm_one_thread(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                     int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
   OneThread one;
-  const dnnl_status_t s = dnnl_sgemm(trans_a ? 'T' : 'N', 'N', m, n, k, 1.0f, a, lda, b, ldb,
-                                     accumulate ? 1.0f : 0.0f, c, ldc);
+  const dnnl_status_t s = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a,
+                                     lda, b, ldb, 0.0f, c, ldc);
   if (s != dnnl_success) fail(CDC_STATUS_INTERNAL_ERROR, "oneDNN sgemm failed ({})", int(s));
 }
 
@@ -96,60 +96,65 @@ LinearAttentionBlock::LinearAttentionBlock(const torch::Tensor& norm_g, const to
     : c_(to_out_weight.size(0)),
       g_(norm_g.reshape({-1}).contiguous()),
       b_(norm_b.reshape({-1}).contiguous()),
-      qkv_(to_qkv, torch::Tensor(), 1, 0),
+      qkv_(to_qkv.reshape({to_qkv.size(0), -1}).contiguous()),
       out_(to_out_weight, to_out_bias, 1, 0) {
-  if (qkv_.out_channels() != 3 * c_ || qkv_.in_channels() != c_ || g_.numel() != c_)
+  if (qkv_.size(0) != 3 * c_ || qkv_.size(1) != c_ || g_.numel() != c_ || b_.numel() != c_)
     fail(CDC_STATUS_INTERNAL_ERROR, "onednn::LinearAttentionBlock: inconsistent weights");
 }
 
 void LinearAttentionBlock::run(const Activation& x, BufferPool& pool) const {
-  const int64_t c = c_, c3 = 3 * c_;
+  const int64_t c = c_, c2 = 2 * c_;
   Activation normed = Activation::make(pool, x.n, x.h, x.w, c);
   layer_norm(x, normed, g_.data_ptr<float>(), b_.data_ptr<float>(), 1e-5f);
-  Activation qkv = qkv_(normed, pool);
+  const float* wq = qkv_.data_ptr<float>();
+  const float* wkv = wq + c * c;  // rows C..3C: K, then V
   const float scale = 1.0f / std::sqrt(static_cast<float>(c));
   const int64_t positions = x.h * x.w;
   const int64_t chunks = (positions + kChunk - 1) / kChunk;
   std::vector<float> max_part(chunks * c), sum_part(chunks * c), ctx_part(chunks * c * c);
-  std::vector<float> max(c), ctx(c * c);
+  std::vector<float> ctx(c * c), sum(c), max(c);
   for (int64_t i = 0; i < x.n; ++i) {
     ProfileScope profile("attention_core", x);
-    float* base = qkv.data() + i * positions * c3;
-    float* k = base + c;
-    const float* v = base + 2 * c;
+    float* rows = normed.data() + i * positions * c;
+    // Per chunk of positions: its K and V, the column maxima of K, the sums
+    // of exp(K - max) and exp(K - max)^T V (a softmax computed piecewise:
+    // no projection of the whole image is ever held).
     parallel_chunks(positions, kChunk, [&](int64_t idx, int64_t begin, int64_t end) {
-      column_max(k + begin * c3, end - begin, c, c3, max_part.data() + idx * c);
+      const int64_t len = end - begin;
+      std::vector<float> kv(len * c2);
+      gemm_one_thread(false, true, len, c2, c, rows + begin * c, c, wkv, c, kv.data(), c2);
+      column_max(kv.data(), len, c, c2, max_part.data() + idx * c);
+      exp_columns(kv.data(), len, c, c2, max_part.data() + idx * c, sum_part.data() + idx * c);
+      gemm_one_thread(true, false, c, c, len, kv.data(), c2, kv.data() + c, c2,
+                      ctx_part.data() + idx * c * c, c);
     });
+    // Combined in chunk order, each chunk rescaled from its own maximum to
+    // the global one; the softmax's division and the query scale are applied
+    // to the c x c context.
     for (int64_t j = 0; j < c; ++j) {
       float m = -INFINITY;
       for (int64_t p = 0; p < chunks; ++p) m = std::max(m, max_part[p * c + j]);
       max[j] = m;
     }
-    parallel_chunks(positions, kChunk, [&](int64_t idx, int64_t begin, int64_t end) {
-      exp_columns(k + begin * c3, end - begin, c, c3, max.data(), sum_part.data() + idx * c);
-      // The chunk's K^T V (c x c), while its rows are in cache.
-      gemm_one_thread(true, c, c, end - begin, k + begin * c3, c3, v + begin * c3, c3,
-                      ctx_part.data() + idx * c * c, c, false);
-    });
-    // Combined in chunk order; the softmax's division and the query scale
-    // are applied to the c x c context.
     std::fill(ctx.begin(), ctx.end(), 0.0f);
-    std::vector<float> sum(c, 0.0f);
-    for (int64_t p = 0; p < chunks; ++p) {
-      for (int64_t j = 0; j < c; ++j) sum[j] += sum_part[p * c + j];
-      const float* part = ctx_part.data() + p * c * c;
-      for (int64_t j = 0; j < c * c; ++j) ctx[j] += part[j];
-    }
+    std::fill(sum.begin(), sum.end(), 0.0f);
+    for (int64_t p = 0; p < chunks; ++p)
+      for (int64_t j = 0; j < c; ++j) {
+        const float f = std::exp(max_part[p * c + j] - max[j]);
+        sum[j] += sum_part[p * c + j] * f;
+        const float* part = ctx_part.data() + (p * c + j) * c;
+        for (int64_t e = 0; e < c; ++e) ctx[j * c + e] += part[e] * f;
+      }
     for (int64_t j = 0; j < c; ++j) {
       const float f = scale / sum[j];
       for (int64_t e = 0; e < c; ++e) ctx[j * c + e] *= f;
     }
-    // out = Q ctx, into the normed buffer (no longer needed).
-    float* out = normed.data() + i * positions * c;
-    const float* q = base;
+    // Per chunk: Q of its rows, then Q ctx written over those rows.
     parallel_chunks(positions, kChunk, [&](int64_t, int64_t begin, int64_t end) {
-      gemm_one_thread(false, end - begin, c, c, q + begin * c3, c3, ctx.data(), c,
-                      out + begin * c, c, false);
+      const int64_t len = end - begin;
+      std::vector<float> q(len * c);
+      gemm_one_thread(false, true, len, c, c, rows + begin * c, c, wq, c, q.data(), c);
+      gemm_one_thread(false, false, len, c, c, q.data(), c, ctx.data(), c, rows + begin * c, c);
     });
   }
   out_.run(normed, x, pool, /*accumulate=*/true);

@@ -3,9 +3,11 @@
 // K, V the n x C projections of the normalized rows, K is softmaxed over the
 // positions and the result is Q (K^T V) / sqrt(C).
 //
-// The softmax and K^T V run over fixed chunks of rows whose partial sums are
-// combined in chunk order; every matrix product is computed by one thread per
-// chunk. The result does not depend on the thread count.
+// Everything runs over fixed chunks of rows (positions): the projections,
+// the softmax (each chunk relative to its own maximum, then rescaled) and
+// K^T V, whose partial sums are combined in chunk order; every matrix product
+// is computed by one thread per chunk. Only the normalized rows are held for
+// the whole image, and the result does not depend on the thread count.
 #pragma once
 
 #include <torch/torch.h>
@@ -27,14 +29,15 @@ class LinearAttentionBlock {
  private:
   int64_t c_;
   torch::Tensor g_, b_;
-  Convolution qkv_, out_;
+  torch::Tensor qkv_;  // 3C x C: Q, K, V rows
+  Convolution out_;
 };
 
-// Row-major single-threaded C = A B (+ C when accumulate) for A: m x k (row
-// stride lda, transposed when trans_a: then k x m), B: k x n (stride ldb),
-// C: m x n (stride ldc). One thread whatever the caller's count: the order of
-// the sums is fixed.
-void gemm_one_thread(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                     const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate);
+// Row-major single-threaded C = op(A) op(B): op(A) m x k, op(B) k x n, C
+// m x n with row strides lda, ldb, ldc (a transposed operand is stored the
+// other way round). One thread whatever the caller's count: the order of the
+// sums is fixed.
+void gemm_one_thread(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                     int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc);
 
 }  // namespace cdc::onednn

@@ -18,6 +18,8 @@ NarrowConvolution::NarrowConvolution(const torch::Tensor& weight, const torch::T
 
 namespace {
 
+constexpr int64_t kBandRows = 32;  // output rows per band
+
 CDC_VECTOR_CLONES
 void add_taps(const float* taps, int64_t w, int64_t channels, int64_t out, int64_t kernel,
               int64_t row, int64_t h, const float* bias, float* dst_row) {
@@ -48,16 +50,28 @@ void add_taps(const float* taps, int64_t w, int64_t channels, int64_t out, int64
 void NarrowConvolution::run(const Activation& src, const Activation& dst, BufferPool& pool) const {
   if (dst.c != out_ || dst.n != src.n || dst.h != src.h || dst.w != src.w)
     fail(CDC_STATUS_INTERNAL_ERROR, "onednn::NarrowConvolution: shape mismatch");
-  const Activation taps = (*taps_)(src, pool);
-  const int64_t channels = taps.c;
-  ProfileScope profile("tap_sums", taps);
-  parallel_chunks(src.n * src.h, 4, [&](int64_t, int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t image = r / src.h, y = r % src.h;
-      add_taps(taps.data() + image * src.h * src.w * channels, src.w, channels, out_, kernel_, y,
-               src.h, bias_.data_ptr<float>(), dst.data() + r * src.w * out_);
+  // In bands of output rows, so that the K*K*O tap channels are held for a
+  // band (plus its K-1 rows of margin) only, not for the whole image.
+  const int64_t half = kernel_ / 2, channels = kernel_ * kernel_ * out_;
+  const int64_t row_floats = src.w * src.c;
+  for (int64_t image = 0; image < src.n; ++image)
+    for (int64_t y0 = 0; y0 < src.h; y0 += kBandRows) {
+      const int64_t y1 = std::min(src.h, y0 + kBandRows);
+      const int64_t r0 = std::max<int64_t>(0, y0 - half), r1 = std::min(src.h, y1 + half);
+      Activation band;
+      band.n = 1;
+      band.h = r1 - r0;
+      band.w = src.w;
+      band.c = src.c;
+      band.buffer = std::shared_ptr<float>(src.buffer, src.data() + (image * src.h + r0) * row_floats);
+      const Activation taps = (*taps_)(band, pool);
+      ProfileScope profile("tap_sums", taps);
+      parallel_chunks(y1 - y0, 4, [&](int64_t, int64_t begin, int64_t end) {
+        for (int64_t y = y0 + begin; y < y0 + end; ++y)
+          add_taps(taps.data(), src.w, channels, out_, kernel_, y - r0, band.h,
+                   bias_.data_ptr<float>(), dst.data() + ((image * src.h + y) * src.w) * out_);
+      });
     }
-  });
 }
 
 }  // namespace cdc::onednn

@@ -3,7 +3,8 @@
 // (its vector registers are filled along the output channels). Computed as a
 // 1x1 convolution to O*K*K channels (one per output channel and tap: a large
 // matrix product at full speed), then, per output pixel, the sum over the K*K
-// taps of the shifted pixels, in a fixed order.
+// taps of the shifted pixels, in a fixed order. Bands of rows bound the
+// memory of the tap channels.
 #pragma once
 
 #include <torch/torch.h>

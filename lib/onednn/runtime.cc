@@ -6,9 +6,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <string>
 #include <vector>
 
 namespace cdc::onednn {
+
+bool enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("CDC_ONEDNN");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return on;
+}
 
 const dnnl::engine& cpu_engine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -32,9 +41,11 @@ std::shared_ptr<float> BufferPool::get(size_t count) {
   float* p = nullptr;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
-    auto it = state_->free.find(count);
+    // Best fit: the smallest free buffer that is large enough.
+    auto it = state_->free.lower_bound(count);
     if (it != state_->free.end()) {
       p = it->second;
+      count = it->first;
       state_->free.erase(it);
     }
   }
@@ -68,14 +79,34 @@ Activation Activation::make(BufferPool& pool, int64_t n, int64_t h, int64_t w, i
   return a;
 }
 
+#if defined(CDC_TSAN_FORK_JOIN)
+// Under ThreadSanitizer (tests/scripts/tsan.sh): libgomp is not instrumented,
+// so the fork and join of a parallel region are invisible to it. This file is
+// then compiled without instrumentation and tells it about both, so that the
+// chunk bodies (instrumented, in their own files) are checked against each
+// other and against the caller, without reports about the region itself.
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#define CDC_HAPPENS_BEFORE(addr) __tsan_release(addr)
+#define CDC_HAPPENS_AFTER(addr) __tsan_acquire(addr)
+#else
+#define CDC_HAPPENS_BEFORE(addr) static_cast<void>(addr)
+#define CDC_HAPPENS_AFTER(addr) static_cast<void>(addr)
+#endif
+
 void parallel_chunks(int64_t count, int64_t chunk,
                      const std::function<void(int64_t, int64_t, int64_t)>& body) {
   if (count <= 0) return;
   const int64_t chunks = (count + chunk - 1) / chunk;
+  char fork = 0, join = 0;
+  CDC_HAPPENS_BEFORE(&fork);
   at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
+    CDC_HAPPENS_AFTER(&fork);
     for (int64_t i = first; i < last; ++i)
       body(i, i * chunk, std::min(count, (i + 1) * chunk));
+    CDC_HAPPENS_BEFORE(&join);
   });
+  CDC_HAPPENS_AFTER(&join);
 }
 
 namespace {

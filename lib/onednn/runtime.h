@@ -24,13 +24,19 @@
 
 namespace cdc::onednn {
 
+// False when the environment sets CDC_ONEDNN=0: the decoder's networks then
+// run on libtorch, as before this path existed (for comparisons).
+bool enabled();
+
 // The CPU engine (created on first use, shared by all threads).
 const dnnl::engine& cpu_engine();
 
-// A pool of 64-byte aligned float buffers, reused by exact size: the
-// activations of one denoising step are the same sizes as the last one's, so
-// after the first step nothing is allocated (no page faults, no munmap).
-// Thread-safe; buffers return to the pool when their last holder lets go.
+// A pool of 64-byte aligned float buffers, reused best-fit (the smallest free
+// buffer large enough): the activations of one denoising step are the sizes
+// of the last one's, so after the first step nothing is allocated (no page
+// faults, no munmap), and what the pool holds stays near the step's peak of
+// live activations. Thread-safe; buffers return to the pool when their last
+// holder lets go, and to the system when the pool and they are gone.
 class BufferPool {
  public:
   BufferPool();

@@ -70,10 +70,10 @@ TEST_CASE("onednn: narrow convolution (few outputs, 7x7) equals libtorch's") {
   torch::InferenceMode guard;
   torch::manual_seed(3);
   BufferPool pool;
-  const torch::Tensor x = torch::randn({2, 16, 11, 13});
+  const torch::Tensor x = torch::randn({2, 16, 70, 13});  // three bands of rows
   const torch::Tensor w = torch::randn({3, 16, 7, 7}), b = torch::randn({3});
   cdc::onednn::NarrowConvolution conv(w, b);
-  Activation out = Activation::make(pool, 2, 11, 13, 3);
+  Activation out = Activation::make(pool, 2, 70, 13, 3);
   conv.run(from_nchw(x, pool), out, pool);
   CHECK(max_diff(to_nchw(out), torch::conv2d(x, w, b, 1, 3)) < 1e-4);
 }

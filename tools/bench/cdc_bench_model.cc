@@ -8,7 +8,10 @@
 //
 //   cdc_bench_model [--threads N] [--width W] [--height H] [--calls N]
 //                   [--config paper|small|all]
-// CDC_CHANNELS_LAST=0 in the environment runs the convolutions in NCHW.
+// The context features and the U-Net run on the oneDNN path (lib/onednn);
+// CDC_ONEDNN=0 in the environment runs them on libtorch instead, and then
+// CDC_CHANNELS_LAST=0 runs libtorch's convolutions in NCHW. With
+// CDC_ONEDNN_PROFILE set, every oneDNN-path operation prints its time.
 #include <sys/resource.h>
 
 #include <torch/torch.h>
@@ -88,9 +91,11 @@ void bench(const std::string& preset, int width, int height, int calls) {
 
   std::printf("%-7s %dx%d  params %.1fM  threads %d  %s\n", preset.c_str(), width, height,
               static_cast<double>(model->parameter_count()) / 1e6, at::get_num_threads(),
-              std::getenv("CDC_CHANNELS_LAST") && std::string(std::getenv("CDC_CHANNELS_LAST")) == "0"
-                  ? "NCHW"
-                  : "channels-last");
+              !cdc::onednn::enabled() ? (std::getenv("CDC_CHANNELS_LAST") &&
+                                                 std::string(std::getenv("CDC_CHANNELS_LAST")) == "0"
+                                             ? "libtorch NCHW"
+                                             : "libtorch channels-last")
+                                      : "oneDNN path");
   std::printf("  model build + load     %8.3f s\n", t_load);
   std::printf("  encoder (y, z, mean)   %8.3f s\n", t_encode);
   std::printf("  context features       %8.3f s\n", t_context);

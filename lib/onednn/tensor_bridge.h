@@ -1,0 +1,22 @@
+// Activations to and from torch tensors without copying.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "onednn/runtime.h"
+
+namespace cdc::onednn {
+
+// An activation over a dense float32 N x H x W x C tensor's data; the tensor
+// stays alive as long as the activation's buffer.
+Activation wrap_nhwc(const torch::Tensor& nhwc);
+
+// An N x C x H x W float32 tensor (channels-last strides) over an
+// activation's buffer, which it keeps alive.
+torch::Tensor as_tensor(const Activation& a);
+
+// A dense NHWC activation from any float tensor N x C x H x W: shares its data
+// when it is channels-last float32 already, else a copy.
+Activation from_nchw(const torch::Tensor& x);
+
+}  // namespace cdc::onednn
