@@ -28,7 +28,8 @@ echo "== CPU"
 lscpu | grep -E '^(Model name|CPU\(s\)|Thread)' | sed 's/  */ /g'
 echo "vector flags: $(grep -m1 -o -E 'avx2|fma|avx512[a-z_0-9]*|amx[a-z_0-9]*' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 for t in $threads_list; do
-  /usr/bin/python3 - "$t" << 'PY'
+  # OpenBLAS runs its own threads: tell it the count too.
+  OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t /usr/bin/python3 - "$t" << 'PY'
 import sys, time, torch
 torch.set_num_threads(int(sys.argv[1]))
 a = torch.rand(3072, 3072); b = torch.rand(3072, 3072)
