@@ -14,7 +14,10 @@
 #  4. the cdc tool as a user times it (process wall time, peak RSS) with the
 #     default model on the sample photo: --version, encode, decode at 1 and 2
 #     threads, and the same decode with another runnable process on the
-#     machine (a niced busy loop): 2 threads must not lose to 1.
+#     machine (a niced busy loop): 2 threads must not lose to 1;
+#  5. with PAPER_MODEL=a converted paper-configuration .cdcm: its 4-step decode
+#     of the sample photo as a whole image (--tile 0), process time and peak
+#     RSS, with CDC_ONEDNN=0 (before) and without, at each thread count.
 set -uo pipefail
 build=$(cd "${1:?usage: bench_speed.sh BUILD_DIR [REFROOT]}" && pwd)
 refroot=${2:-}
@@ -70,3 +73,12 @@ for t in 1 2; do
   echo "decode with a niced busy loop running, $t thread(s): $(timed "$cdc" --quiet --threads "$t" decode "$tmp/s.cdc" "$tmp/d.png")"
 done
 kill "$busy"; busy=
+
+if [ -n "${PAPER_MODEL:-}" ]; then
+  echo "== paper model ($PAPER_MODEL): 4-step decode of data/sample.png, whole image"
+  "$cdc" --quiet --model "$PAPER_MODEL" encode "$src/data/sample.png" "$tmp/p.cdc"
+  for t in $threads_list; do
+    echo "libtorch path, $t thread(s): $(CDC_ONEDNN=0 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
+    echo "oneDNN path, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
+  done
+fi

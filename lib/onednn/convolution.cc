@@ -7,14 +7,8 @@ namespace cdc::onednn {
 using dnnl::memory;
 
 Convolution::Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
-                         int64_t padding, bool transposed)
-    : Convolution(weight, bias, stride, {padding, padding, padding, padding}) {
-  if (transposed) {
-    transposed_ = true;
-    out_ = weight.size(1);
-    in_ = weight.size(0);
-  }
-}
+                         int64_t padding)
+    : Convolution(weight, bias, stride, {padding, padding, padding, padding}) {}
 
 Convolution::Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
                          const std::array<int64_t, 4>& padding)
@@ -30,13 +24,11 @@ Convolution::Convolution(const torch::Tensor& weight, const torch::Tensor& bias,
 
 int64_t Convolution::output_height(int64_t input) const {
   const int64_t pad = padding_[0] + padding_[2];
-  if (transposed_) return (input - 1) * stride_ - pad + kernel_;
   return (input + pad - kernel_) / stride_ + 1;
 }
 
 int64_t Convolution::output_width(int64_t input) const {
   const int64_t pad = padding_[1] + padding_[3];
-  if (transposed_) return (input - 1) * stride_ - pad + kernel_;
   return (input + pad - kernel_) / stride_ + 1;
 }
 
@@ -71,23 +63,13 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
   p->accumulate = accumulate;
   p->relu = relu;
   memory::desc weights_desc;
-  if (transposed_) {
-    dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                        dnnl::algorithm::deconvolution_direct, src, any_weights,
-                                        bias, dst, strides, pad_l, pad_r);
-    dnnl::deconvolution_forward::primitive_desc pd(d, attr, eng);
-    p->primitive = dnnl::deconvolution_forward(pd);
-    weights_desc = pd.weights_desc();
-    p->scratchpad = pd.scratchpad_desc();
-  } else {
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                      dnnl::algorithm::convolution_direct, src, any_weights, bias,
-                                      dst, strides, pad_l, pad_r);
-    dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
-    p->primitive = dnnl::convolution_forward(pd);
-    weights_desc = pd.weights_desc();
-    p->scratchpad = pd.scratchpad_desc();
-  }
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                    dnnl::algorithm::convolution_direct, src, any_weights, bias,
+                                    dst, strides, pad_l, pad_r);
+  dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+  p->primitive = dnnl::convolution_forward(pd);
+  weights_desc = pd.weights_desc();
+  p->scratchpad = pd.scratchpad_desc();
   // Reuse the reordered weights of an earlier plan with the same layout.
   for (const auto& q : plans_)
     if (q->weights.get_desc() == weights_desc) {
@@ -95,11 +77,9 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
       break;
     }
   if (!p->weights) {
-    // The torch tensor as it is: logical {O, I, kh, kw} with its own strides
-    // (a transposed convolution's tensor is I x O x kh x kw).
+    // The torch tensor as it is: logical {O, I, kh, kw} with its own strides.
     const auto st = weight_.strides();
-    const memory::dims user_strides = transposed_ ? memory::dims{st[1], st[0], st[2], st[3]}
-                                                  : memory::dims{st[0], st[1], st[2], st[3]};
+    const memory::dims user_strides{st[0], st[1], st[2], st[3]};
     const memory::desc user({out_, in_, kernel_, kernel_}, memory::data_type::f32, user_strides);
     memory user_mem(user, eng, weight_.data_ptr<float>());
     p->weights = memory(weights_desc, eng);

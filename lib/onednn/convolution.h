@@ -1,9 +1,9 @@
-// A convolution (or 4x4 stride-2 transposed convolution) of NHWC activations
-// with oneDNN. The weights are taken from a torch tensor (any strides) and
-// reordered once per primitive layout; the primitive for an input shape is
-// created on first use and cached. Bias, a ReLU and a residual sum are fused
-// into the primitive as post-ops. Thread-safe: one instance serves concurrent
-// calls (scratchpads are the caller's, primitives are read-only).
+// A convolution of NHWC activations with oneDNN. The weights are taken from
+// a torch tensor (any strides) and reordered once per primitive layout; the
+// primitive for an input shape is created on first use and cached. Bias, a
+// ReLU and a residual sum are fused into the primitive as post-ops.
+// Thread-safe: one instance serves concurrent calls (scratchpads are the
+// caller's, primitives are read-only).
 #pragma once
 
 #include <torch/torch.h>
@@ -18,10 +18,10 @@ namespace cdc::onednn {
 
 class Convolution {
  public:
-  // weight: OIHW (a transposed convolution: IOHW, as torch stores it),
-  // float32; bias: O or undefined. stride/padding as torch's.
+  // weight: O x I x K x K float32 (any strides); bias: O or undefined.
+  // stride/padding as torch's.
   Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
-              int64_t padding, bool transposed = false);
+              int64_t padding);
   // A convolution with padding that differs per side (top, left, bottom,
   // right).
   Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
@@ -53,7 +53,6 @@ class Convolution {
   torch::Tensor weight_, bias_;
   int64_t in_ = 0, out_ = 0, kernel_ = 0, stride_ = 1;
   std::array<int64_t, 4> padding_{};  // top, left, bottom, right
-  bool transposed_ = false;
   mutable std::mutex mutex_;
   mutable std::vector<std::unique_ptr<Plan>> plans_;
 };
