@@ -380,7 +380,18 @@ typedef enum cdc_option {
    *  The decoded image differs slightly from float32's (README: the PSNR
    *  between the two); encoding always uses float32, so streams do not
    *  depend on it. Bounds 0..1. */
-  CDC_OPTION_PRECISION = 9
+  CDC_OPTION_PRECISION = 9,
+  /** Where the networks run: 0 = the CPU (default), 1 = a CUDA device (the
+   *  first one), where libcdc's engine was built against a libtorch with
+   *  CUDA and a device is visible; elsewhere setting 1 fails with
+   *  CDC_STATUS_UNSUPPORTED and a message saying why. On CUDA the encoder's
+   *  analysis, the context decoder and the U-Net run on the device; the
+   *  hyper synthesis that feeds the entropy coder, the entropy coder and the
+   *  encoder's effort refinement stay on the CPU, so a stream written with
+   *  either device decodes with the other. CUDA decodes in float32
+   *  (CDC_OPTION_PRECISION 1 is a CPU option: decoding with both fails with
+   *  CDC_STATUS_UNSUPPORTED). Bounds 0..1. */
+  CDC_OPTION_DEVICE = 10
 } cdc_option;
 
 /**

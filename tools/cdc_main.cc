@@ -60,6 +60,7 @@ struct Options {
   int tile_overlap = -1;
   int effort = 0;
   std::string precision = "fp32";
+  std::string device = "cpu";
   bool quiet = false;
   CLI::Option* threads_opt = nullptr;
   CLI::Option* steps_opt = nullptr;
@@ -70,6 +71,7 @@ struct Options {
   CLI::Option* tile_overlap_opt = nullptr;
   CLI::Option* effort_opt = nullptr;
   CLI::Option* precision_opt = nullptr;
+  CLI::Option* device_opt = nullptr;
 };
 
 using cdc::BufferPtr;
@@ -140,15 +142,19 @@ ModelPtr load_model(const Options& o) {
   return model;
 }
 
-void set_option(cdc_context* context, cdc_option option, const char* flag, double value) {
+// shown: the value as the user wrote it, for options given as words ("" for
+// numbers).
+void set_option(cdc_context* context, cdc_option option, const char* flag, double value,
+                const std::string& shown = "") {
   const cdc_status status = cdc_context_set_option(context, option, value);
   if (status == CDC_STATUS_OK) return;
+  const std::string v = shown.empty() ? fmt::format("{}", value) : shown;
   double lo = 0, hi = 0;
   if (status == CDC_STATUS_INVALID_ARGUMENT &&
       cdc_option_bounds(option, &lo, &hi, nullptr) == CDC_STATUS_OK)
-    throw CliError(kExitUsage, fmt::format("{} {}: out of range ({} to {})", flag, value, lo, hi));
+    throw CliError(kExitUsage, fmt::format("{} {}: out of range ({} to {})", flag, v, lo, hi));
   throw CliError(status == CDC_STATUS_INVALID_ARGUMENT ? kExitUsage : kExitOther,
-                 fmt::format("{} {}: {}", flag, value, describe(status, context)));
+                 fmt::format("{} {}: {}", flag, v, describe(status, context)));
 }
 
 // A context with the command line's options. fn/user: the progress callback
@@ -176,9 +182,14 @@ ContextPtr make_context(const Options& o, cdc_progress_fn fn = nullptr, void* us
        static_cast<double>(o.tile_overlap)},
       {o.effort_opt, CDC_OPTION_EFFORT, "--effort", static_cast<double>(o.effort)},
       {o.precision_opt, CDC_OPTION_PRECISION, "--precision", o.precision == "bf16" ? 1.0 : 0.0},
+      {o.device_opt, CDC_OPTION_DEVICE, "--device", o.device == "cuda" ? 1.0 : 0.0},
   };
-  for (const auto& s : settings)
-    if (s.opt != nullptr && s.opt->count() > 0) set_option(context.get(), s.option, s.flag, s.value);
+  for (const auto& s : settings) {
+    if (s.opt == nullptr || s.opt->count() == 0) continue;
+    // Options given as words are named as the user wrote them.
+    const bool word = s.option == CDC_OPTION_PRECISION || s.option == CDC_OPTION_DEVICE;
+    set_option(context.get(), s.option, s.flag, s.value, word ? s.opt->as<std::string>() : "");
+  }
   if (threads > 0 && (o.threads_opt == nullptr || o.threads_opt->count() == 0))
     set_option(context.get(), CDC_OPTION_THREADS, "--threads", static_cast<double>(threads));
   if (fn != nullptr) {
@@ -1031,6 +1042,10 @@ int run(int argc, char** argv) {
                                    "Decoding arithmetic: fp32 (default) or bf16 (only on CPUs "
                                    "with native bfloat16: AVX512-BF16 or AMX)")
                         ->check(CLI::IsMember({"fp32", "bf16"}));
+  o.device_opt = app.add_option("--device", o.device,
+                                "Where the networks run: cpu (default) or cuda (where libcdc's "
+                                "libtorch has CUDA and a GPU is visible); streams decode on either")
+                     ->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_flag("--quiet", o.quiet, "Print only errors");
 
   std::string in, out, name;

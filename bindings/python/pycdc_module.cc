@@ -499,5 +499,6 @@ PYBIND11_MODULE(_pycdc, m) {
   m.attr("OPTION_TILE_OVERLAP") = static_cast<int>(CDC_OPTION_TILE_OVERLAP);
   m.attr("OPTION_EFFORT") = static_cast<int>(CDC_OPTION_EFFORT);
   m.attr("OPTION_PRECISION") = static_cast<int>(CDC_OPTION_PRECISION);
+  m.attr("OPTION_DEVICE") = static_cast<int>(CDC_OPTION_DEVICE);
   m.attr("METADATA_MAX_SIZE") = static_cast<uint64_t>(CDC_METADATA_MAX_SIZE);
 }

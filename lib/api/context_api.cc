@@ -1,5 +1,6 @@
 // Contexts, options and progress callbacks of the C API.
 #include "api/api_internal.h"
+#include "model/compute_device.h"
 
 using cdc::api::guarded;
 using cdc::api::require;
@@ -23,6 +24,10 @@ const char* cdc_context_last_error(const cdc_context* context) {
 cdc_status cdc_context_set_option(cdc_context* context, cdc_option option, double value) {
   return guarded(context, [&] {
     require(context, "context");
+    // The device's availability needs libtorch, so it is checked here, in
+    // the engine, rather than in the option table that the front shares.
+    if (option == CDC_OPTION_DEVICE && value == cdc::kDeviceCuda)
+      cdc::check_device_available(cdc::kDeviceCuda);
     cdc::set_option(context->settings, option, value);
   });
 }

@@ -102,7 +102,8 @@ void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan
       report_progress(progress, CDC_STAGE_CONTEXT, index, tiles);
       std::vector<torch::Tensor> context = model.context(
           y_hat.index({Slice(), Slice(), Slice(row.region.begin / f, row.region.end / f),
-                       Slice(col.region.begin / f, col.region.end / f)}));
+                       Slice(col.region.begin / f, col.region.end / f)}),
+          decoding.device);
       StepCallback on_step;
       if (progress) {
         on_step = [&](int done, int, const torch::Tensor& x0) {
@@ -200,13 +201,16 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   report_progress(progress, CDC_STAGE_ENTROPY_DECODE, 2, 2);
 
   const CodecSettings decoding = model.decoding_settings(settings);
+  if (settings.device != kDeviceCpu && settings.precision == 1)
+    fail(CDC_STATUS_UNSUPPORTED,
+         "bfloat16 decoding (precision 1) is a CPU option; a CUDA device decodes in float32");
   const Bf16Autocast bf16(settings.precision == 1);
   const TilePlan plan = plan_tiles(header.padded_height, header.padded_width, model.size_multiple(),
                                    settings, tile_defaults(model));
   if (plan.whole()) {
     // Context features, computed once, then the diffusion steps.
     report_progress(progress, CDC_STAGE_CONTEXT, 0, 1);
-    std::vector<torch::Tensor> context = model.context(y_hat);
+    std::vector<torch::Tensor> context = model.context(y_hat, decoding.device);
     report_progress(progress, CDC_STAGE_CONTEXT, 1, 1);
     StepCallback on_step;
     if (progress) {

@@ -60,8 +60,10 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
   const int64_t f = limits.y_factor;
   for (uint32_t i = 0; i < tiles; ++i) {
     const Tile t = plan.at(i);
-    torch::Tensor part = model.analysis(image_region_to_tensor(
-        image, t.row.region.begin, t.col.region.begin, t.row.region.size(), t.col.region.size()));
+    torch::Tensor part = model.analysis(
+        image_region_to_tensor(image, t.row.region.begin, t.col.region.begin,
+                               t.row.region.size(), t.col.region.size()),
+        settings.device);
     if (plan.whole()) {
       y = part;
     } else {

@@ -29,6 +29,7 @@ bool option_spec(cdc_option option, OptionSpec* spec) {
     case CDC_OPTION_TILE_OVERLAP: *spec = {-1, 4096, double(def.tile_overlap), true}; return true;
     case CDC_OPTION_EFFORT: *spec = {0, kMaxEffort, double(def.effort), true}; return true;
     case CDC_OPTION_PRECISION: *spec = {0, 1, double(def.precision), true}; return true;
+    case CDC_OPTION_DEVICE: *spec = {kDeviceCpu, kDeviceCuda, double(def.device), true}; return true;
   }
   return false;
 }
@@ -71,6 +72,7 @@ void set_option(CodecSettings& settings, cdc_option option, double value) {
              static_cast<int>(option));
       settings.precision = static_cast<int>(value);
       break;
+    case CDC_OPTION_DEVICE: settings.device = static_cast<int>(value); break;
   }
 }
 
@@ -86,6 +88,7 @@ double get_option(const CodecSettings& settings, cdc_option option) {
     case CDC_OPTION_TILE_OVERLAP: return settings.tile_overlap;
     case CDC_OPTION_EFFORT: return settings.effort;
     case CDC_OPTION_PRECISION: return settings.precision;
+    case CDC_OPTION_DEVICE: return settings.device;
   }
   return 0;
 }

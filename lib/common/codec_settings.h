@@ -15,6 +15,9 @@ namespace cdc {
 inline constexpr int64_t kDefaultMaxPixels = int64_t{1} << 26;
 // The highest encoder effort level (CDC_OPTION_EFFORT).
 inline constexpr int kMaxEffort = 4;
+// CDC_OPTION_DEVICE values.
+inline constexpr int kDeviceCpu = 0;
+inline constexpr int kDeviceCuda = 1;
 
 struct CodecSettings {
   int threads = 0;        // computation threads; 0: all cores
@@ -26,6 +29,7 @@ struct CodecSettings {
   int tile_overlap = -1;  // context each tile sees beyond its core, pixels; -1: automatic
   int effort = 0;         // encoder effort: 0 = the encoder network alone, 1..kMaxEffort refine
   int precision = 0;      // decoding arithmetic: 0 = float32, 1 = bfloat16 (CDC_OPTION_PRECISION)
+  int device = kDeviceCpu;  // where the networks run (CDC_OPTION_DEVICE)
 };
 
 // Allows CDC_OPTION_PRECISION = 1 on CPUs without native bfloat16 when the

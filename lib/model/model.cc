@@ -12,6 +12,7 @@
 #include "common/file_io.h"
 #include "common/hex.h"
 #include "hyperprior/gaussian_conditional.h"
+#include "model/compute_device.h"
 #include "model/model_file.h"
 
 namespace cdc {
@@ -62,8 +63,30 @@ Model::Model(ModelConfig config, std::string name, NamedTensors tensors,
          origin, tables_.prior.size(), prior_channels);
 }
 
-torch::Tensor Model::analysis(const torch::Tensor& x) const {
+CdcNetworkImpl& Model::net_on(int device) const {
+  if (device == kDeviceCpu) return net();
+  check_device_available(device);
+  std::lock_guard<std::mutex> lock(cuda_mutex_);
+  if (!cuda_network_) {
+    torch::NoGradGuard no_grad;
+    CdcNetwork copy(config_);
+    copy->to(torch_device(device));
+    load_network_tensors(*copy, network_tensors(net()), name_);
+    copy->eval();
+    for (const auto& p : copy->parameters(true)) p.set_requires_grad(false);
+    cuda_network_ = copy;
+  }
+  return *cuda_network_.ptr();
+}
+
+torch::Tensor Model::analysis(const torch::Tensor& x, int device) const {
   check_image(x, config_.channels, size_multiple(), "analysis");
+  if (device != kDeviceCpu) {
+    CdcNetworkImpl& n = net_on(device);
+    return n.context_fn->enc->forward(x.to(torch_device(device), torch::kFloat32))
+        .to(torch::kCPU)
+        .contiguous();
+  }
   return net().context_fn->enc->forward(to_conv_format(x.to(torch::kFloat32))).contiguous();
 }
 
@@ -96,7 +119,9 @@ torch::Tensor Model::gaussian_likelihood(const torch::Tensor& y_hat,
   return cdc::gaussian_likelihood(y_hat, p.mean, p.scale);
 }
 
-std::vector<torch::Tensor> Model::context(const torch::Tensor& y_hat) const {
+std::vector<torch::Tensor> Model::context(const torch::Tensor& y_hat, int device) const {
+  if (device != kDeviceCpu)
+    return net_on(device).context_fn->dec->forward(y_hat.to(torch_device(device)));
   // Kept channels-last: they are only fed back to denoise().
   if (const ContextDecoderOneDnn* dec = context_onednn()) return dec->forward(y_hat);
   return net().context_fn->dec->forward(to_conv_format(y_hat));
@@ -148,6 +173,16 @@ torch::Tensor Model::sample(const std::vector<torch::Tensor>& context,
   process.num_timesteps = config_.num_timesteps;
   process.alphas_cumprod = net().train_alphas_cumprod;
   process.variant = config_.variant;
+  if (!finest.device().is_cpu()) {
+    // The U-Net on the context's device; the sampler's tensors stay on the CPU.
+    const torch::Device device = finest.device();
+    CdcNetworkImpl& n = net_on(kDeviceCuda);
+    DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {
+      return n.denoise_fn->forward(x.to(device), t.to(device), context)
+          .to(torch::kCPU, torch::kFloat32);
+    };
+    return ddim_sample(fn, shape, process, settings, callback, start).contiguous();
+  }
   std::vector<torch::Tensor> ctx;
   for (const auto& c : context) ctx.push_back(to_conv_format(c));
   onednn::BufferPool pool;  // the U-Net's buffers, reused by every step

@@ -60,7 +60,8 @@ class Model {
   const entropy::EntropyTables& entropy_tables() const { return tables_; }
 
   // --- encoder side ---
-  torch::Tensor analysis(const torch::Tensor& x) const;        // -> y
+  // device: CDC_OPTION_DEVICE's value; the result is on the CPU either way.
+  torch::Tensor analysis(const torch::Tensor& x, int device = kDeviceCpu) const;  // -> y
   torch::Tensor hyper_analysis(const torch::Tensor& y) const;  // -> z
   // Per-channel medians of the factorized prior, shape C (float32).
   torch::Tensor prior_medians() const;
@@ -75,8 +76,9 @@ class Model {
   torch::Tensor gaussian_likelihood(const torch::Tensor& y_hat, const HyperParameters& p) const;
 
   // --- decoder side ---
-  // Multi-scale context features from y_hat (finest first).
-  std::vector<torch::Tensor> context(const torch::Tensor& y_hat) const;
+  // Multi-scale context features from y_hat (finest first), on `device`
+  // (CDC_OPTION_DEVICE's value); sample() runs the U-Net where they are.
+  std::vector<torch::Tensor> context(const torch::Tensor& y_hat, int device = kDeviceCpu) const;
   // One call of the conditional U-Net X_theta(x, t, context); t has shape Bx1.
   // pool (optional): where the oneDNN path takes its buffers from; pass the
   // same one to repeated calls to reuse them.
@@ -88,6 +90,8 @@ class Model {
   // decoding_settings() for the model's defaults); returns x0 before clamping.
   // Throws cdc::Error(CDC_STATUS_CANCELLED) when the callback returns false.
   // A defined `start` (1x3xHxW, the context's size) is used as x_N instead.
+  // The U-Net runs on the context's device; the sampler's arithmetic, the
+  // previews and the result stay on the CPU.
   torch::Tensor sample(const std::vector<torch::Tensor>& context, const CodecSettings& settings,
                        const StepCallback& callback, const torch::Tensor& start = {}) const;
   // The settings with the model's decoding defaults filled in: steps 0 ->
@@ -99,6 +103,9 @@ class Model {
 
  private:
   CdcNetworkImpl& net() const { return *network_.ptr(); }
+  // The networks on a device: the model's own on the CPU; on CUDA a copy
+  // made on first use (throws CDC_STATUS_UNSUPPORTED where CUDA cannot run).
+  CdcNetworkImpl& net_on(int device) const;
   torch::Tensor to_conv_format(const torch::Tensor& x) const { return x.contiguous(conv_format_); }
   // The U-Net on the oneDNN path (built on first use), or null where that
   // path does not apply: gradients on (encoder effort), autocast (bfloat16),
@@ -118,6 +125,8 @@ class Model {
   entropy::EntropyTables tables_;
   mutable std::once_flag unet_onednn_once_;
   mutable std::shared_ptr<const UNetOneDnn> unet_onednn_;
+  mutable std::mutex cuda_mutex_;
+  mutable CdcNetwork cuda_network_{nullptr};
   mutable std::once_flag context_onednn_once_;
   mutable std::shared_ptr<const ContextDecoderOneDnn> context_onednn_;
 };

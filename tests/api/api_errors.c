@@ -169,6 +169,22 @@ static void test_context_and_options(void) {
     CHECK(value == hi);
     CHECK_STATUS(cdc_context_set_option(ctx, opt, def), CDC_STATUS_OK);
   }
+  /* The device: the CPU always; CUDA where the engine has it, else
+   * UNSUPPORTED with a message naming CUDA and the option unchanged. */
+  CHECK_STATUS(cdc_option_bounds(CDC_OPTION_DEVICE, &lo, &hi, &def), CDC_STATUS_OK);
+  CHECK(lo == 0 && hi == 1 && def == 0);
+  CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_DEVICE, 0), CDC_STATUS_OK);
+  CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_DEVICE, 2), CDC_STATUS_INVALID_ARGUMENT);
+  {
+    const cdc_status st = cdc_context_set_option(ctx, CDC_OPTION_DEVICE, 1);
+    CHECK(st == CDC_STATUS_OK || st == CDC_STATUS_UNSUPPORTED);
+    if (st == CDC_STATUS_UNSUPPORTED) {
+      CHECK(strstr(cdc_context_last_error(ctx), "CUDA") != NULL);
+      CHECK_STATUS(cdc_context_get_option(ctx, CDC_OPTION_DEVICE, &value), CDC_STATUS_OK);
+      CHECK(value == 0);
+    }
+    CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_DEVICE, 0), CDC_STATUS_OK);
+  }
   /* Integer options take integral values only; gamma is real. */
   CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_THREADS, 1.5), CDC_STATUS_INVALID_ARGUMENT);
   CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_STEPS, 2.25), CDC_STATUS_INVALID_ARGUMENT);

@@ -148,9 +148,26 @@ def test_context_options_round_trip():
     assert ctx.steps == 0
     opts = ctx.options()
     assert set(opts) == {"threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap",
-                         "effort", "precision"}
+                         "effort", "precision", "device"}
+    assert opts["device"] == "cpu"
     assert "Context(" in repr(ctx)
     assert ctx.last_error == ""
+
+
+def test_context_device():
+    ctx = pycdc.Context()
+    assert ctx.device == "cpu"
+    with pytest.raises(ValueError):
+        ctx.device = "tpu"
+    try:
+        ctx.device = "cuda"
+    except pycdc.UnsupportedError as e:  # a libtorch without CUDA, or no GPU
+        assert "CUDA" in e.message
+        assert ctx.device == "cpu"  # unchanged
+    else:
+        assert ctx.device == "cuda"
+    ctx.device = "cpu"
+    assert ctx.device == "cpu"
 
 
 def test_context_option_errors():

@@ -186,6 +186,16 @@ else
   fi
   # Quality ladder, --target-bpp and --effort (built-in models).
   expect 1 "--effort out of range" -- "$cdc" encode --quiet --effort 5 "${model_args[@]}" "$tmp/img/rgb.png" "$tmp/e5.cdc"
+  # --device: cuda is refused with a message naming CUDA where the engine's
+  # libtorch lacks it (or no GPU is visible); where it runs, its stream
+  # decodes on the CPU.
+  expect 1 "--device tpu" -- "$cdc" encode --quiet --device tpu "${model_args[@]}" "$tmp/img/rgb.png" "$tmp/tpu.cdc"
+  if "$cdc" encode --quiet --device cuda "${model_args[@]}" "$tmp/img/rgb.png" "$tmp/cuda.cdc" 2> "$tmp/cuda.err"; then
+    expect 0 "decode a stream encoded on CUDA with the CPU" -- "$cdc" decode --quiet "${model_args[@]}" "$tmp/cuda.cdc" "$tmp/cuda.png"
+  else
+    grep -q CUDA "$tmp/cuda.err" || { echo "FAILED: --device cuda failed without saying why: $(cat "$tmp/cuda.err")" >&2; failures=$((failures + 1)); }
+    [ ! -e "$tmp/cuda.cdc" ] || { echo "FAILED: a refused --device cuda encode wrote its output" >&2; failures=$((failures + 1)); }
+  fi
   if "$cdc" models --json | grep -q '"quality": "1-'; then
     expect 0 "encode --quality 1" -- "$cdc" encode --quiet --quality 1 "$tmp/wide.png" "$tmp/q1.cdc"
     expect 0 "encode --quality 100" -- "$cdc" encode --quiet --quality 100 "$tmp/wide.png" "$tmp/q100.cdc"

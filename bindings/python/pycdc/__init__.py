@@ -319,8 +319,10 @@ _OPTIONS = {
     "tile_overlap": _pycdc.OPTION_TILE_OVERLAP,
     "effort": _pycdc.OPTION_EFFORT,
     "precision": _pycdc.OPTION_PRECISION,
+    "device": _pycdc.OPTION_DEVICE,
 }
 _PRECISIONS = {"fp32": 0, "bf16": 1}
+_DEVICES = {"cpu": 0, "cuda": 1}
 _INTEGER_OPTIONS = {"threads", "steps", "seed", "max_pixels", "tile", "tile_overlap", "effort"}
 
 
@@ -340,6 +342,12 @@ def _option_value(name, value):
         if value not in _PRECISIONS:
             raise ValueError(f"precision must be 'fp32' or 'bf16', not {value!r}")
         return float(_PRECISIONS[value])
+    if name == "device":
+        if value is None:
+            return 0.0
+        if value not in _DEVICES:
+            raise ValueError(f"device must be 'cpu' or 'cuda', not {value!r}")
+        return float(_DEVICES[value])
     if name == "gamma":
         if value is None:
             return -1.0
@@ -376,6 +384,9 @@ class Context:
             rate-distortion; any decoder reads the result).
         precision: decoding arithmetic, "fp32" (default) or "bf16" (only on
             CPUs with native bfloat16; elsewhere UnsupportedError).
+        device: where the networks run, "cpu" (default) or "cuda" (where
+            libcdc's libtorch has CUDA and a GPU is visible; elsewhere
+            UnsupportedError). Streams written on one decode on the other.
         progress: a callable receiving a :class:`Progress`; returning False
             cancels (CancelledError); an exception it raises cancels the call
             and is re-raised by encode/decode.
@@ -386,7 +397,7 @@ class Context:
     """
 
     def __init__(self, threads=0, steps=0, gamma=None, seed=0, max_pixels=None, progress=None,
-                 tile=None, tile_overlap=None, effort=0, precision="fp32"):
+                 tile=None, tile_overlap=None, effort=0, precision="fp32", device="cpu"):
         self._ctx = _pycdc.Context()
         self.threads = threads
         self.steps = steps
@@ -399,6 +410,8 @@ class Context:
         self.effort = effort
         if precision != "fp32":
             self.precision = precision
+        if device != "cpu":
+            self.device = device
         self.progress = progress
 
     def _set(self, name, value):
@@ -428,6 +441,15 @@ class Context:
     @precision.setter
     def precision(self, value):
         self._set("precision", value)
+
+    @property
+    def device(self):
+        """Where the networks run: "cpu" or "cuda"."""
+        return "cuda" if self._ctx.get_option(_OPTIONS["device"]) == 1 else "cpu"
+
+    @device.setter
+    def device(self, value):
+        self._set("device", value)
 
     @property
     def gamma(self):
@@ -642,7 +664,7 @@ def encode(array, model=None, icc=None, exif=None, xmp=None, **options):
         packet (bytes or str). Each at most :data:`METADATA_MAX_SIZE` bytes.
         With any of them the stream is format version 2, else version 1.
     options: threads, steps, gamma, seed, max_pixels, tile, tile_overlap,
-        effort, precision, progress (see :class:`Context`).
+        effort, precision, device, progress (see :class:`Context`).
 
     Returns the stream as bytes.
     """
@@ -658,7 +680,7 @@ def decode(data, model=None, format=None, **options):
     format: None for the stream's own layout (HxW for gray, HxWx3, HxWx4), or
         "gray", "rgb", "rgba" to convert.
     options: threads, steps, gamma, seed, max_pixels, tile, tile_overlap,
-        progress.
+        precision, device, progress.
     """
     return Context().set(**options).decode(data, model, format)
 
