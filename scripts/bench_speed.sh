@@ -16,8 +16,11 @@
 #     threads, and the same decode with another runnable process on the
 #     machine (a niced busy loop): 2 threads must not lose to 1;
 #  5. with PAPER_MODEL=a converted paper-configuration .cdcm: its 4-step decode
-#     of the sample photo as a whole image (--tile 0), process time and peak
-#     RSS, with CDC_ONEDNN=0 (before) and without, at each thread count.
+#     of the sample photo (process time and peak RSS) as a whole image
+#     (--tile 0) on the libtorch path (CDC_ONEDNN=0), on the oneDNN path
+#     without and with the first block's context terms (CDC_CONTEXT_TERMS=0),
+#     and with automatic tiles, beside the reference's compress(x, 4) (its
+#     only end-to-end decode, which encodes too) and libcdc's encode.
 set -uo pipefail
 build=$(cd "${1:?usage: bench_speed.sh BUILD_DIR [REFROOT]}" && pwd)
 refroot=${2:-}
@@ -78,6 +81,27 @@ if [ -n "${PAPER_MODEL:-}" ]; then
   echo "== paper model ($PAPER_MODEL): 4-step decode of data/sample.png, whole image"
   "$cdc" --quiet --model "$PAPER_MODEL" encode "$src/data/sample.png" "$tmp/p.cdc"
   for t in $threads_list; do
+    if [ -n "$refroot" ]; then
+      # The reference has no decoder of its own: compress(x, sample_steps=4)
+      # runs its compressor (encoder, hyperprior, context decoder) and the 4
+      # U-Net steps on the image (random weights, model building not timed).
+      THREADS=$t REFROOT=$refroot PYTHONPATH="$src/../shared/reference/timing" /usr/bin/python3 - << 'PY' 2>&1 | grep -v Warning
+import os, time, torch
+import refmodel
+torch.set_num_threads(int(os.environ["THREADS"]))
+torch.manual_seed(0)
+m = refmodel.build("xparam", 64)
+x = torch.rand(1, 3, 512, 768) * 2 - 1
+with torch.no_grad():
+    t0 = time.perf_counter()
+    m.compress(x, sample_steps=4)
+    t1 = time.perf_counter()
+print(f"reference compress(x, sample_steps=4), 768x512, {os.environ['THREADS']} thread(s): {t1 - t0:.2f} s")
+PY
+    fi
+    echo "encode (for the reference's compress, which encodes too), $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" encode "$src/data/sample.png" "$tmp/p2.cdc")"
+    echo "oneDNN path without the context terms (CDC_CONTEXT_TERMS=0), $t thread(s): $(CDC_CONTEXT_TERMS=0 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
+    echo "oneDNN path, automatic tiles, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 decode "$tmp/p.cdc" "$tmp/p.png")"
     echo "libtorch path, $t thread(s): $(CDC_ONEDNN=0 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
     echo "oneDNN path, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
   done

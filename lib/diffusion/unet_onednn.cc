@@ -59,7 +59,9 @@ UNetOneDnn::UNetOneDnn(const UNetImpl& unet) : params_(unet.params()) {
   for (size_t i = 0; i < levels; ++i) {
     const std::string prefix = "downs." + std::to_string(i) + ".";
     Level lv;
-    lv.block1 = std::make_unique<onednn::ResnetBlock>(p, prefix + "0.", i == 0);
+    // The first block's input is [x, context 0]: split it there.
+    lv.block1 = std::make_unique<onednn::ResnetBlock>(p, prefix + "0.", i == 0,
+                                                      i == 0 ? params_.channels : 0);
     lv.block2 = std::make_unique<onednn::ResnetBlock>(p, prefix + "1.", false);
     lv.attn = attention(p, prefix + "2.");
     if (i + 1 < levels)
@@ -88,9 +90,39 @@ UNetOneDnn::UNetOneDnn(const UNetImpl& unet) : params_(unet.params()) {
 
 UNetOneDnn::~UNetOneDnn() = default;
 
+struct UNetOneDnn::Prepared {
+  // contexts[i] joins level i; contexts[0] stays empty where first_terms
+  // stand for it.
+  std::vector<Activation> contexts;
+  std::optional<onednn::ResnetBlock::ContextTerms> first_terms;
+};
+
+std::shared_ptr<const UNetOneDnn::Prepared> UNetOneDnn::prepare(
+    const std::vector<torch::Tensor>& context, BufferPool& pool) const {
+  auto prepared = std::make_shared<Prepared>();
+  for (const auto& c : context) prepared->contexts.push_back(onednn::from_nchw(c));
+  const onednn::ResnetBlock& first = *downs_.front().block1;
+  // CDC_CONTEXT_TERMS=0 in the environment convolves [x, context 0] at every
+  // step instead (for before/after measurements).
+  static const bool terms = [] {
+    const char* v = std::getenv("CDC_CONTEXT_TERMS");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  if (!prepared->contexts.empty() && first.splits() && terms) {
+    prepared->first_terms = first.context_terms(prepared->contexts.front(), pool);
+    prepared->contexts.front() = Activation();
+  }
+  return prepared;
+}
+
 torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor& t,
                                   const std::vector<torch::Tensor>& context,
                                   BufferPool& pool) const {
+  return forward(x_in, t, *prepare(context, pool), pool);
+}
+
+torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor& t,
+                                  const Prepared& prepared, BufferPool& pool) const {
   const int64_t n = x_in.size(0), height = x_in.size(2), width = x_in.size(3);
   const torch::Tensor time =
       at::linear(torch::gelu(at::linear(t.to(torch::kFloat32), time_w1_, time_b1_)), time_w2_,
@@ -99,12 +131,15 @@ torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor
   torch::from_blob(x.data(), {n, height, width, x.c}, torch::kFloat32)
       .copy_(x_in.to(torch::kFloat32).permute({0, 2, 3, 1}));
   std::vector<Activation> skips;
+  const std::vector<Activation>& context = prepared.contexts;
   for (size_t i = 0; i < downs_.size(); ++i) {
-    if (i < context.size()) {
-      x = onednn::concat_channels(x, onednn::from_nchw(context[i]), pool);
-    }
     const Level& lv = downs_[i];
-    x = lv.block1->run(x, time, pool);
+    if (i == 0 && prepared.first_terms) {
+      x = lv.block1->run_split(x, *prepared.first_terms, time, pool);
+    } else {
+      if (i < context.size()) x = onednn::concat_channels(x, context[i], pool);
+      x = lv.block1->run(x, time, pool);
+    }
     x = lv.block2->run(x, time, pool);
     lv.attn->run(x, pool);
     // Skip 0 (full resolution) is never used: not kept.

@@ -30,9 +30,22 @@ class UNetOneDnn {
   explicit UNetOneDnn(const UNetImpl& unet);
   ~UNetOneDnn();
 
-  // As UNetImpl::forward: x Bx3xHxW, t Bx1, context finest first (any
-  // layout). Returns Bx3xHxW float32 (channels-last strides). Buffers come
-  // from pool and return to it: pass the same pool to every step of a decode.
+  // What a decode's steps share: the context features as NHWC activations
+  // and, where the first block takes [x, context 0], that context's share of
+  // the block's linear layers (so the step does not convolve the 64-channel
+  // context at full resolution again: about a sixth of the paper U-Net's
+  // work). It does not hold context 0 itself, which the caller may free.
+  struct Prepared;
+  std::shared_ptr<const Prepared> prepare(const std::vector<torch::Tensor>& context,
+                                          onednn::BufferPool& pool) const;
+
+  // As UNetImpl::forward: x Bx3xHxW, t Bx1, for the context of `prepared`.
+  // Returns Bx3xHxW float32 (channels-last strides). Buffers come from pool
+  // and return to it: pass the same pool to every step of a decode.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const Prepared& prepared,
+                        onednn::BufferPool& pool) const;
+  // The same with the context finest first (any layout), prepared for this
+  // one call.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
                         const std::vector<torch::Tensor>& context, onednn::BufferPool& pool) const;
 

@@ -162,7 +162,7 @@ const UNetOneDnn* Model::unet_onednn() const {
   return unet_onednn_.get();
 }
 
-torch::Tensor Model::sample(const std::vector<torch::Tensor>& context,
+torch::Tensor Model::sample(std::vector<torch::Tensor> context,
                             const CodecSettings& settings, const StepCallback& callback,
                             const torch::Tensor& start) const {
   if (context.empty()) fail(CDC_STATUS_INVALID_ARGUMENT, "sample: no context");
@@ -183,11 +183,20 @@ torch::Tensor Model::sample(const std::vector<torch::Tensor>& context,
     };
     return ddim_sample(fn, shape, process, settings, callback, start).contiguous();
   }
+  onednn::BufferPool pool;  // the U-Net's buffers, reused by every step
+  if (const UNetOneDnn* unet = unet_onednn()) {
+    std::shared_ptr<const UNetOneDnn::Prepared> prepared = unet->prepare(context, pool);
+    // What the steps need is in `prepared`: the caller's features go (the
+    // finest, replaced by its share of the first block, is then freed).
+    context.clear();
+    DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {
+      return unet->forward(x, t, *prepared, pool);
+    };
+    return ddim_sample(fn, shape, process, settings, callback, start).contiguous();
+  }
   std::vector<torch::Tensor> ctx;
   for (const auto& c : context) ctx.push_back(to_conv_format(c));
-  onednn::BufferPool pool;  // the U-Net's buffers, reused by every step
   DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {
-    if (const UNetOneDnn* unet = unet_onednn()) return unet->forward(x, t, ctx, pool);
     // float32 whatever the arithmetic inside (bfloat16 under autocast
     // decoding): the sampler's steps, its previews and its result stay float32.
     return net().denoise_fn->forward(to_conv_format(x), t, ctx).to(torch::kFloat32);

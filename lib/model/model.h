@@ -90,9 +90,10 @@ class Model {
   // decoding_settings() for the model's defaults); returns x0 before clamping.
   // Throws cdc::Error(CDC_STATUS_CANCELLED) when the callback returns false.
   // A defined `start` (1x3xHxW, the context's size) is used as x_N instead.
-  // The U-Net runs on the context's device; the sampler's arithmetic, the
+  // `context` is taken by value: pass it with std::move to let the decode
+  // free what the steps no longer need. The U-Net runs on the context's device; the sampler's arithmetic, the
   // previews and the result stay on the CPU.
-  torch::Tensor sample(const std::vector<torch::Tensor>& context, const CodecSettings& settings,
+  torch::Tensor sample(std::vector<torch::Tensor> context, const CodecSettings& settings,
                        const StepCallback& callback, const torch::Tensor& start = {}) const;
   // The settings with the model's decoding defaults filled in: steps 0 ->
   // the default steps, steps above T -> T, gamma < 0 -> the default gamma.

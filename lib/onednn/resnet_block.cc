@@ -1,5 +1,7 @@
 #include "onednn/resnet_block.h"
 
+#include <cstring>
+
 #include "common/error.h"
 #include "onednn/row_ops.h"
 
@@ -19,7 +21,7 @@ torch::Tensor flat(const torch::Tensor& t) { return t.reshape({-1}).contiguous()
 }  // namespace
 
 ResnetBlock::ResnetBlock(const std::map<std::string, torch::Tensor>& p, const std::string& prefix,
-                         bool large_filter) {
+                         bool large_filter, int64_t split_channels) {
   const int64_t k1 = large_filter ? 7 : 3;
   conv1_ = std::make_unique<Convolution>(named_param(p, prefix + "block1.block.0.weight"),
                                          named_param(p, prefix + "block1.block.0.bias"), 1, k1 / 2);
@@ -32,18 +34,30 @@ ResnetBlock::ResnetBlock(const std::map<std::string, torch::Tensor>& p, const st
   if (p.count(prefix + "res_conv.weight"))
     res_ = std::make_unique<Convolution>(named_param(p, prefix + "res_conv.weight"),
                                          named_param(p, prefix + "res_conv.bias"), 1, 0);
+  if (split_channels > 0 && res_ && split_channels < conv1_->in_channels()) {
+    const torch::Tensor& w1 = named_param(p, prefix + "block1.block.0.weight");
+    const torch::Tensor& wr = named_param(p, prefix + "res_conv.weight");
+    const int64_t rest = w1.size(1) - split_channels;
+    conv1_x_ = std::make_unique<Convolution>(w1.narrow(1, 0, split_channels), torch::Tensor(), 1,
+                                             k1 / 2);
+    conv1_c_ = std::make_unique<Convolution>(w1.narrow(1, split_channels, rest),
+                                             named_param(p, prefix + "block1.block.0.bias"), 1,
+                                             k1 / 2);
+    res_x_ = std::make_unique<Convolution>(wr.narrow(1, 0, split_channels), torch::Tensor(), 1, 0);
+    res_c_ = std::make_unique<Convolution>(wr.narrow(1, split_channels, rest),
+                                           named_param(p, prefix + "res_conv.bias"), 1, 0);
+  }
   if (p.count(prefix + "mlp.1.weight")) {
     mlp_w_ = named_param(p, prefix + "mlp.1.weight");
     mlp_b_ = named_param(p, prefix + "mlp.1.bias");
   }
 }
 
-Activation ResnetBlock::run(const Activation& x, const torch::Tensor& time,
-                            BufferPool& pool) const {
+Activation ResnetBlock::finish(Activation h, const torch::Tensor& time, const float* residual,
+                               BufferPool& pool) const {
   torch::Tensor e;
   if (time.defined() && mlp_w_.defined())
     e = at::linear(torch::leaky_relu(time, 0.2), mlp_w_, mlp_b_).contiguous();  // B x C
-  Activation h = (*conv1_)(x, pool);
   NormEpilogue first;
   first.relu = true;
   if (e.defined()) first.add_per_image = e.data_ptr<float>();
@@ -52,9 +66,40 @@ Activation ResnetBlock::run(const Activation& x, const torch::Tensor& time,
   h = Activation();  // back to the pool
   NormEpilogue second;
   second.relu = true;
-  if (!res_) second.residual = x.data();
+  second.residual = residual;
   layer_norm(out, out, g2_.data_ptr<float>(), b2_.data_ptr<float>(), 1e-5f, second);
+  return out;
+}
+
+Activation ResnetBlock::run(const Activation& x, const torch::Tensor& time,
+                            BufferPool& pool) const {
+  Activation out = finish((*conv1_)(x, pool), time, res_ ? nullptr : x.data(), pool);
   if (res_) res_->run(x, out, pool, /*accumulate=*/true);
+  return out;
+}
+
+ResnetBlock::ContextTerms ResnetBlock::context_terms(const Activation& context,
+                                                     BufferPool& pool) const {
+  CDC_CHECK(splits());
+  return {(*conv1_c_)(context, pool), (*res_c_)(context, pool)};
+}
+
+Activation ResnetBlock::run_split(const Activation& x, const ContextTerms& terms,
+                                  const torch::Tensor& time, BufferPool& pool) const {
+  CDC_CHECK(splits() && terms.conv1.rows() == x.rows());
+  // h = conv1_c(c) + bias + conv1_x(x): the context's term, then x's summed in.
+  Activation h = Activation::make(pool, terms.conv1.n, terms.conv1.h, terms.conv1.w,
+                                  terms.conv1.c);
+  const float* src = terms.conv1.data();
+  float* dst = h.data();
+  parallel_chunks(static_cast<int64_t>(h.numel()), int64_t{1} << 20,
+                  [&](int64_t, int64_t begin, int64_t end) {
+                    std::memcpy(dst + begin, src + begin,
+                                static_cast<size_t>(end - begin) * sizeof(float));
+                  });
+  conv1_x_->run(x, h, pool, /*accumulate=*/true);
+  Activation out = finish(std::move(h), time, terms.residual.data(), pool);
+  res_x_->run(x, out, pool, /*accumulate=*/true);
   return out;
 }
 

@@ -141,4 +141,13 @@ TEST_CASE("onednn: the U-Net equals libtorch's, with the same result on 1 and 2 
   const size_t held = pool.bytes_held();
   (void)fast.forward(x, t, ctx, pool);
   CHECK(pool.bytes_held() == held);
+
+  // A decode prepares the context once: the first block's context terms
+  // stand for context 0 at every step, with the same result.
+  const auto prepared = fast.prepare(ctx, pool);
+  const torch::Tensor a = fast.forward(x, t, *prepared, pool).contiguous();
+  const torch::Tensor b = fast.forward(x * 0.5, torch::full({1, 1}, 0.7f), *prepared, pool);
+  CHECK(max_diff(a, one) < 1e-5 * (1 + one.abs().max().item<double>()));
+  const torch::Tensor want_b = unet->forward(x * 0.5, torch::full({1, 1}, 0.7f), ctx);
+  CHECK(max_diff(b, want_b) < 1e-3 * (1 + want_b.abs().max().item<double>()));
 }

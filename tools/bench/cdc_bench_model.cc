@@ -88,6 +88,20 @@ void bench(const std::string& preset, int width, int height, int calls) {
   const double t_unet = (now_s() - t0) / calls;
   const double cpu_unet = (cpu_s() - c0) / calls;
   const double gmac = static_cast<double>(model->unet_macs(height, width)) / 1e9;
+  // In a decode, the steps share what depends on the context alone (the
+  // first block's context terms): a 1-step decode against a (1 + calls)-step
+  // one gives the cost of a further step.
+  cdc::CodecSettings one;
+  one.steps = 1;
+  one.gamma = 0;
+  cdc::CodecSettings more = one;
+  more.steps = 1 + calls;
+  t0 = now_s();
+  model->sample(ctx, one, {});
+  const double t_decode1 = now_s() - t0;
+  t0 = now_s();
+  model->sample(ctx, more, {});
+  const double t_step = (now_s() - t0 - t_decode1) / calls;
 
   std::printf("%-7s %dx%d  params %.1fM  threads %d  %s\n", preset.c_str(), width, height,
               static_cast<double>(model->parameter_count()) / 1e6, at::get_num_threads(),
@@ -103,6 +117,8 @@ void bench(const std::string& preset, int width, int height, int calls) {
               gmac, gmac / t_unet, 2 * gmac / t_unet);
   std::printf("  U-Net CPU time / call   %8.3f s  (wall x threads would be %.3f s)\n", cpu_unet,
               t_unet * at::get_num_threads());
+  std::printf("  sampling, 1 step       %8.3f s  (a further step %.3f s = %.1f GFLOP/s equivalent)\n",
+              t_decode1, t_step, 2 * gmac / t_step);
   std::printf("  peak RSS so far        %8.0f MiB\n", peak_rss_mib());
   std::fflush(stdout);
 }
