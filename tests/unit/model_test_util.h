@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -92,6 +93,13 @@ inline std::shared_ptr<const cdc::Model> small_random_model(int timesteps = 20, 
 
 inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+// PSNR in dB between two 8-bit buffers of the same size (99 when equal).
+inline double psnr(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  double se = 0;
+  for (size_t i = 0; i < a.size(); ++i) se += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+  return se == 0 ? 99.0 : 10 * std::log10(255.0 * 255.0 * a.size() / se);
 }
 
 // A varied test image: a crop of the golden photo, shifted in brightness and

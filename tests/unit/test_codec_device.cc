@@ -17,16 +17,6 @@
 #include "model/compute_device.h"
 #include "model_test_util.h"
 
-namespace {
-
-double psnr(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-  double se = 0;
-  for (size_t i = 0; i < a.size(); ++i) se += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-  return se == 0 ? 99 : 10 * std::log10(255.0 * 255.0 * a.size() / se);
-}
-
-}  // namespace
-
 TEST_CASE("device: the option's bounds and its availability") {
   cdc::OptionSpec spec;
   REQUIRE(cdc::option_spec(CDC_OPTION_DEVICE, &spec));
@@ -100,7 +90,7 @@ TEST_CASE("device: CUDA decodes match the CPU's and streams cross devices") {
                       cpu, {});
     cdc::decode_image(*model, stream->data(), stream->size(), {b.data(), w, h, 3, size_t{w} * 3},
                       cuda, {});
-    const double p = psnr(a, b);
+    const double p = cdc_test::psnr(a, b);
     MESSAGE("PSNR of the CUDA decode against the CPU decode: " << p << " dB");
     CHECK(p > 45);
   }

@@ -47,9 +47,7 @@ TEST_CASE("precision: a bfloat16 decode is close to the float32 decode") {
   cdc::decode_image(*model, stream.data(), stream.size(), {f32.data(), w, h, 3, size_t{w} * 3}, s, {});
   cdc::set_option(s, CDC_OPTION_PRECISION, 1);
   cdc::decode_image(*model, stream.data(), stream.size(), {b16.data(), w, h, 3, size_t{w} * 3}, s, {});
-  double se = 0;
-  for (size_t i = 0; i < px.size(); ++i) se += (double(f32[i]) - b16[i]) * (double(f32[i]) - b16[i]);
-  const double psnr = se == 0 ? 99 : 10 * std::log10(255.0 * 255.0 * px.size() / se);
+  const double psnr = cdc_test::psnr(f32, b16);
   MESSAGE("PSNR of the bfloat16 decode against the float32 decode: " << psnr << " dB");
   CHECK(psnr > 30);
   CHECK(f32 != b16);  // it did run in bfloat16

@@ -25,11 +25,6 @@ cdc::CodecSettings tiled(int tile, int overlap = -1) {
   return s;
 }
 
-double psnr(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-  double se = 0;
-  for (size_t i = 0; i < a.size(); ++i) se += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-  return se == 0 ? 99.0 : 10 * std::log10(255.0 * 255.0 * a.size() / se);
-}
 
 }  // namespace
 
@@ -127,7 +122,7 @@ TEST_CASE("codec: tiled streams are valid streams; any tile size decodes any str
       cdc::decode_image(*model, stream->data(), stream->size(), view, tiled(tile, 64), {});
       // Close to the whole-image decode of the whole-image stream (a random
       // tiny model: the bound is loose; docs/limits.md has photo figures).
-      CHECK(psnr(out, ref) > 30.0);
+      CHECK(cdc_test::psnr(out, ref) > 30.0);
       // Tiled decoding is reproducible across thread counts.
       cdc::CodecSettings one = tiled(tile, 64);
       one.threads = 1;
