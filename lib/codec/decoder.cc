@@ -115,7 +115,6 @@ void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan
                                                row.region.size(), col.region.size(),
                                                decoding.gamma, decoding.seed);
       torch::Tensor x = model.sample(std::move(context), decoding, on_step, start);
-      context.clear();
       const std::vector<float>& cw = col_weights[c];
       torch::Tensor col_w = torch::from_blob(const_cast<float*>(cw.data()),
                                              {1, 1, 1, static_cast<int64_t>(cw.size())}, torch::kFloat32);
@@ -224,7 +223,6 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
     torch::Tensor start = start_noise_region(3, 0, 0, plan.height, plan.width, decoding.gamma,
                                              decoding.seed);
     torch::Tensor x = model.sample(std::move(context), decoding, on_step, start);
-    context.clear();
     // Only now is the caller's buffer written: a cancelled or failed decode
     // leaves it untouched.
     tensor_to_image(x, out);
