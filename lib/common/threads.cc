@@ -1,7 +1,7 @@
 #include "common/threads.h"
 
 #include <sched.h>
-#include <torch/torch.h>
+#include <omp.h>
 
 #include <dirent.h>
 #include <sys/resource.h>
@@ -93,9 +93,9 @@ int effective_threads(int threads) {
   return n;
 }
 
-void set_compute_threads(int threads) {
+void set_openmp_threads(int threads) {
   const int n = effective_threads(threads);
-  if (torch::get_num_threads() != n) torch::set_num_threads(n);
+  if (omp_get_max_threads() != n) omp_set_num_threads(n);
 }
 
 }  // namespace cdc

@@ -18,7 +18,11 @@ int other_runnable_tasks();
 // them, and 2 threads on a busy 2-core machine were measured slower than 1.
 int effective_threads(int threads);
 // Sets libtorch's intra-op thread count for the calling thread's work to
-// effective_threads(threads). Cheap when the count does not change.
+// effective_threads(threads). Cheap when the count does not change. Defined
+// on the libtorch side (common/compute_threads.cc).
 void set_compute_threads(int threads);
+// The same for OpenMP alone (the oneDNN path's loops and oneDNN itself), for
+// code that runs without libtorch.
+void set_openmp_threads(int threads);
 
 }  // namespace cdc

@@ -1,16 +1,11 @@
 #include "context/context_decoder_onednn.h"
 
 #include <algorithm>
-#include <map>
 #include <string>
-
-#include "onednn/tensor_bridge.h"
 
 namespace cdc {
 
-ContextDecoderOneDnn::ContextDecoderOneDnn(const ContextDecoderImpl& decoder) {
-  std::map<std::string, torch::Tensor> p;
-  for (const auto& item : decoder.named_parameters(true)) p[item.key()] = item.value();
+ContextDecoderOneDnn::ContextDecoderOneDnn(const onednn::ParamMap& p) {
   for (size_t i = 0;; ++i) {
     const std::string prefix = std::to_string(i) + ".";
     if (!p.count(prefix + "0.block1.block.0.weight")) break;
@@ -22,15 +17,15 @@ ContextDecoderOneDnn::ContextDecoderOneDnn(const ContextDecoderImpl& decoder) {
   }
 }
 
-std::vector<torch::Tensor> ContextDecoderOneDnn::forward(const torch::Tensor& y_hat) const {
+std::vector<onednn::Activation> ContextDecoderOneDnn::forward(const onednn::Activation& y_hat) const {
   // No pool: each feature map is handed out, and the decoder runs once per
   // decode (or tile).
   onednn::BufferPool pool;
-  onednn::Activation x = onednn::from_nchw(y_hat);
-  std::vector<torch::Tensor> out;
+  onednn::Activation x = y_hat;
+  std::vector<onednn::Activation> out;
   for (size_t i = 0; i < resnets_.size(); ++i) {
-    x = (*ups_[i])(resnets_[i]->run(x, torch::Tensor(), pool), pool);
-    out.push_back(onednn::as_tensor(x));
+    x = (*ups_[i])(resnets_[i]->run(x, FloatTensor(), pool), pool);
+    out.push_back(x);
   }
   std::reverse(out.begin(), out.end());
   return out;

@@ -14,20 +14,10 @@
 
 #include <vector>
 
+#include "diffusion/unet_params.h"
 #include "nn/layers.h"
 
 namespace cdc {
-
-// The U-Net's sizes: level i has dim * dim_mults[i] channels; the context
-// features (finest first) have context_channels, then dim * context_dim_mults[i]
-// for the coarser ones.
-struct UNetParams {
-  int64_t dim = 64;
-  std::vector<int> dim_mults{1, 2, 3, 4, 5, 6};
-  std::vector<int> context_dim_mults{1, 2, 3, 4};
-  int64_t channels = 3;
-  int64_t context_channels = 64;
-};
 
 class UNetImpl : public torch::nn::Module {
  public:

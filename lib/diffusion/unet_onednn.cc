@@ -3,12 +3,12 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "common/error.h"
 #include "onednn/narrow_convolution.h"
 #include "onednn/resnet_block.h"
 #include "onednn/row_ops.h"
-#include "onednn/tensor_bridge.h"
 #include "onednn/upsample.h"
 
 namespace cdc {
@@ -20,13 +20,13 @@ using onednn::LinearAttentionBlock;
 
 namespace {
 
-using Params = std::map<std::string, torch::Tensor>;
+using onednn::ParamMap;
 
-const torch::Tensor& param(const Params& p, const std::string& name) {
+const FloatTensor& param(const ParamMap& p, const std::string& name) {
   return onednn::named_param(p, name);
 }
 
-torch::Tensor flat(const torch::Tensor& t) { return t.reshape({-1}).contiguous(); }
+FloatTensor flat(const FloatTensor& t) { return t.reshape({t.numel()}); }
 
 }  // namespace
 
@@ -39,7 +39,7 @@ struct UNetOneDnn::Level {
 
 namespace {
 
-std::unique_ptr<LinearAttentionBlock> attention(const Params& p, const std::string& prefix) {
+std::unique_ptr<LinearAttentionBlock> attention(const ParamMap& p, const std::string& prefix) {
   return std::make_unique<LinearAttentionBlock>(
       param(p, prefix + "fn.norm.g"), param(p, prefix + "fn.norm.b"),
       param(p, prefix + "fn.fn.to_qkv.weight"), param(p, prefix + "fn.fn.to_out.weight"),
@@ -48,9 +48,7 @@ std::unique_ptr<LinearAttentionBlock> attention(const Params& p, const std::stri
 
 }  // namespace
 
-UNetOneDnn::UNetOneDnn(const UNetImpl& unet) : params_(unet.params()) {
-  Params p;
-  for (const auto& item : unet.named_parameters(true)) p[item.key()] = item.value();
+UNetOneDnn::UNetOneDnn(const UNetParams& shape, const ParamMap& p) : params_(shape) {
   time_w1_ = param(p, "time_mlp.0.weight");
   time_b1_ = param(p, "time_mlp.0.bias");
   time_w2_ = param(p, "time_mlp.2.weight");
@@ -98,9 +96,9 @@ struct UNetOneDnn::Prepared {
 };
 
 std::shared_ptr<const UNetOneDnn::Prepared> UNetOneDnn::prepare(
-    const std::vector<torch::Tensor>& context, BufferPool& pool) const {
+    const std::vector<Activation>& context, BufferPool& pool) const {
   auto prepared = std::make_shared<Prepared>();
-  for (const auto& c : context) prepared->contexts.push_back(onednn::from_nchw(c));
+  prepared->contexts = context;
   const onednn::ResnetBlock& first = *downs_.front().block1;
   // CDC_CONTEXT_TERMS=0 in the environment convolves [x, context 0] at every
   // step instead (for before/after measurements).
@@ -115,21 +113,22 @@ std::shared_ptr<const UNetOneDnn::Prepared> UNetOneDnn::prepare(
   return prepared;
 }
 
-torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor& t,
-                                  const std::vector<torch::Tensor>& context,
-                                  BufferPool& pool) const {
-  return forward(x_in, t, *prepare(context, pool), pool);
-}
-
-torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor& t,
-                                  const Prepared& prepared, BufferPool& pool) const {
-  const int64_t n = x_in.size(0), height = x_in.size(2), width = x_in.size(3);
-  const torch::Tensor time =
-      at::linear(torch::gelu(at::linear(t.to(torch::kFloat32), time_w1_, time_b1_)), time_w2_,
-                 time_b2_);
-  Activation x = Activation::make(pool, n, height, width, x_in.size(1));
-  torch::from_blob(x.data(), {n, height, width, x.c}, torch::kFloat32)
-      .copy_(x_in.to(torch::kFloat32).permute({0, 2, 3, 1}));
+void UNetOneDnn::forward(const Activation& x_in, float t, const Prepared& prepared,
+                         BufferPool& pool, const Activation& out) const {
+  const int64_t n = x_in.n;
+  if (x_in.c != params_.channels || out.n != n || out.h != x_in.h || out.w != x_in.w ||
+      out.c != params_.channels)
+    fail(CDC_STATUS_INTERNAL_ERROR, "UNetOneDnn: shape mismatch");
+  // time_mlp: Linear(1, 4d) -> GELU -> Linear(4d, d), the same for every image.
+  const std::vector<float> hidden =
+      onednn::linear_rows(&t, 1, time_w1_, time_b1_, onednn::LinearInput::kIdentity);
+  const std::vector<float> one =
+      onednn::linear_rows(hidden.data(), 1, time_w2_, time_b2_, onednn::LinearInput::kGelu);
+  std::vector<float> rows;
+  for (int64_t i = 0; i < n; ++i) rows.insert(rows.end(), one.begin(), one.end());
+  const FloatTensor time =
+      FloatTensor::from_values({n, static_cast<int64_t>(one.size())}, std::move(rows));
+  Activation x = x_in;
   std::vector<Activation> skips;
   const std::vector<Activation>& context = prepared.contexts;
   for (size_t i = 0; i < downs_.size(); ++i) {
@@ -137,7 +136,7 @@ torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor
     if (i == 0 && prepared.first_terms) {
       x = lv.block1->run_split(x, *prepared.first_terms, time, pool);
     } else {
-      if (i < context.size()) x = onednn::concat_channels(x, context[i], pool);
+      if (i < context.size() && context[i].buffer) x = onednn::concat_channels(x, context[i], pool);
       x = lv.block1->run(x, time, pool);
     }
     x = lv.block2->run(x, time, pool);
@@ -158,10 +157,8 @@ torch::Tensor UNetOneDnn::forward(const torch::Tensor& x_in, const torch::Tensor
     x = (*lv.up)(x, pool);
   }
   skips.clear();
-  onednn::layer_norm(x, x, final_g_.data_ptr<float>(), final_b_.data_ptr<float>(), 1e-5f);
-  torch::Tensor out = torch::empty({n, height, width, params_.channels}, torch::kFloat32);
-  final_conv_->run(x, onednn::wrap_nhwc(out), pool);
-  return out.permute({0, 3, 1, 2});
+  onednn::layer_norm(x, x, final_g_.data(), final_b_.data(), 1e-5f);
+  final_conv_->run(x, out, pool);
 }
 
 }  // namespace cdc

@@ -14,6 +14,7 @@
 #include "hyperprior/gaussian_conditional.h"
 #include "model/compute_device.h"
 #include "model/model_file.h"
+#include "onednn/tensor_bridge.h"
 
 namespace cdc {
 
@@ -35,6 +36,25 @@ void check_image(const torch::Tensor& x, int channels, int multiple, const char*
       x.size(2) == 0 || x.size(3) == 0)
     fail(CDC_STATUS_INVALID_ARGUMENT, "{}: expected Bx{}xHxW with H, W multiples of {}, got {}",
          what, channels, multiple, c10::str(x.sizes()));
+}
+
+// NHWC activations of NCHW tensors (shared where they are channels-last).
+std::vector<onednn::Activation> activations(const std::vector<torch::Tensor>& tensors) {
+  std::vector<onednn::Activation> out;
+  for (const auto& t : tensors) out.push_back(onednn::from_nchw(t));
+  return out;
+}
+
+// One call of the oneDNN U-Net on NCHW tensors; t (B x 1) must be the same
+// for every image (as the sampler's is).
+torch::Tensor unet_call(const UNetOneDnn& unet, const torch::Tensor& x, const torch::Tensor& t,
+                        const UNetOneDnn::Prepared& prepared, onednn::BufferPool& pool) {
+  const torch::Tensor tf = t.to(torch::kCPU, torch::kFloat32).reshape({-1});
+  if (tf.numel() != x.size(0) || !(tf == tf[0]).all().item<bool>())
+    fail(CDC_STATUS_INVALID_ARGUMENT, "denoise: expected one time per image, all equal");
+  torch::Tensor out = torch::empty({x.size(0), x.size(2), x.size(3), x.size(1)}, torch::kFloat32);
+  unet.forward(onednn::from_nchw(x), tf[0].item<float>(), prepared, pool, onednn::wrap_nhwc(out));
+  return out.permute({0, 3, 1, 2});
 }
 
 }  // namespace
@@ -123,7 +143,12 @@ std::vector<torch::Tensor> Model::context(const torch::Tensor& y_hat, int device
   if (device != kDeviceCpu)
     return net_on(device).context_fn->dec->forward(y_hat.to(torch_device(device)));
   // Kept channels-last: they are only fed back to denoise().
-  if (const ContextDecoderOneDnn* dec = context_onednn()) return dec->forward(y_hat);
+  if (const ContextDecoderOneDnn* dec = context_onednn()) {
+    std::vector<torch::Tensor> out;
+    for (const onednn::Activation& a : dec->forward(onednn::from_nchw(y_hat)))
+      out.push_back(onednn::as_tensor(a));
+    return out;
+  }
   return net().context_fn->dec->forward(to_conv_format(y_hat));
 }
 
@@ -138,8 +163,8 @@ torch::Tensor Model::denoise(const torch::Tensor& x, const torch::Tensor& t,
   for (const auto& c : context) ctx.push_back(to_conv_format(c));
   if (const UNetOneDnn* unet = unet_onednn()) {
     onednn::BufferPool own;
-    return unet->forward(x, t.to(torch::kFloat32), ctx, pool != nullptr ? *pool : own)
-        .contiguous();
+    onednn::BufferPool& p = pool != nullptr ? *pool : own;
+    return unet_call(*unet, x, t, *unet->prepare(activations(ctx), p), p).contiguous();
   }
   return net().denoise_fn->forward(to_conv_format(x), t.to(torch::kFloat32), ctx).contiguous();
 }
@@ -148,7 +173,8 @@ const ContextDecoderOneDnn* Model::context_onednn() const {
   if (torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled() || !onednn::enabled())
     return nullptr;
   std::call_once(context_onednn_once_, [this] {
-    context_onednn_ = std::make_shared<const ContextDecoderOneDnn>(*net().context_fn->dec);
+    context_onednn_ = std::make_shared<const ContextDecoderOneDnn>(
+        onednn::module_params(*net().context_fn->dec));
   });
   return context_onednn_.get();
 }
@@ -157,7 +183,8 @@ const UNetOneDnn* Model::unet_onednn() const {
   if (torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled() || !onednn::enabled())
     return nullptr;
   std::call_once(unet_onednn_once_, [this] {
-    unet_onednn_ = std::make_shared<const UNetOneDnn>(*net().denoise_fn);
+    unet_onednn_ = std::make_shared<const UNetOneDnn>(net().denoise_fn->params(),
+                                                      onednn::module_params(*net().denoise_fn));
   });
   return unet_onednn_.get();
 }
@@ -185,12 +212,12 @@ torch::Tensor Model::sample(std::vector<torch::Tensor> context,
   }
   onednn::BufferPool pool;  // the U-Net's buffers, reused by every step
   if (const UNetOneDnn* unet = unet_onednn()) {
-    std::shared_ptr<const UNetOneDnn::Prepared> prepared = unet->prepare(context, pool);
+    std::shared_ptr<const UNetOneDnn::Prepared> prepared = unet->prepare(activations(context), pool);
     // What the steps need is in `prepared`: the caller's features go (the
     // finest, replaced by its share of the first block, is then freed).
     context.clear();
     DenoiseFn fn = [&](const torch::Tensor& x, const torch::Tensor& t) {
-      return unet->forward(x, t, *prepared, pool);
+      return unet_call(*unet, x, t, *prepared, pool);
     };
     return ddim_sample(fn, shape, process, settings, callback, start).contiguous();
   }

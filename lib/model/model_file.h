@@ -13,10 +13,9 @@
 #include <vector>
 
 #include "model/model_config.h"
+#include "model/model_file_reader.h"
 
 namespace cdc {
-
-constexpr uint32_t kModelFileVersion = 1;
 
 struct ModelFileContents {
   ModelConfig config;

@@ -6,20 +6,23 @@ namespace cdc::onednn {
 
 using dnnl::memory;
 
-Convolution::Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+Convolution::Convolution(const FloatTensor& weight, const FloatTensor& bias, int64_t stride,
                          int64_t padding)
     : Convolution(weight, bias, stride, {padding, padding, padding, padding}) {}
 
-Convolution::Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+Convolution::Convolution(const FloatTensor& weight, const FloatTensor& bias, int64_t stride,
                          const std::array<int64_t, 4>& padding)
     : stride_(stride), padding_(padding) {
-  if (weight.dim() != 4 || weight.scalar_type() != torch::kFloat32 || weight.size(2) != weight.size(3))
-    fail(CDC_STATUS_INTERNAL_ERROR, "onednn::Convolution: expected a square float32 OIHW weight");
+  if (!weight.defined() || weight.dim() != 4 || weight.size(2) != weight.size(3))
+    fail(CDC_STATUS_INTERNAL_ERROR, "onednn::Convolution: expected a square OIHW weight");
   weight_ = weight;
   out_ = weight.size(0);
   in_ = weight.size(1);
   kernel_ = weight.size(2);
-  if (bias.defined()) bias_ = bias.contiguous();
+  if (bias.defined()) {
+    if (bias.numel() != out_) fail(CDC_STATUS_INTERNAL_ERROR, "onednn::Convolution: bias size");
+    bias_ = bias;
+  }
 }
 
 int64_t Convolution::output_height(int64_t input) const {
@@ -77,11 +80,9 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
       break;
     }
   if (!p->weights) {
-    // The torch tensor as it is: logical {O, I, kh, kw} with its own strides.
-    const auto st = weight_.strides();
-    const memory::dims user_strides{st[0], st[1], st[2], st[3]};
-    const memory::desc user({out_, in_, kernel_, kernel_}, memory::data_type::f32, user_strides);
-    memory user_mem(user, eng, weight_.data_ptr<float>());
+    const memory::desc user({out_, in_, kernel_, kernel_}, memory::data_type::f32,
+                            memory::format_tag::oihw);
+    memory user_mem(user, eng, const_cast<float*>(weight_.data()));
     p->weights = memory(weights_desc, eng);
     dnnl::stream s(eng);
     dnnl::reorder(user_mem, p->weights).execute(s, user_mem, p->weights);
@@ -105,7 +106,7 @@ void Convolution::run(const Activation& src, const Activation& dst, BufferPool& 
   if (bias_.defined())
     args.emplace(DNNL_ARG_BIAS, memory(memory::desc({out_}, memory::data_type::f32,
                                                     memory::format_tag::x),
-                                       eng, bias_.data_ptr<float>()));
+                                       eng, const_cast<float*>(bias_.data())));
   std::shared_ptr<float> scratch;
   if (p.scratchpad.get_size() > 0) {
     scratch = pool.get((p.scratchpad.get_size() + sizeof(float) - 1) / sizeof(float));

@@ -1,30 +1,27 @@
-// A convolution of NHWC activations with oneDNN. The weights are taken from
-// a torch tensor (any strides) and reordered once per primitive layout; the
+// A convolution of NHWC activations with oneDNN. The weights (OIHW, dense)
+// are reordered once per primitive layout; the
 // primitive for an input shape is created on first use and cached. Bias, a
 // ReLU and a residual sum are fused into the primitive as post-ops.
 // Thread-safe: one instance serves concurrent calls (scratchpads are the
 // caller's, primitives are read-only).
 #pragma once
 
-#include <torch/torch.h>
-
 #include <array>
 #include <mutex>
 #include <vector>
 
+#include "common/float_tensor.h"
 #include "onednn/runtime.h"
 
 namespace cdc::onednn {
 
 class Convolution {
  public:
-  // weight: O x I x K x K float32 (any strides); bias: O or undefined.
-  // stride/padding as torch's.
-  Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
-              int64_t padding);
+  // weight: O x I x K x K; bias: O or undefined. stride/padding as torch's.
+  Convolution(const FloatTensor& weight, const FloatTensor& bias, int64_t stride, int64_t padding);
   // A convolution with padding that differs per side (top, left, bottom,
   // right).
-  Convolution(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride,
+  Convolution(const FloatTensor& weight, const FloatTensor& bias, int64_t stride,
               const std::array<int64_t, 4>& padding);
 
   int64_t in_channels() const { return in_; }
@@ -50,7 +47,7 @@ class Convolution {
   };
   const Plan& plan(int64_t n, int64_t h, int64_t w, bool accumulate, bool relu) const;
 
-  torch::Tensor weight_, bias_;
+  FloatTensor weight_, bias_;
   int64_t in_ = 0, out_ = 0, kernel_ = 0, stride_ = 1;
   std::array<int64_t, 4> padding_{};  // top, left, bottom, right
   mutable std::mutex mutex_;

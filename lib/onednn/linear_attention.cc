@@ -89,14 +89,14 @@ void gemm_one_thread(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
   if (s != dnnl_success) fail(CDC_STATUS_INTERNAL_ERROR, "oneDNN sgemm failed ({})", int(s));
 }
 
-LinearAttentionBlock::LinearAttentionBlock(const torch::Tensor& norm_g, const torch::Tensor& norm_b,
-                                           const torch::Tensor& to_qkv,
-                                           const torch::Tensor& to_out_weight,
-                                           const torch::Tensor& to_out_bias)
+LinearAttentionBlock::LinearAttentionBlock(const FloatTensor& norm_g, const FloatTensor& norm_b,
+                                           const FloatTensor& to_qkv,
+                                           const FloatTensor& to_out_weight,
+                                           const FloatTensor& to_out_bias)
     : c_(to_out_weight.size(0)),
-      g_(norm_g.reshape({-1}).contiguous()),
-      b_(norm_b.reshape({-1}).contiguous()),
-      qkv_(to_qkv.reshape({to_qkv.size(0), -1}).contiguous()),
+      g_(norm_g.reshape({norm_g.numel()})),
+      b_(norm_b.reshape({norm_b.numel()})),
+      qkv_(to_qkv.reshape({to_qkv.size(0), to_qkv.numel() / to_qkv.size(0)})),
       out_(to_out_weight, to_out_bias, 1, 0) {
   if (qkv_.size(0) != 3 * c_ || qkv_.size(1) != c_ || g_.numel() != c_ || b_.numel() != c_)
     fail(CDC_STATUS_INTERNAL_ERROR, "onednn::LinearAttentionBlock: inconsistent weights");
@@ -105,8 +105,8 @@ LinearAttentionBlock::LinearAttentionBlock(const torch::Tensor& norm_g, const to
 void LinearAttentionBlock::run(const Activation& x, BufferPool& pool) const {
   const int64_t c = c_, c2 = 2 * c_;
   Activation normed = Activation::make(pool, x.n, x.h, x.w, c);
-  layer_norm(x, normed, g_.data_ptr<float>(), b_.data_ptr<float>(), 1e-5f);
-  const float* wq = qkv_.data_ptr<float>();
+  layer_norm(x, normed, g_.data(), b_.data(), 1e-5f);
+  const float* wq = qkv_.data();
   const float* wkv = wq + c * c;  // rows C..3C: K, then V
   const float scale = 1.0f / std::sqrt(static_cast<float>(c));
   const int64_t positions = x.h * x.w;

@@ -10,8 +10,6 @@
 // the whole image, and the result does not depend on the thread count.
 #pragma once
 
-#include <torch/torch.h>
-
 #include "onednn/convolution.h"
 
 namespace cdc::onednn {
@@ -20,16 +18,16 @@ class LinearAttentionBlock {
  public:
   // norm_g, norm_b: the LayerNorm's 1xCx1x1 parameters; to_qkv: 3C x C x 1 x 1
   // (no bias); to_out: C x C x 1 x 1 with bias.
-  LinearAttentionBlock(const torch::Tensor& norm_g, const torch::Tensor& norm_b,
-                       const torch::Tensor& to_qkv, const torch::Tensor& to_out_weight,
-                       const torch::Tensor& to_out_bias);
+  LinearAttentionBlock(const FloatTensor& norm_g, const FloatTensor& norm_b,
+                       const FloatTensor& to_qkv, const FloatTensor& to_out_weight,
+                       const FloatTensor& to_out_bias);
   // x += attention(norm(x)), in place.
   void run(const Activation& x, BufferPool& pool) const;
 
  private:
   int64_t c_;
-  torch::Tensor g_, b_;
-  torch::Tensor qkv_;  // 3C x C: Q, K, V rows
+  FloatTensor g_, b_;
+  FloatTensor qkv_;  // 3C x C: Q, K, V rows
   Convolution out_;
 };
 

@@ -1,19 +1,26 @@
 #include "onednn/narrow_convolution.h"
 
+#include <utility>
+#include <vector>
+
 #include "common/error.h"
 
 namespace cdc::onednn {
 
-NarrowConvolution::NarrowConvolution(const torch::Tensor& weight, const torch::Tensor& bias)
+NarrowConvolution::NarrowConvolution(const FloatTensor& weight, const FloatTensor& bias)
     : out_(weight.size(0)), kernel_(weight.size(2)) {
-  if (weight.dim() != 4 || weight.size(3) != kernel_ || kernel_ % 2 == 0)
+  if (weight.dim() != 4 || weight.size(3) != kernel_ || kernel_ % 2 == 0 || bias.numel() != out_)
     fail(CDC_STATUS_INTERNAL_ERROR, "onednn::NarrowConvolution: expected an odd square kernel");
   // Channel (ky * K + kx) * O + o of the 1x1 product is tap (ky, kx) of output o.
-  taps_weight_ = weight.permute({2, 3, 0, 1})
-                     .reshape({kernel_ * kernel_ * out_, weight.size(1), 1, 1})
-                     .contiguous();
-  bias_ = bias.contiguous();
-  taps_ = std::make_unique<Convolution>(taps_weight_, torch::Tensor(), 1, 0);
+  const int64_t in = weight.size(1), k2 = kernel_ * kernel_;
+  std::vector<float> taps(static_cast<size_t>(k2 * out_ * in));
+  for (int64_t t = 0; t < k2; ++t)
+    for (int64_t o = 0; o < out_; ++o)
+      for (int64_t i = 0; i < in; ++i)
+        taps[(t * out_ + o) * in + i] = weight.data()[(o * in + i) * k2 + t];
+  bias_ = bias;
+  taps_ = std::make_unique<Convolution>(
+      FloatTensor::from_values({k2 * out_, in, 1, 1}, std::move(taps)), FloatTensor(), 1, 0);
 }
 
 namespace {
@@ -69,7 +76,7 @@ void NarrowConvolution::run(const Activation& src, const Activation& dst, Buffer
       parallel_chunks(y1 - y0, 4, [&](int64_t, int64_t begin, int64_t end) {
         for (int64_t y = y0 + begin; y < y0 + end; ++y)
           add_taps(taps.data(), src.w, channels, out_, kernel_, y - r0, band.h,
-                   bias_.data_ptr<float>(), dst.data() + ((image * src.h + y) * src.w) * out_);
+                   bias_.data(), dst.data() + ((image * src.h + y) * src.w) * out_);
       });
     }
 }

@@ -7,8 +7,6 @@
 // memory of the tap channels.
 #pragma once
 
-#include <torch/torch.h>
-
 #include <memory>
 
 #include "onednn/convolution.h"
@@ -18,13 +16,13 @@ namespace cdc::onednn {
 class NarrowConvolution {
  public:
   // weight: O x I x K x K (K odd, same padding K / 2, stride 1); bias: O.
-  NarrowConvolution(const torch::Tensor& weight, const torch::Tensor& bias);
+  NarrowConvolution(const FloatTensor& weight, const FloatTensor& bias);
   // dst must be n x h x w x O (it may wrap caller memory).
   void run(const Activation& src, const Activation& dst, BufferPool& pool) const;
 
  private:
   int64_t out_, kernel_;
-  torch::Tensor taps_weight_, bias_;  // (K*K*O) x I x 1 x 1, tap-major
+  FloatTensor bias_;
   std::unique_ptr<Convolution> taps_;
 };
 

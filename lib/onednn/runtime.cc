@@ -1,10 +1,11 @@
 #include "onednn/runtime.h"
 
-#include <ATen/Parallel.h>
+#include <omp.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <new>
 #include <string>
 #include <vector>
@@ -98,15 +99,34 @@ void parallel_chunks(int64_t count, int64_t chunk,
                      const std::function<void(int64_t, int64_t, int64_t)>& body) {
   if (count <= 0) return;
   const int64_t chunks = (count + chunk - 1) / chunk;
+  // The caller's OpenMP thread count (set per call by set_compute_threads);
+  // one thread inside another parallel region.
+  const int64_t threads =
+      omp_in_parallel() ? 1 : std::min<int64_t>(omp_get_max_threads(), chunks);
+  if (threads <= 1) {
+    for (int64_t i = 0; i < chunks; ++i) body(i, i * chunk, std::min(count, (i + 1) * chunk));
+    return;
+  }
   char fork = 0, join = 0;
+  std::exception_ptr error;
+  std::mutex error_mutex;
   CDC_HAPPENS_BEFORE(&fork);
-  at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
+#pragma omp parallel num_threads(static_cast<int>(threads))
+  {
     CDC_HAPPENS_AFTER(&fork);
-    for (int64_t i = first; i < last; ++i)
-      body(i, i * chunk, std::min(count, (i + 1) * chunk));
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < chunks; ++i) {
+      try {
+        body(i, i * chunk, std::min(count, (i + 1) * chunk));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
     CDC_HAPPENS_BEFORE(&join);
-  });
+  }
   CDC_HAPPENS_AFTER(&join);
+  if (error) std::rethrow_exception(error);
 }
 
 namespace {

@@ -1,5 +1,7 @@
 #include "onednn/tensor_bridge.h"
 
+#include "common/error.h"
+
 namespace cdc::onednn {
 
 Activation wrap_nhwc(const torch::Tensor& nhwc) {
@@ -23,6 +25,24 @@ torch::Tensor as_tensor(const Activation& a) {
 
 Activation from_nchw(const torch::Tensor& x) {
   return wrap_nhwc(x.to(torch::kFloat32).permute({0, 2, 3, 1}).contiguous());
+}
+
+}  // namespace cdc::onednn
+
+namespace cdc::onednn {
+
+FloatTensor float_tensor(const torch::Tensor& t) {
+  if (t.scalar_type() != torch::kFloat32 || !t.device().is_cpu())
+    fail(CDC_STATUS_INTERNAL_ERROR, "oneDNN path: a parameter is not float32 on the CPU");
+  torch::Tensor keep = t.detach().contiguous();
+  const float* p = keep.data_ptr<float>();
+  return FloatTensor(keep.sizes().vec(), std::shared_ptr<const float>(p, [keep](const float*) {}));
+}
+
+ParamMap module_params(const torch::nn::Module& module) {
+  ParamMap p;
+  for (const auto& item : module.named_parameters(true)) p[item.key()] = float_tensor(item.value());
+  return p;
 }
 
 }  // namespace cdc::onednn

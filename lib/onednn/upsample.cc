@@ -1,27 +1,35 @@
 #include "onednn/upsample.h"
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 
 namespace cdc::onednn {
 
-Upsample2x::Upsample2x(const torch::Tensor& weight, const torch::Tensor& bias) {
+Upsample2x::Upsample2x(const FloatTensor& weight, const FloatTensor& bias) {
   if (weight.dim() != 4 || weight.size(2) != 4 || weight.size(3) != 4)
     fail(CDC_STATUS_INTERNAL_ERROR, "onednn::Upsample2x: expected a 4x4 transposed kernel");
+  const int64_t in = weight.size(0), out = weight.size(1);
   // The taps of each parity, in the order of the 2x2 kernel's positions.
   const int64_t taps[2][2] = {{3, 1}, {2, 0}};
   for (int a = 0; a < 2; ++a)
     for (int b = 0; b < 2; ++b) {
-      const torch::Tensor rows = torch::tensor({taps[a][0], taps[a][1]}, torch::kLong);
-      const torch::Tensor cols = torch::tensor({taps[b][0], taps[b][1]}, torch::kLong);
-      weights_[a][b] = weight.index_select(2, rows).index_select(3, cols).permute({1, 0, 2, 3})
-                           .contiguous();
+      // O x I x 2 x 2 from the I x O x 4 x 4 transposed kernel.
+      std::vector<float> w(static_cast<size_t>(out * in * 4));
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t i = 0; i < in; ++i)
+          for (int r = 0; r < 2; ++r)
+            for (int s = 0; s < 2; ++s)
+              w[((o * in + i) * 2 + r) * 2 + s] =
+                  weight.data()[((i * out + o) * 4 + taps[a][r]) * 4 + taps[b][s]];
+      const FloatTensor parity_weight = FloatTensor::from_values({out, in, 2, 2}, std::move(w));
       // a = 0 reads rows p - 1, p: one row of padding on top; a = 1 reads
       // p, p + 1: one at the bottom. Likewise for columns.
       const std::array<int64_t, 4> pad{a == 0 ? 1 : 0, b == 0 ? 1 : 0, a == 0 ? 0 : 1,
                                        b == 0 ? 0 : 1};
-      parity_[a][b] = std::make_unique<Convolution>(weights_[a][b], bias, 1, pad);
+      parity_[a][b] = std::make_unique<Convolution>(parity_weight, bias, 1, pad);
     }
 }
 

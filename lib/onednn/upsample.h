@@ -8,8 +8,6 @@
 // or {p, p + 1} (a = 1: taps 2, 0), and the same for columns.
 #pragma once
 
-#include <torch/torch.h>
-
 #include <memory>
 
 #include "onednn/convolution.h"
@@ -19,12 +17,11 @@ namespace cdc::onednn {
 class Upsample2x {
  public:
   // weight: I x O x 4 x 4 (torch's ConvTranspose2d layout); bias: O.
-  Upsample2x(const torch::Tensor& weight, const torch::Tensor& bias);
+  Upsample2x(const FloatTensor& weight, const FloatTensor& bias);
   Activation operator()(const Activation& src, BufferPool& pool) const;
 
  private:
   std::unique_ptr<Convolution> parity_[2][2];  // [row parity][column parity]
-  torch::Tensor weights_[2][2];                // their O x I x 2 x 2 weights
 };
 
 }  // namespace cdc::onednn

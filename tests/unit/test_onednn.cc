@@ -11,12 +11,14 @@
 #include "onednn/linear_attention.h"
 #include "onednn/narrow_convolution.h"
 #include "onednn/row_ops.h"
+#include "onednn/tensor_bridge.h"
 #include "onednn/upsample.h"
 
 namespace {
 
 using cdc::onednn::Activation;
 using cdc::onednn::BufferPool;
+using cdc::onednn::float_tensor;
 
 Activation from_nchw(const torch::Tensor& x, BufferPool& pool) {
   Activation a = Activation::make(pool, x.size(0), x.size(2), x.size(3), x.size(1));
@@ -28,6 +30,20 @@ torch::Tensor to_nchw(const Activation& a) {
   return torch::from_blob(a.data(), {a.n, a.h, a.w, a.c}, torch::kFloat32)
       .permute({0, 3, 1, 2})
       .clone();
+}
+
+std::vector<Activation> activations(const std::vector<torch::Tensor>& ctx, BufferPool& pool) {
+  std::vector<Activation> out;
+  for (const auto& c : ctx) out.push_back(from_nchw(c, pool));
+  return out;
+}
+
+// One U-Net call on NCHW tensors at time t.
+torch::Tensor call(const cdc::UNetOneDnn& unet, const torch::Tensor& x, float t,
+                   const cdc::UNetOneDnn::Prepared& prepared, BufferPool& pool) {
+  Activation out = Activation::make(pool, x.size(0), x.size(2), x.size(3), x.size(1));
+  unet.forward(from_nchw(x, pool), t, prepared, pool, out);
+  return to_nchw(out);
 }
 
 double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
@@ -44,13 +60,14 @@ TEST_CASE("onednn: convolution with bias, residual sum and ReLU as libtorch") {
   const torch::Tensor x = torch::randn({2, 6, 9, 11});
   const torch::Tensor w = torch::randn({5, 6, 3, 3}), b = torch::randn({5});
   const torch::Tensor old = torch::randn({2, 5, 5, 6});
-  cdc::onednn::Convolution conv(w, b, 2, 1);
+  cdc::onednn::Convolution conv(float_tensor(w), float_tensor(b), 2, 1);
   Activation dst = from_nchw(old, pool);
   conv.run(from_nchw(x, pool), dst, pool, /*accumulate=*/true, /*relu=*/true);
   const torch::Tensor want = torch::relu(torch::conv2d(x, w, b, 2, 1) + old);
   CHECK(max_diff(to_nchw(dst), want) < 1e-5);
   // Channels-last weights (as models store them) give the same.
-  cdc::onednn::Convolution conv_cl(w.contiguous(torch::MemoryFormat::ChannelsLast), b, 1, 1);
+  cdc::onednn::Convolution conv_cl(float_tensor(w.contiguous(torch::MemoryFormat::ChannelsLast)),
+                                   float_tensor(b), 1, 1);
   const Activation out = conv_cl(from_nchw(x, pool), pool);
   CHECK(max_diff(to_nchw(out), torch::conv2d(x, w, b, 1, 1)) < 1e-5);
 }
@@ -61,7 +78,7 @@ TEST_CASE("onednn: 2x upsampling equals the 4x4 stride-2 transposed convolution"
   BufferPool pool;
   const torch::Tensor x = torch::randn({2, 8, 7, 9});
   const torch::Tensor w = torch::randn({8, 5, 4, 4}), b = torch::randn({5});
-  cdc::onednn::Upsample2x up(w, b);
+  cdc::onednn::Upsample2x up(float_tensor(w), float_tensor(b));
   const Activation out = up(from_nchw(x, pool), pool);
   CHECK(max_diff(to_nchw(out), torch::conv_transpose2d(x, w, b, 2, 1)) < 1e-4);
 }
@@ -72,7 +89,7 @@ TEST_CASE("onednn: narrow convolution (few outputs, 7x7) equals libtorch's") {
   BufferPool pool;
   const torch::Tensor x = torch::randn({2, 16, 70, 13});  // three bands of rows
   const torch::Tensor w = torch::randn({3, 16, 7, 7}), b = torch::randn({3});
-  cdc::onednn::NarrowConvolution conv(w, b);
+  cdc::onednn::NarrowConvolution conv(float_tensor(w), float_tensor(b));
   Activation out = Activation::make(pool, 2, 70, 13, 3);
   conv.run(from_nchw(x, pool), out, pool);
   CHECK(max_diff(to_nchw(out), torch::conv2d(x, w, b, 1, 3)) < 1e-4);
@@ -105,8 +122,9 @@ TEST_CASE("onednn: layer norm with its epilogue, and the attention block, as lib
   const torch::Tensor want = torch::relu(norm->forward(x)) + add.view({2, c, 1, 1}) + res;
   CHECK(max_diff(to_nchw(y), want) < 1e-4);
 
-  cdc::onednn::LinearAttentionBlock attn(g, b, params["fn.fn.to_qkv.weight"],
-                                         params["fn.fn.to_out.weight"], params["fn.fn.to_out.bias"]);
+  cdc::onednn::LinearAttentionBlock attn(
+      float_tensor(g), float_tensor(b), float_tensor(params["fn.fn.to_qkv.weight"]),
+      float_tensor(params["fn.fn.to_out.weight"]), float_tensor(params["fn.fn.to_out.bias"]));
   Activation z = from_nchw(x, pool);
   attn.run(z, pool);
   CHECK(max_diff(to_nchw(z), block->forward(x)) < 1e-4);
@@ -128,25 +146,31 @@ TEST_CASE("onednn: the U-Net equals libtorch's, with the same result on 1 and 2 
   const std::vector<torch::Tensor> ctx{torch::randn({1, 8, 64, 96}), torch::randn({1, 16, 32, 48})};
   const torch::Tensor want = unet->forward(x, t, ctx);
 
-  cdc::UNetOneDnn fast(*unet);
+  cdc::UNetOneDnn fast(params, cdc::onednn::module_params(*unet));
   BufferPool pool;
-  cdc::set_compute_threads(1);
-  const torch::Tensor one = fast.forward(x, t, ctx, pool).contiguous();
-  cdc::set_compute_threads(2);
-  const torch::Tensor two = fast.forward(x, t, ctx, pool).contiguous();
-  cdc::set_compute_threads(1);
+  // The context prepared anew for each of these calls.
+  auto once = [&] {
+    BufferPool scratch;
+    return fast.prepare(activations(ctx, scratch), scratch);
+  };
+  cdc::set_openmp_threads(1);
+  const torch::Tensor one = call(fast, x, 0.3f, *once(), pool);
+  cdc::set_openmp_threads(2);
+  const torch::Tensor two = call(fast, x, 0.3f, *once(), pool);
+  cdc::set_openmp_threads(1);
   CHECK(max_diff(one, want) < 1e-3 * (1 + want.abs().max().item<double>()));
   CHECK(torch::equal(one, two));
   // The pool served the second call from the first one's buffers.
+  const auto prepared = fast.prepare(activations(ctx, pool), pool);
+  (void)call(fast, x, 0.3f, *prepared, pool);
   const size_t held = pool.bytes_held();
-  (void)fast.forward(x, t, ctx, pool);
+  (void)call(fast, x, 0.3f, *prepared, pool);
   CHECK(pool.bytes_held() == held);
 
   // A decode prepares the context once: the first block's context terms
   // stand for context 0 at every step, with the same result.
-  const auto prepared = fast.prepare(ctx, pool);
-  const torch::Tensor a = fast.forward(x, t, *prepared, pool).contiguous();
-  const torch::Tensor b = fast.forward(x * 0.5, torch::full({1, 1}, 0.7f), *prepared, pool);
+  const torch::Tensor a = call(fast, x, 0.3f, *prepared, pool);
+  const torch::Tensor b = call(fast, x * 0.5, 0.7f, *prepared, pool);
   CHECK(max_diff(a, one) < 1e-5 * (1 + one.abs().max().item<double>()));
   const torch::Tensor want_b = unet->forward(x * 0.5, torch::full({1, 1}, 0.7f), ctx);
   CHECK(max_diff(b, want_b) < 1e-3 * (1 + want_b.abs().max().item<double>()));

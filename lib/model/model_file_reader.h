@@ -1,0 +1,51 @@
+// Reading the libcdc model file (.cdcm, docs/model-format.md) without
+// libtorch: parse_model_file checks a file in memory and returns views of its
+// parts; the torch side (model_file.h) and the inference core build on it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/float_tensor.h"
+#include "model/model_config.h"
+
+namespace cdc {
+
+// The newest model file format version this library reads and writes.
+constexpr uint32_t kModelFileVersion = 1;
+
+// One tensor of a model file: float32 little-endian values at data.
+struct ModelFileTensorView {
+  std::string name;
+  std::vector<int64_t> shape;
+  const uint8_t* data = nullptr;  // inside the file's bytes, 64-byte aligned there
+  uint64_t numel = 0;
+};
+
+struct ModelFileView {
+  ModelConfig config;
+  std::string name;
+  std::vector<ModelFileTensorView> tensors;
+  const uint8_t* entropy_tables = nullptr;  // EntropyTables::serialize() bytes
+  size_t entropy_size = 0;
+  std::array<uint8_t, 16> id{};
+};
+
+// Parses and checks a model file (bounds, alignment, zero padding, checksums,
+// id, UTF-8 name and config, the tensors' element total against the config's
+// parameter_count()). Throws cdc::Error: INVALID_MODEL for a truncated,
+// foreign or corrupted file, UNSUPPORTED for a newer format version. The
+// views point into data. Tensor names and shapes are checked against the
+// config later, when a network is built.
+ModelFileView parse_model_file(const uint8_t* data, size_t size);
+
+// A tensor's values: sharing the file's bytes (kept alive by owner, which
+// holds them) where the host is little-endian and they are aligned, else a
+// converted copy.
+FloatTensor tensor_values(const ModelFileTensorView& tensor, const std::shared_ptr<const void>& owner);
+
+}  // namespace cdc
