@@ -134,7 +134,7 @@ cdc_status cdc_encode_with_metadata(cdc_context* context, const cdc_model* model
                           progress_of(context, &preview));
     cdc::bitstream::attach_metadata(
         stream, blocks,
-        cdc::stream_limits(*model->model, std::numeric_limits<int64_t>::max()));
+        cdc::stream_limits(model->model->config(), std::numeric_limits<int64_t>::max()));
     auto* buffer = static_cast<uint8_t*>(std::malloc(stream.size()));
     if (buffer == nullptr) throw std::bad_alloc();
     std::memcpy(buffer, stream.data(), stream.size());

@@ -1,7 +1,6 @@
 // Decoding: .cdc stream -> entropy decoder -> hyperprior ->
 // context decoder -> diffusion sampler -> pixels.
 #include <ATen/autocast_mode.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
@@ -11,6 +10,7 @@
 #include "bitstream/latent_coding.h"
 #include "codec/codec.h"
 #include "codec/geometry.h"
+#include "codec/inference_decoder.h"
 #include "codec/latent_symbols.h"
 #include "codec/progress.h"
 #include "codec/tiling.h"
@@ -23,14 +23,6 @@
 namespace cdc {
 namespace {
 
-std::vector<uint8_t> uncompress_alpha(const bitstream::ByteSpan& data, size_t pixels) {
-  std::vector<uint8_t> alpha(pixels);
-  uLongf size = static_cast<uLongf>(pixels);
-  int rc = uncompress(alpha.data(), &size, data.data, static_cast<uLong>(data.size));
-  if (rc != Z_OK || size != pixels)
-    fail(CDC_STATUS_CORRUPT_STREAM, "the alpha substream is damaged (zlib status {})", rc);
-  return alpha;
-}
 
 using torch::indexing::Slice;
 
@@ -142,29 +134,11 @@ void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan
 
 }  // namespace
 
-StreamSummary read_stream_summary(const uint8_t* data, size_t size, int64_t max_pixels,
-                                  bool check_payload) {
-  bitstream::Limits limits;
-  limits.max_pixels = static_cast<uint64_t>(max_pixels);
-  bitstream::ParsedStream parsed = check_payload ? bitstream::parse_stream(data, size, limits)
-                                                 : bitstream::parse_header(data, size, limits);
-  StreamSummary s;
-  s.width = parsed.header.width;
-  s.height = parsed.header.height;
-  s.channels = parsed.header.channels;
-  s.format_version = parsed.header.format_version;
-  s.model_id = parsed.header.model_id;
-  s.header_size = parsed.header_size;
-  s.payload_size = parsed.payload_size;
-  s.stream_size = parsed.header_size + parsed.payload_size + parsed.metadata_size;
-  s.estimated_bits = parsed.header.estimated_bits;
-  return s;
-}
 
 void decode_image(const Model& model, const uint8_t* data, size_t size,
                   const MutableImageView& out, const CodecSettings& settings,
                   const ProgressFn& progress) {
-  const bitstream::Limits limits = stream_limits(model, settings.max_pixels);
+  const bitstream::Limits limits = stream_limits(model.config(), settings.max_pixels);
   const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
   const bitstream::StreamHeader& header = parsed.header;
   if (header.model_id != model.id())
@@ -196,7 +170,8 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   torch::Tensor y_hat = dequantize_around(y_symbols, gaussian.mean, y_shape);
   std::vector<uint8_t> alpha;
   if (header.has_alpha)
-    alpha = uncompress_alpha(parsed.alpha, static_cast<size_t>(header.width) * header.height);
+    alpha = uncompress_alpha(parsed.alpha.data, parsed.alpha.size,
+                             static_cast<size_t>(header.width) * header.height);
   report_progress(progress, CDC_STAGE_ENTROPY_DECODE, 2, 2);
 
   const CodecSettings decoding = model.decoding_settings(settings);
@@ -205,7 +180,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
          "bfloat16 decoding (precision 1) is a CPU option; a CUDA device decodes in float32");
   const Bf16Autocast bf16(settings.precision == 1);
   const TilePlan plan = plan_tiles(header.padded_height, header.padded_width, model.size_multiple(),
-                                   settings, tile_defaults(model));
+                                   settings, tile_defaults(model.config()));
   if (plan.whole()) {
     // Context features, computed once, then the diffusion steps.
     report_progress(progress, CDC_STAGE_CONTEXT, 0, 1);

@@ -39,7 +39,7 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
   set_compute_threads(settings.threads);
   c10::InferenceMode inference;
 
-  const bitstream::Limits limits = stream_limits(model, settings.max_pixels);
+  const bitstream::Limits limits = stream_limits(model.config(), settings.max_pixels);
   bitstream::StreamHeader header;
   header.model_id = model.id();
   header.width = image.width;
@@ -53,7 +53,7 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
   // of its region (the core and its overlap); the hyper analysis then sees
   // the whole latent, so the stream's layout does not depend on the tiles.
   const TilePlan plan = plan_tiles(header.padded_height, header.padded_width, model.size_multiple(),
-                                   settings, tile_defaults(model));
+                                   settings, tile_defaults(model.config()));
   const auto tiles = static_cast<uint32_t>(plan.count());
   report_progress(progress, CDC_STAGE_ANALYSIS, 0, tiles + 1);
   torch::Tensor y;
@@ -101,7 +101,7 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
     // tile as the decoder will cut it by default.
     const TilePlan decode_plan = plan_tiles(header.padded_height, header.padded_width,
                                             model.size_multiple(), CodecSettings{},
-                                            tile_defaults(model));
+                                            tile_defaults(model.config()));
     y = refine_latents(model, image, decode_plan, y, gaussian, settings, progress);
   }
   std::vector<int32_t> y_symbols = quantize_around(y, gaussian.mean);

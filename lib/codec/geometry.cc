@@ -4,11 +4,10 @@
 
 namespace cdc {
 
-bitstream::Limits stream_limits(const Model& model, int64_t max_pixels) {
-  const ModelConfig& config = model.config();
+bitstream::Limits stream_limits(const ModelConfig& config, int64_t max_pixels) {
   bitstream::Limits limits;
   limits.max_pixels = static_cast<uint64_t>(max_pixels);
-  limits.size_multiple = static_cast<uint32_t>(model.size_multiple());
+  limits.size_multiple = static_cast<uint32_t>(config.size_multiple());
   // The analysis transform halves the size once per stage; the hyper analysis
   // twice more.
   limits.y_factor = 1u << config.compressor_dim_mults.size();
@@ -16,8 +15,7 @@ bitstream::Limits stream_limits(const Model& model, int64_t max_pixels) {
   return limits;
 }
 
-TileDefaults tile_defaults(const Model& model) {
-  const ModelConfig& config = model.config();
+TileDefaults tile_defaults(const ModelConfig& config) {
   // Decoding memory per pixel grows with the U-Net's widths; the tile side
   // shrinks with them (measured: docs/limits.md, "Tiles").
   const int64_t widest = config.dim * config.dim_mults.front();

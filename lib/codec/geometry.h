@@ -4,18 +4,18 @@
 
 #include "bitstream/format.h"
 #include "codec/tiling.h"
-#include "model/model.h"
+#include "model/model_config.h"
 
 namespace cdc {
 
 // Stream limits for a model: its size multiple and latent factors, plus the
 // caller's pixel limit.
-bitstream::Limits stream_limits(const Model& model, int64_t max_pixels);
+bitstream::Limits stream_limits(const ModelConfig& config, int64_t max_pixels);
 
 // The automatic tile side and overlap for a model (CDC_OPTION_TILE = -1):
 // chosen by measurement (docs/limits.md) so that one tile's decode stays
 // within a few hundred MB whatever the configuration.
-TileDefaults tile_defaults(const Model& model);
+TileDefaults tile_defaults(const ModelConfig& config);
 // Raises CDC_STATUS_LIMIT_EXCEEDED when width * height exceeds max_pixels.
 void check_pixel_limit(uint64_t width, uint64_t height, int64_t max_pixels);
 

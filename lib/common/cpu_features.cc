@@ -29,4 +29,20 @@ bool cpu_has_native_bf16() {
 #endif
 }
 
+bool cpu_has_avx2_fma() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  if (!(c & (1u << 27)) || !(c & (1u << 12))) return false;  // OSXSAVE, FMA
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & 0x6u) != 0x6u) return false;  // SSE and AVX state
+  __cpuid_count(7, 0, a, b, c, d);
+  return (b & (1u << 5)) != 0;  // AVX2
+#else
+  return false;
+#endif
+}
+
 }  // namespace cdc

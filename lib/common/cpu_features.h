@@ -9,4 +9,8 @@ namespace cdc {
 // slower than float32.
 bool cpu_has_native_bf16();
 
+// True when the CPU has AVX2 and FMA and the OS enables the AVX state: where
+// libtorch's CPU kernels run their AVX2 versions.
+bool cpu_has_avx2_fma();
+
 }  // namespace cdc

@@ -59,13 +59,5 @@ torch::Tensor alphas_cumprod_tensor(NoiseSchedule schedule, int T) {
   return torch::tensor(make_alphas_cumprod(schedule, T), torch::kFloat64).to(torch::kFloat32);
 }
 
-std::vector<int64_t> sample_indices(int T, int steps, ModelVariant variant) {
-  CDC_CHECK(T >= 1 && steps >= 1 && steps <= T);
-  if (steps == 1) return {variant == ModelVariant::kXParam ? T - 1 : 0};
-  torch::Tensor idx =
-      torch::linspace(0, T - 1, steps, torch::TensorOptions().dtype(torch::kFloat32))
-          .to(torch::kLong);
-  return std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + steps);
-}
 
 }  // namespace cdc

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "diffusion/ddim_schedule.h"
 #include "diffusion/parametrization.h"
 
 namespace cdc {
@@ -20,10 +21,5 @@ std::vector<double> make_alphas_cumprod(NoiseSchedule schedule, int num_timestep
 // As stored by the reference: float32, shape T.
 torch::Tensor alphas_cumprod_tensor(NoiseSchedule schedule, int num_timesteps);
 
-// The timestep indices of an N-step decode, as the reference picks them:
-// long(linspace(0, T - 1, N)) in float32. For N = 1 the x-param code uses
-// [T - 1]; the epsilon-param code has no such case and gets [0].
-std::vector<int64_t> sample_indices(int num_timesteps, int steps,
-                                    ModelVariant variant = ModelVariant::kXParam);
 
 }  // namespace cdc

@@ -64,29 +64,19 @@ torch::Tensor ddim_sample(const DenoiseFn& denoise, const std::vector<int64_t>& 
     fail(CDC_STATUS_INVALID_ARGUMENT, "gamma must be >= 0, got {}", s.gamma);
   CDC_CHECK(process.alphas_cumprod.defined() && process.alphas_cumprod.numel() == T);
   const bool predicts_noise = process.variant == ModelVariant::kEpsilonParam;
-  const std::vector<int64_t> idx = sample_indices(T, s.steps, process.variant);
   torch::Tensor ac_t = process.alphas_cumprod.to(torch::kFloat32).contiguous();
-  const float* ac = ac_t.data_ptr<float>();
+  const std::vector<DdimStep> schedule = ddim_steps(ac_t.data_ptr<float>(), T, s.steps, process.variant);
 
   torch::Tensor x = start.defined() ? start.to(torch::kFloat32).reshape(shape)
                                     : start_noise(shape, s.gamma, s.seed);
   torch::Tensor x0;
   const int64_t batch = shape.at(0);
   const int n = s.steps;
-  for (int i = n - 1, done = 1; i >= 0; --i, ++done) {
-    const float a = ac[idx[static_cast<size_t>(i)]];
-    const float a_prev = i > 0 ? ac[idx[static_cast<size_t>(i - 1)]] : 1.0f;
-    const float sqrt_a_prev = std::sqrt(a_prev);
-    const float one_minus_a_prev = 1.0f - a_prev;
-    const float sqrt_recip = std::sqrt(1.0f / a);
-    const float sqrt_recipm1 = std::sqrt(1.0f / a - 1.0f);
-    const float noise_coef = std::sqrt(std::max(one_minus_a_prev, 0.0f));
-    const float t_value =
-        predicts_noise
-            ? static_cast<float>(i) / static_cast<float>(n)
-            : static_cast<float>(idx[static_cast<size_t>(i)]) / static_cast<float>(T);
-
-    torch::Tensor t = torch::full({batch, 1}, t_value, torch::kFloat32);
+  for (int done = 1; done <= n; ++done) {
+    const DdimStep& st = schedule[static_cast<size_t>(done - 1)];
+    const float sqrt_a_prev = st.sqrt_alpha_prev, sqrt_recip = st.sqrt_recip,
+                sqrt_recipm1 = st.sqrt_recipm1, noise_coef = st.noise_coef;
+    torch::Tensor t = torch::full({batch, 1}, st.t, torch::kFloat32);
     torch::Tensor eps;
     if (predicts_noise) {
       eps = denoise(x, t);

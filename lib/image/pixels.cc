@@ -104,14 +104,4 @@ std::vector<uint8_t> extract_alpha(const ImageView& image) {
   return alpha;
 }
 
-void insert_alpha(const std::vector<uint8_t>& alpha, const MutableImageView& out) {
-  CDC_CHECK(out.channels == 4);
-  CDC_CHECK(alpha.size() == static_cast<size_t>(out.width) * out.height);
-  for (uint32_t yy = 0; yy < out.height; ++yy) {
-    uint8_t* row = out.pixels + static_cast<size_t>(yy) * out.stride;
-    for (uint32_t xx = 0; xx < out.width; ++xx)
-      row[xx * 4 + 3] = alpha[static_cast<size_t>(yy) * out.width + xx];
-  }
-}
-
 }  // namespace cdc

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "image/pixel_rows.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -40,7 +42,5 @@ void tensor_to_image_rows(const torch::Tensor& x, const MutableImageView& out, i
 
 // Copies the alpha channel of an RGBA image into a tightly packed plane.
 std::vector<uint8_t> extract_alpha(const ImageView& image);
-// Writes a tightly packed alpha plane into an RGBA output.
-void insert_alpha(const std::vector<uint8_t>& alpha, const MutableImageView& out);
 
 }  // namespace cdc

@@ -25,7 +25,7 @@ Tables tables_from_stream(const cdc::Model& model, const std::vector<uint8_t>& s
   cdc::set_compute_threads(threads);
   c10::InferenceMode guard;
   const auto parsed = cdc::bitstream::parse_stream(stream.data(), stream.size(),
-                                                   cdc::stream_limits(model, 1 << 26));
+                                                   cdc::stream_limits(model.config(), 1 << 26));
   const auto& h = parsed.header;
   std::vector<int32_t> z = cdc::bitstream::decode_hyper_latent(
       parsed.z.data, parsed.z.size, h.z.channels, h.z.height, h.z.width, model.entropy_tables());

@@ -1,0 +1,26 @@
+#include "codec/stream_summary.h"
+
+#include "bitstream/format.h"
+
+namespace cdc {
+
+StreamSummary read_stream_summary(const uint8_t* data, size_t size, int64_t max_pixels,
+                                  bool check_payload) {
+  bitstream::Limits limits;
+  limits.max_pixels = static_cast<uint64_t>(max_pixels);
+  bitstream::ParsedStream parsed = check_payload ? bitstream::parse_stream(data, size, limits)
+                                                 : bitstream::parse_header(data, size, limits);
+  StreamSummary s;
+  s.width = parsed.header.width;
+  s.height = parsed.header.height;
+  s.channels = parsed.header.channels;
+  s.format_version = parsed.header.format_version;
+  s.model_id = parsed.header.model_id;
+  s.header_size = parsed.header_size;
+  s.payload_size = parsed.payload_size;
+  s.stream_size = parsed.header_size + parsed.payload_size + parsed.metadata_size;
+  s.estimated_bits = parsed.header.estimated_bits;
+  return s;
+}
+
+}  // namespace cdc

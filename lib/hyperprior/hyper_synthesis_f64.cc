@@ -1,0 +1,128 @@
+#include "hyperprior/hyper_synthesis_f64.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "common/error.h"
+#include "entropy/cdf.h"
+#include "onednn/runtime.h"
+
+namespace cdc {
+
+namespace {
+
+// The grid of the output (2^-16), as Model::hyper_synthesis rounds it.
+constexpr double kGrid = 65536.0;
+
+// acc[o] += sum_i x[i] * w[i][o] (w: in x out, rows of out), vectorized
+// along o: each output's sum runs over i in order.
+CDC_VECTOR_CLONES
+void accumulate(const double* x, const double* w, int64_t in, int64_t out, double* acc) {
+  for (int64_t i = 0; i < in; ++i) {
+    const double v = x[i];
+    const double* row = w + i * out;
+    for (int64_t o = 0; o < out; ++o) acc[o] += v * row[o];
+  }
+}
+
+}  // namespace
+
+HyperSynthesisF64::HyperSynthesisF64(const onednn::ParamMap& p) {
+  for (size_t i = 0;; ++i) {
+    const std::string prefix = std::to_string(i) + ".0.";
+    if (!p.count(prefix + "weight")) break;
+    const FloatTensor& w = onednn::named_param(p, prefix + "weight");
+    const FloatTensor& b = onednn::named_param(p, prefix + "bias");
+    Layer layer;
+    // Every layer but the last is a transposed convolution.
+    layer.transposed = p.count(std::to_string(i + 1) + ".0.weight") > 0;
+    if (w.dim() != 4 || w.size(2) != w.size(3))
+      fail(CDC_STATUS_INVALID_MODEL, "hyper synthesis: bad weight shape of layer {}", i);
+    layer.in = layer.transposed ? w.size(0) : w.size(1);
+    layer.out = layer.transposed ? w.size(1) : w.size(0);
+    layer.kernel = w.size(2);
+    if (layer.transposed ? layer.kernel != 5 : layer.kernel != 3)
+      fail(CDC_STATUS_INVALID_MODEL, "hyper synthesis: bad kernel size of layer {}", i);
+    if (b.numel() != layer.out ||
+        (!layers_.empty() && layers_.back().out != layer.in))
+      fail(CDC_STATUS_INVALID_MODEL, "hyper synthesis: inconsistent layer {}", i);
+    const int64_t k = layer.kernel;
+    layer.weight.resize(static_cast<size_t>(k * k * layer.in * layer.out));
+    for (int64_t ky = 0; ky < k; ++ky)
+      for (int64_t kx = 0; kx < k; ++kx)
+        for (int64_t ci = 0; ci < layer.in; ++ci)
+          for (int64_t co = 0; co < layer.out; ++co) {
+            const int64_t src = layer.transposed ? ((ci * layer.out + co) * k + ky) * k + kx
+                                                 : ((co * layer.in + ci) * k + ky) * k + kx;
+            layer.weight[static_cast<size_t>(((ky * k + kx) * layer.in + ci) * layer.out + co)] =
+                static_cast<double>(w.data()[src]);
+          }
+    layer.bias.assign(b.data(), b.data() + layer.out);
+    layers_.push_back(std::move(layer));
+  }
+  if (layers_.size() < 2 || layers_.back().transposed || layers_.back().out % 2 != 0)
+    fail(CDC_STATUS_INVALID_MODEL, "hyper synthesis: bad layer structure");
+}
+
+void HyperSynthesisF64::forward(const float* z_hat, int64_t h, int64_t w, std::vector<float>* mean,
+                                std::vector<float>* scale) const {
+  // Activations in HWC order (rows of channels).
+  std::vector<double> x(static_cast<size_t>(h * w * in_channels()));
+  for (int64_t c = 0; c < in_channels(); ++c)
+    for (int64_t i = 0; i < h * w; ++i)
+      x[static_cast<size_t>(i * in_channels() + c)] = static_cast<double>(z_hat[c * h * w + i]);
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const Layer& L = layers_[li];
+    const bool last = li + 1 == layers_.size();
+    const int64_t k = L.kernel;
+    // Transposed: stride 2, padding 2, output padding 1 -> 2h x 2w. Last:
+    // stride 1, padding 1.
+    const int64_t oh = L.transposed ? 2 * h : h, ow = L.transposed ? 2 * w : w;
+    std::vector<double> y(static_cast<size_t>(oh * ow * L.out));
+    onednn::parallel_chunks(oh, 1, [&](int64_t, int64_t begin, int64_t end) {
+      for (int64_t oy = begin; oy < end; ++oy)
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          double* acc = y.data() + (oy * ow + ox) * L.out;
+          std::copy(L.bias.begin(), L.bias.end(), acc);
+          for (int64_t ky = 0; ky < k; ++ky)
+            for (int64_t kx = 0; kx < k; ++kx) {
+              int64_t iy, ix;
+              if (L.transposed) {
+                // out[oy] takes in[iy] * w[ky] where oy = 2 iy - 2 + ky.
+                const int64_t ty = oy + 2 - ky, tx = ox + 2 - kx;
+                if (ty < 0 || tx < 0 || ty % 2 || tx % 2) continue;
+                iy = ty / 2;
+                ix = tx / 2;
+              } else {
+                iy = oy + ky - 1;
+                ix = ox + kx - 1;
+              }
+              if (iy >= h || ix >= w || iy < 0 || ix < 0) continue;
+              accumulate(x.data() + (iy * w + ix) * L.in,
+                         L.weight.data() + (ky * k + kx) * L.in * L.out, L.in, L.out, acc);
+            }
+          if (!last)
+            for (int64_t o = 0; o < L.out; ++o)
+              if (acc[o] < 0) acc[o] *= 0.2;  // LeakyReLU(0.2)
+        }
+    });
+    x.swap(y);
+    h = oh;
+    w = ow;
+  }
+  const int64_t half = out_channels() / 2, plane = h * w;
+  mean->assign(static_cast<size_t>(half * plane), 0.0f);
+  scale->assign(static_cast<size_t>(half * plane), 0.0f);
+  const float floor = static_cast<float>(entropy::kScaleMin);
+  for (int64_t i = 0; i < plane; ++i)
+    for (int64_t c = 0; c < out_channels(); ++c) {
+      const float v = static_cast<float>(std::nearbyint(x[static_cast<size_t>(i * out_channels() + c)] * kGrid) / kGrid);
+      if (c < half)
+        (*mean)[static_cast<size_t>(c * plane + i)] = v;
+      else
+        (*scale)[static_cast<size_t>((c - half) * plane + i)] = std::max(v, floor);
+    }
+}
+
+}  // namespace cdc
