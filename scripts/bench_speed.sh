@@ -69,6 +69,9 @@ for t in 1 2; do
   for i in 1 2; do
     echo "encode, $t thread(s): $(timed "$cdc" --quiet --threads "$t" encode "$src/data/sample.png" "$tmp/e.cdc")"
     echo "decode, $t thread(s): $(timed "$cdc" --quiet --threads "$t" decode "$tmp/s.cdc" "$tmp/d.png")"
+    # The same through the libtorch engine (libcdc before the inference core).
+    echo "encode through the engine (CDC_ENGINE=1), $t thread(s): $(CDC_ENGINE=1 timed "$cdc" --quiet --threads "$t" encode "$src/data/sample.png" "$tmp/e.cdc")"
+    echo "decode through the engine (CDC_ENGINE=1), $t thread(s): $(CDC_ENGINE=1 timed "$cdc" --quiet --threads "$t" decode "$tmp/s.cdc" "$tmp/d.png")"
   done
 done
 nice -n 19 bash -c 'while :; do :; done' & busy=$!
@@ -100,9 +103,10 @@ print(f"reference compress(x, sample_steps=4), 768x512, {os.environ['THREADS']} 
 PY
     fi
     echo "encode (for the reference's compress, which encodes too), $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" encode "$src/data/sample.png" "$tmp/p2.cdc")"
-    echo "oneDNN path without the context terms (CDC_CONTEXT_TERMS=0), $t thread(s): $(CDC_CONTEXT_TERMS=0 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
-    echo "oneDNN path, automatic tiles, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 decode "$tmp/p.cdc" "$tmp/p.png")"
+    echo "inference core without the context terms (CDC_CONTEXT_TERMS=0), $t thread(s): $(CDC_CONTEXT_TERMS=0 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
+    echo "inference core, automatic tiles, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 decode "$tmp/p.cdc" "$tmp/p.png")"
     echo "libtorch path, $t thread(s): $(CDC_ONEDNN=0 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
-    echo "oneDNN path, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
+    echo "oneDNN networks in the engine (CDC_ENGINE=1), $t thread(s): $(CDC_ENGINE=1 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
+    echo "inference core, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
   done
 fi

@@ -32,14 +32,6 @@ cdc_status cdc_context_set_option(cdc_context* context, cdc_option option, doubl
   });
 }
 
-cdc_status cdc_context_get_option(const cdc_context* context, cdc_option option, double* value) {
-  return guarded(nullptr, [&] {
-    require(context, "context");
-    require(value, "value");
-    *value = cdc::get_option(context->settings, option);
-  });
-}
-
 cdc_status cdc_context_set_progress(cdc_context* context, cdc_progress_fn fn, void* user) {
   return guarded(context, [&] {
     require(context, "context");

@@ -1,13 +1,14 @@
 // The table of functions through which libcdc.so calls its engine.
 //
 // Why two libraries: libtorch's load-time initialization costs about a second,
-// and a program that links libcdc.so should not pay it for cdc_version_string()
-// or `cdc --version`. So libcdc.so (the "front", lib/api/front/) links no
-// libtorch: it answers the calls that need no engine itself (versions, status
-// and stage names, option bounds, convert defaults) and forwards every other
-// call through this table to libcdc-engine.so.<ABI> (lib/api/*.cc,
-// cdc_internal, the built-in models and libtorch), which it loads with dlopen
-// on the first call that needs it.
+// and a program that links libcdc.so should not pay it to decode an image or
+// to ask for a version. So libcdc.so (the "front", lib/api/front/) links no
+// libtorch: it holds the inference core (cdc_core: models, stream queries,
+// decoding on oneDNN) and the built-in models, and forwards only what needs
+// libtorch through this table to libcdc-engine.so.<ABI> (lib/api/*.cc over
+// cdc_internal and libtorch), which it loads with dlopen on the first such
+// call: encoding, checkpoint conversion, and the decodes the core does not
+// cover (CUDA, bfloat16, stochastic decoding, CDC_ONEDNN=0).
 //
 // The engine exports one symbol, cdc_engine_table; its cdc_* functions stay
 // local to it, so the two libraries never clash. Front and engine are built
@@ -21,32 +22,22 @@
 #include "cdc.h"
 
 // Bumped on any change of the table below.
-#define CDC_ENGINE_TABLE_VERSION 2u
+#define CDC_ENGINE_TABLE_VERSION 3u
 
 // The public functions that the front forwards to the engine, in table order.
-#define CDC_ENGINE_FUNCTIONS(X)    \
-  X(cdc_last_error)                \
-  X(cdc_model_load_file)           \
-  X(cdc_model_load_memory)         \
-  X(cdc_model_load_default)        \
-  X(cdc_model_load_builtin)        \
-  X(cdc_model_load)                \
-  X(cdc_builtin_model_count)       \
-  X(cdc_builtin_model_name)        \
-  X(cdc_builtin_model_for_quality) \
-  X(cdc_model_free)                \
-  X(cdc_model_get_info)            \
-  X(cdc_convert_checkpoint)        \
-  X(cdc_context_create)            \
-  X(cdc_context_free)              \
-  X(cdc_context_last_error)        \
-  X(cdc_context_set_option)        \
-  X(cdc_context_get_option)        \
-  X(cdc_context_set_progress)      \
-  X(cdc_encode_with_metadata)      \
-  X(cdc_buffer_free)               \
-  X(cdc_stream_get_info)           \
-  X(cdc_stream_get_metadata)       \
+// The front passes the engine's own handles: a model made from the front
+// model's file bytes, a context given the front context's options.
+#define CDC_ENGINE_FUNCTIONS(X) \
+  X(cdc_last_error)             \
+  X(cdc_model_load_memory)      \
+  X(cdc_model_free)             \
+  X(cdc_convert_checkpoint)     \
+  X(cdc_context_create)         \
+  X(cdc_context_free)           \
+  X(cdc_context_last_error)     \
+  X(cdc_context_set_option)     \
+  X(cdc_context_set_progress)   \
+  X(cdc_encode_with_metadata)   \
   X(cdc_decode)
 
 struct CdcEngineTable {

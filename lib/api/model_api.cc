@@ -1,22 +1,17 @@
-// Model loading and queries of the C API.
+// Models of the engine: made by the front from a model file's bytes (see
+// api/engine_table.h), and checkpoint conversion.
 #include <algorithm>
 #include <cstring>
 
 #include "api/api_internal.h"
 #include "convert/checkpoint_import.h"
-#include "model/builtin/builtin_models.h"
 
 namespace {
 
 cdc_model* wrap(std::shared_ptr<const cdc::Model> model) {
   auto handle = std::make_unique<cdc_model>();
-  handle->config_json = model->config().to_json();
   handle->model = std::move(model);
   return handle.release();
-}
-
-void load_builtin(const cdc::BuiltinModelBlob& blob, cdc_model** out) {
-  *out = wrap(cdc::Model::load_memory(blob.data, blob.size));
 }
 
 }  // namespace
@@ -25,15 +20,6 @@ using cdc::api::guarded;
 using cdc::api::require;
 
 extern "C" {
-
-cdc_status cdc_model_load_file(const char* path, cdc_model** model) {
-  if (model != nullptr) *model = nullptr;
-  return guarded(nullptr, [&] {
-    require(path, "path");
-    require(model, "model");
-    *model = wrap(cdc::Model::load_file(path));
-  });
-}
 
 cdc_status cdc_model_load_memory(const void* data, size_t size, cdc_model** model) {
   if (model != nullptr) *model = nullptr;
@@ -44,88 +30,7 @@ cdc_status cdc_model_load_memory(const void* data, size_t size, cdc_model** mode
   });
 }
 
-cdc_status cdc_model_load_default(cdc_model** model) {
-  if (model != nullptr) *model = nullptr;
-  return guarded(nullptr, [&] {
-    require(model, "model");
-    size_t count = 0;
-    const cdc::BuiltinModelBlob* blobs = cdc::builtin_model_blobs(&count);
-    if (count == 0)
-      cdc::fail(CDC_STATUS_NOT_FOUND, "this build of libcdc has no built-in model");
-    load_builtin(blobs[0], model);
-  });
-}
-
-cdc_status cdc_model_load_builtin(const char* name, cdc_model** model) {
-  if (model != nullptr) *model = nullptr;
-  return guarded(nullptr, [&] {
-    require(name, "name");
-    require(model, "model");
-    const cdc::BuiltinModelBlob* blob = cdc::find_builtin_model(name);
-    if (blob == nullptr)
-      cdc::fail(CDC_STATUS_NOT_FOUND, "no built-in model named '{}'", name);
-    load_builtin(*blob, model);
-  });
-}
-
-cdc_status cdc_model_load(const char* name_or_path, cdc_model** model) {
-  if (model != nullptr) *model = nullptr;
-  return guarded(nullptr, [&] {
-    require(model, "model");
-    const cdc::ModelSource source =
-        cdc::resolve_model_name(name_or_path != nullptr ? name_or_path : "");
-    if (source.builtin != nullptr) {
-      load_builtin(*source.builtin, model);
-    } else {
-      *model = wrap(cdc::Model::load_file(source.path));
-    }
-  });
-}
-
-size_t cdc_builtin_model_count(void) {
-  size_t count = 0;
-  cdc::builtin_model_blobs(&count);
-  return count;
-}
-
-const char* cdc_builtin_model_name(size_t index) {
-  size_t count = 0;
-  const cdc::BuiltinModelBlob* blobs = cdc::builtin_model_blobs(&count);
-  return index < count ? blobs[index].name : nullptr;
-}
-
-const char* cdc_builtin_model_for_quality(int quality) {
-  size_t count = 0;
-  const char* const* ladder = cdc::builtin_quality_ladder(&count);
-  if (count == 0 || quality < 1 || quality > 100) return nullptr;
-  return ladder[std::min(count - 1, static_cast<size_t>(quality - 1) * count / 100)];
-}
-
 void cdc_model_free(cdc_model* model) { delete model; }
-
-cdc_status cdc_model_get_info(const cdc_model* model, cdc_model_info* info) {
-  return guarded(nullptr, [&] {
-    require(model, "model");
-    require(info, "info");
-    const size_t min_size = offsetof(cdc_model_info, name) + sizeof(const char*);
-    if (info->struct_size < min_size)
-      cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "info->struct_size ({}) is too small",
-                info->struct_size);
-    cdc_model_info full{};
-    const cdc::Model& m = *model->model;
-    full.struct_size = info->struct_size;
-    full.name = m.name().c_str();
-    full.id = m.id_hex().c_str();
-    full.config_json = model->config_json.c_str();
-    full.num_timesteps = static_cast<uint32_t>(m.config().num_timesteps);
-    full.default_steps = static_cast<uint32_t>(m.config().default_steps);
-    full.default_gamma = m.config().default_gamma;
-    full.size_multiple = static_cast<uint32_t>(m.size_multiple());
-    full.parameter_count = static_cast<uint64_t>(m.parameter_count());
-    full.rate_lambda = m.config().rate_lambda;
-    std::memcpy(info, &full, std::min(info->struct_size, sizeof(full)));
-  });
-}
 
 cdc_status cdc_convert_checkpoint(const char* checkpoint_path, const char* output_path,
                                   const cdc_convert_options* options) {

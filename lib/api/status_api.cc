@@ -22,6 +22,14 @@ void clear_error(cdc_context* context) {
   if (context != nullptr) context->last_error.clear();
 }
 
+cdc_status record_exception(cdc_context* context, const std::exception& e) {
+  // what() of a c10::Error carries libtorch's C++ backtrace (dozens of
+  // lines): the message keeps only the error itself.
+  if (const auto* c = dynamic_cast<const c10::Error*>(&e))
+    return record_torch_error(context, c->what_without_backtrace());
+  return record_torch_error(context, e.what());
+}
+
 }  // namespace cdc::api
 
 extern "C" {

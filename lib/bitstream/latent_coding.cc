@@ -117,27 +117,45 @@ std::vector<int32_t> decode_latent(const uint8_t* data, size_t size,
   return decode_latent(data, size, scale_indices, count, PreparedTables(tables));
 }
 
+namespace {
+
+// -log2 of a symbol's quantized probability under a table, plus the bits of
+// an escape's Elias-gamma payload.
+double symbol_bits(const CodingTable& t, int32_t symbol) {
+  const int64_t index = int64_t{symbol} - t.offset;
+  uint32_t s = t.count;
+  double extra = 0.0;
+  if (index >= 0 && index < int64_t{t.count}) {
+    s = static_cast<uint32_t>(index);
+  } else {
+    const uint64_t u = index < 0 ? 2 * static_cast<uint64_t>(-(index + 1)) + 1
+                                 : 2 * static_cast<uint64_t>(index - t.count);
+    int width = 0;
+    while (((u + 1) >> width) > 1) ++width;
+    extra = 2.0 * width + 1.0;
+  }
+  return entropy::kCdfPrecision - std::log2(static_cast<double>(t.cdf[s + 1] - t.cdf[s])) + extra;
+}
+
+}  // namespace
+
 double latent_table_bits(const int32_t* symbols, const int32_t* scale_indices, size_t count,
                          const PreparedTables& tables) {
   check_scale_indices(scale_indices, count, tables.gaussian.size());
   double bits = 0.0;
-  for (size_t i = 0; i < count; ++i) {
-    const CodingTable& t = tables.gaussian[scale_indices[i]];
-    const int64_t index = int64_t{symbols[i]} - t.offset;
-    uint32_t s = t.count;
-    double extra = 0.0;
-    if (index >= 0 && index < int64_t{t.count}) {
-      s = static_cast<uint32_t>(index);
-    } else {
-      const uint64_t u = index < 0 ? 2 * static_cast<uint64_t>(-(index + 1)) + 1
-                                   : 2 * static_cast<uint64_t>(index - t.count);
-      int width = 0;
-      while (((u + 1) >> width) > 1) ++width;
-      extra = 2.0 * width + 1.0;
-    }
-    bits += entropy::kCdfPrecision - std::log2(static_cast<double>(t.cdf[s + 1] - t.cdf[s])) +
-            extra;
-  }
+  for (size_t i = 0; i < count; ++i) bits += symbol_bits(tables.gaussian[scale_indices[i]], symbols[i]);
+  return bits;
+}
+
+double hyper_latent_table_bits(const int32_t* symbols, uint32_t channels, uint32_t height,
+                               uint32_t width, const PreparedTables& tables) {
+  if (channels != tables.prior.size())
+    fail(CDC_STATUS_INVALID_ARGUMENT, "hyper-latent: {} channels, {} prior tables", channels,
+         tables.prior.size());
+  const size_t plane = static_cast<size_t>(height) * width;
+  double bits = 0.0;
+  for (uint32_t c = 0; c < channels; ++c)
+    for (size_t i = 0; i < plane; ++i) bits += symbol_bits(tables.prior[c], symbols[c * plane + i]);
   return bits;
 }
 

@@ -68,5 +68,9 @@ std::vector<int32_t> decode_latent(const uint8_t* data, size_t size,
 // this plus at most ~32 bits of rANS overhead.
 double latent_table_bits(const int32_t* symbols, const int32_t* scale_indices, size_t count,
                          const PreparedTables& tables);
+// The same for a hyper-latent (channels * height * width symbols) under the
+// prior's tables.
+double hyper_latent_table_bits(const int32_t* symbols, uint32_t channels, uint32_t height,
+                               uint32_t width, const PreparedTables& tables);
 
 }  // namespace cdc::bitstream

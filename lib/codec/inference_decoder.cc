@@ -20,6 +20,7 @@
 #include "common/threads.h"
 #include "context/context_decoder_onednn.h"
 #include "diffusion/ddim_schedule.h"
+#include "diffusion/start_noise.h"
 #include "diffusion/unet_onednn.h"
 #include "hyperprior/hyper_synthesis_f64.h"
 #include "image/pixel_rows.h"
@@ -58,11 +59,12 @@ DecodePreview render(const float* x0, int64_t width, int64_t visible_h, int64_t 
 
 float clamp1(float v) { return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v); }
 
-// The DDIM decode from x_N = 0 for one image or tile: returns x (h x w RGB
+// The DDIM decode for one image or tile from x_N = the start noise of the
+// region at (top, left) of the image (zeros for gamma 0): returns x (h x w RGB
 // rows) before clamping. on_step(done, total, x0) after each step; false
 // cancels.
 std::vector<float> sample(const InferenceModel& model, std::vector<Activation> context,
-                          const CodecSettings& s,
+                          const CodecSettings& s, int64_t top, int64_t left,
                           const std::function<bool(int, int, const float*)>& on_step) {
   const ModelConfig& config = model.config();
   const FloatTensor& ac = model.tensor("train_alphas_cumprod");
@@ -76,7 +78,13 @@ std::vector<float> sample(const InferenceModel& model, std::vector<Activation> c
   std::shared_ptr<const UNetOneDnn::Prepared> prepared = unet.prepare(context, pool);
   context.clear();  // what the steps need is in `prepared`
   const size_t count = static_cast<size_t>(h * w * c);
-  std::vector<float> x(count, 0.0f), x0(count), out(count);
+  std::vector<float> x(count), x0(count), out(count);
+  {
+    const std::vector<float> noise = start_noise_planar(c, top, left, h, w, s.gamma, s.seed);
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t i = 0; i < h * w; ++i)
+        x[static_cast<size_t>(i * c + k)] = noise[static_cast<size_t>(k * h * w + i)];
+  }
   auto wrap = [&](std::vector<float>& v) {
     Activation a;
     a.n = 1;
@@ -142,8 +150,8 @@ std::string core_decode_unsupported(const InferenceModel& model, const CodecSett
   if (settings.device != kDeviceCpu) return "a device other than the CPU";
   if (settings.precision != 0) return "bfloat16 decoding";
   if (!onednn::enabled()) return "CDC_ONEDNN=0";
-  const CodecSettings s = model.decoding_settings(settings);
-  if (s.gamma != 0.0) return "a stochastic decode (gamma > 0)";
+  if (onednn::engine_forced()) return "CDC_ENGINE=1";
+  static_cast<void>(model);
   return "";
 }
 
@@ -225,7 +233,7 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
         return progress(CDC_STAGE_DIFFUSION, static_cast<uint32_t>(done),
                         static_cast<uint32_t>(total), &p);
       };
-    const std::vector<float> x = sample(model, std::move(context), decoding, on_step);
+    const std::vector<float> x = sample(model, std::move(context), decoding, 0, 0, on_step);
     rgb_rows_to_image(x.data(), plan.height, plan.width, stage, 0);
   } else {
     // Tile by tile, blended into a band of rows (the tiles of one row and
@@ -265,7 +273,8 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
             return progress(CDC_STAGE_DIFFUSION, index * steps + static_cast<uint32_t>(done),
                             tiles * steps, &p);
           };
-        const std::vector<float> x = sample(model, std::move(context), decoding, on_step);
+        const std::vector<float> x = sample(model, std::move(context), decoding, row.region.begin,
+                                            col.region.begin, on_step);
         const std::vector<float>& cw = col_weights[c];
         const int64_t r0 = std::max(lo, row.region.begin), r1 = std::min(hi, row.region.end);
         const int64_t tw = col.region.size();

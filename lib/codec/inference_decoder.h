@@ -31,8 +31,7 @@ using CoreProgressFn = std::function<bool(cdc_stage stage, uint32_t done, uint32
 
 // Empty when the core decodes a stream with these settings, else why not
 // (the caller then uses the libtorch decoder): a device other than the CPU,
-// bfloat16, a stochastic decode (gamma > 0 after the model's defaults: its
-// noise comes from libtorch's generator), or CDC_ONEDNN=0.
+// bfloat16, or CDC_ONEDNN=0.
 std::string core_decode_unsupported(const InferenceModel& model, const CodecSettings& settings);
 
 // Decodes a .cdc stream into out (whose size must equal the stream's); out is

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "diffusion/noise_schedule.h"
+#include "diffusion/start_noise.h"
 
 namespace cdc {
 
@@ -17,41 +18,10 @@ torch::Tensor start_noise(const std::vector<int64_t>& shape, double gamma, uint6
   return n * static_cast<float>(gamma);
 }
 
-namespace {
-
-// SplitMix64 finaliser: decorrelates the seeds of neighbouring blocks.
-uint64_t mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-constexpr int64_t kNoiseBlock = 64;
-
-}  // namespace
-
 torch::Tensor start_noise_region(int64_t channels, int64_t top, int64_t left, int64_t height,
                                  int64_t width, double gamma, uint64_t seed) {
-  CDC_CHECK(channels >= 1 && top >= 0 && left >= 0 && height >= 1 && width >= 1);
-  torch::Tensor out = torch::zeros({1, channels, height, width}, torch::kFloat32);
-  if (gamma == 0.0) return out;
-  using torch::indexing::Slice;
-  const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-  for (int64_t by = top / kNoiseBlock; by * kNoiseBlock < top + height; ++by) {
-    for (int64_t bx = left / kNoiseBlock; bx * kNoiseBlock < left + width; ++bx) {
-      const uint64_t key = mix64(mix64(seed) ^ mix64((static_cast<uint64_t>(by) << 32) ^
-                                                     static_cast<uint64_t>(bx)));
-      at::Generator gen = at::detail::createCPUGenerator(key);
-      torch::Tensor block = torch::randn({1, channels, kNoiseBlock, kNoiseBlock}, gen, opts);
-      const int64_t y0 = std::max(top, by * kNoiseBlock), y1 = std::min(top + height, (by + 1) * kNoiseBlock);
-      const int64_t x0 = std::max(left, bx * kNoiseBlock), x1 = std::min(left + width, (bx + 1) * kNoiseBlock);
-      out.index_put_({Slice(), Slice(), Slice(y0 - top, y1 - top), Slice(x0 - left, x1 - left)},
-                     block.index({Slice(), Slice(), Slice(y0 - by * kNoiseBlock, y1 - by * kNoiseBlock),
-                                  Slice(x0 - bx * kNoiseBlock, x1 - bx * kNoiseBlock)}));
-    }
-  }
-  return out.mul_(static_cast<float>(gamma));
+  std::vector<float> v = start_noise_planar(channels, top, left, height, width, gamma, seed);
+  return torch::from_blob(v.data(), {1, channels, height, width}, torch::kFloat32).clone();
 }
 
 torch::Tensor ddim_sample(const DenoiseFn& denoise, const std::vector<int64_t>& shape,

@@ -43,10 +43,7 @@ struct DiffusionProcess {
 torch::Tensor start_noise(const std::vector<int64_t>& shape, double gamma, uint64_t seed);
 
 // The start x_N of the rectangle [top, top + height) x [left, left + width) of
-// an image: gamma * N(0, I) drawn per 64x64 block of the image from a
-// generator seeded with (seed, block row, block column), so that a tile gets
-// the same noise as the whole image at the same pixels; zeros when gamma is 0.
-// Returns 1 x channels x height x width.
+// an image (diffusion/start_noise.h): 1 x channels x height x width.
 torch::Tensor start_noise_region(int64_t channels, int64_t top, int64_t left, int64_t height,
                                  int64_t width, double gamma, uint64_t seed);
 // Runs the loop with settings.steps steps (1..T, else INVALID_ARGUMENT) from

@@ -5,8 +5,10 @@
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/hex.h"
+#include "analysis/analysis_onednn.h"
 #include "context/context_decoder_onednn.h"
 #include "diffusion/unet_onednn.h"
+#include "hyperprior/hyper_analysis_onednn.h"
 #include "hyperprior/hyper_synthesis_f64.h"
 #include "model/expected_tensors.h"
 #include "model/model_file_reader.h"
@@ -101,6 +103,20 @@ CodecSettings InferenceModel::decoding_settings(const CodecSettings& settings) c
   s.steps = s.steps > 0 ? std::min(s.steps, config_.num_timesteps) : config_.default_steps;
   if (s.gamma < 0) s.gamma = config_.default_gamma;
   return s;
+}
+
+const AnalysisOneDnn& InferenceModel::analysis() const {
+  std::call_once(analysis_once_, [this] {
+    analysis_ = std::make_unique<const AnalysisOneDnn>(params("context_fn.enc."));
+  });
+  return *analysis_;
+}
+
+const HyperAnalysisOneDnn& InferenceModel::hyper_analysis() const {
+  std::call_once(hyper_analysis_once_, [this] {
+    hyper_analysis_ = std::make_unique<const HyperAnalysisOneDnn>(params("context_fn.hyper_enc."));
+  });
+  return *hyper_analysis_;
 }
 
 const HyperSynthesisF64& InferenceModel::hyper_synthesis() const {

@@ -23,7 +23,9 @@
 
 namespace cdc {
 
+class AnalysisOneDnn;
 class ContextDecoderOneDnn;
+class HyperAnalysisOneDnn;
 class HyperSynthesisF64;
 class UNetOneDnn;
 
@@ -62,6 +64,8 @@ class InferenceModel {
   CodecSettings decoding_settings(const CodecSettings& settings) const;
 
   // The networks, built on first use.
+  const AnalysisOneDnn& analysis() const;
+  const HyperAnalysisOneDnn& hyper_analysis() const;
   const HyperSynthesisF64& hyper_synthesis() const;
   const ContextDecoderOneDnn& context_decoder() const;
   const UNetOneDnn& unet() const;
@@ -79,7 +83,10 @@ class InferenceModel {
   size_t file_size_ = 0;
   std::map<std::string, FloatTensor> tensors_;
 
-  mutable std::once_flag hyper_once_, context_once_, unet_once_;
+  mutable std::once_flag analysis_once_, hyper_analysis_once_, hyper_once_, context_once_,
+      unet_once_;
+  mutable std::unique_ptr<const AnalysisOneDnn> analysis_;
+  mutable std::unique_ptr<const HyperAnalysisOneDnn> hyper_analysis_;
   mutable std::unique_ptr<const HyperSynthesisF64> hyper_;
   mutable std::unique_ptr<const ContextDecoderOneDnn> context_;
   mutable std::unique_ptr<const UNetOneDnn> unet_;

@@ -36,10 +36,11 @@ int64_t Convolution::output_width(int64_t input) const {
 }
 
 const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool accumulate,
-                                           bool relu) const {
+                                           bool relu, float negative_slope) const {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& p : plans_)
-    if (p->n == n && p->h == h && p->w == w && p->accumulate == accumulate && p->relu == relu)
+    if (p->n == n && p->h == h && p->w == w && p->accumulate == accumulate && p->relu == relu &&
+        p->negative_slope == negative_slope)
       return *p;
 
   const auto& eng = cpu_engine();
@@ -52,7 +53,7 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
                                 : memory::desc();
   dnnl::post_ops ops;
   if (accumulate) ops.append_sum(1.0f);
-  if (relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  if (relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, negative_slope, 0.0f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -65,6 +66,7 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
   p->w = w;
   p->accumulate = accumulate;
   p->relu = relu;
+  p->negative_slope = negative_slope;
   memory::desc weights_desc;
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
                                     dnnl::algorithm::convolution_direct, src, any_weights, bias,
@@ -93,11 +95,11 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
 }
 
 void Convolution::run(const Activation& src, const Activation& dst, BufferPool& pool,
-                      bool accumulate, bool relu) const {
+                      bool accumulate, bool relu, float negative_slope) const {
   if (src.c != in_ || dst.c != out_ || dst.n != src.n || dst.h != output_height(src.h) ||
       dst.w != output_width(src.w))
     fail(CDC_STATUS_INTERNAL_ERROR, "onednn::Convolution: shape mismatch");
-  const Plan& p = plan(src.n, src.h, src.w, accumulate, relu);
+  const Plan& p = plan(src.n, src.h, src.w, accumulate, relu, negative_slope);
   const auto& eng = cpu_engine();
   memory src_mem(nhwc_desc(src.n, src.c, src.h, src.w), eng, src.data());
   memory dst_mem(nhwc_desc(dst.n, dst.c, dst.h, dst.w), eng, dst.data());

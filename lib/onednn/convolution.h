@@ -31,9 +31,10 @@ class Convolution {
   int64_t output_width(int64_t input) const;
 
   // dst = conv(src) + bias, then dst += what dst held before when accumulate
-  // (a residual sum), then ReLU when relu. dst must have the output shape.
+  // (a residual sum), then ReLU when relu (a leaky one for a nonzero
+  // negative_slope). dst must have the output shape.
   void run(const Activation& src, const Activation& dst, BufferPool& pool, bool accumulate = false,
-           bool relu = false) const;
+           bool relu = false, float negative_slope = 0.0f) const;
   // Allocates dst from the pool.
   Activation operator()(const Activation& src, BufferPool& pool) const;
 
@@ -41,11 +42,13 @@ class Convolution {
   struct Plan {
     int64_t n, h, w;
     bool accumulate, relu;
+    float negative_slope;
     dnnl::primitive primitive;
     dnnl::memory weights;  // in the primitive's layout
     dnnl::memory::desc scratchpad;
   };
-  const Plan& plan(int64_t n, int64_t h, int64_t w, bool accumulate, bool relu) const;
+  const Plan& plan(int64_t n, int64_t h, int64_t w, bool accumulate, bool relu,
+                   float negative_slope) const;
 
   FloatTensor weight_, bias_;
   int64_t in_ = 0, out_ = 0, kernel_ = 0, stride_ = 1;

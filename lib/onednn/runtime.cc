@@ -20,6 +20,14 @@ bool enabled() {
   return on;
 }
 
+bool engine_forced() {
+  static const bool on = [] {
+    const char* v = std::getenv("CDC_ENGINE");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  return on;
+}
+
 const dnnl::engine& cpu_engine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;

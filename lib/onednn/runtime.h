@@ -19,14 +19,24 @@
 #include <mutex>
 
 // Compiles a function for AVX-512, AVX2 and the baseline, picked at load
-// time by the CPU (GCC function multiversioning).
+// time by the CPU (GCC function multiversioning). Not under ThreadSanitizer:
+// the versions are picked by resolvers that run while libcdc.so is being
+// relocated, before the sanitizer's runtime is initialized.
+#if defined(__SANITIZE_THREAD__)
+#define CDC_VECTOR_CLONES
+#else
 #define CDC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 namespace cdc::onednn {
 
 // False when the environment sets CDC_ONEDNN=0: the decoder's networks then
 // run on libtorch, as before this path existed (for comparisons).
 bool enabled();
+// True when the environment sets CDC_ENGINE=1: libcdc.so then forwards every
+// encode and decode to its libtorch engine instead of running the inference
+// core (for comparisons).
+bool engine_forced();
 
 // The CPU engine (created on first use, shared by all threads).
 const dnnl::engine& cpu_engine();

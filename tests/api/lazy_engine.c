@@ -1,7 +1,9 @@
-/* libcdc.so loads its engine, and with it libtorch, only on first real use
- * (lib/api/engine_table.h). The calls that need no engine must leave libtorch
- * unmapped; the first context or model maps it. The last error is the one of
- * the thread's most recent failure, whether the front or the engine failed.
+/* libcdc.so loads its engine, and with it libtorch, only for what needs
+ * libtorch (lib/api/engine_table.h): models, contexts, stream queries,
+ * encoding at effort 0 and decoding must leave libtorch unmapped; the first
+ * encode with effort maps it. The last
+ * error is the one of the thread's most recent failure, whether the front or
+ * the engine failed.
  *
  *   lazy_engine           the engine is installed: it loads on first use
  *   lazy_engine missing   the engine cannot be found
@@ -69,51 +71,78 @@ int main(int argc, char **argv) {
   CHECK(mapped("libc10") == 0);
   CHECK(mapped("libcdc-engine") == 0);
 
-  status = cdc_context_create(&context);
-  if (missing) {
-    uint8_t pixel[3] = {0, 0, 0};
-    uint8_t *data = (uint8_t *)1;
-    size_t size = 1;
+  /* Models, contexts, stream queries and decoding need no engine either. */
+  CHECK(cdc_context_create(&context) == CDC_STATUS_OK && context != NULL);
+  CHECK(cdc_context_set_option(context, CDC_OPTION_THREADS, 1) == CDC_STATUS_OK);
+  CHECK(cdc_context_set_option(context, (cdc_option)996, 1) == CDC_STATUS_INVALID_ARGUMENT);
+  CHECK(has(cdc_last_error(), "unknown option 996"));
+  CHECK(has(cdc_context_last_error(context), "unknown option 996"));
+  status = cdc_model_load_default(&model);
+  CHECK(status == CDC_STATUS_OK || status == CDC_STATUS_NOT_FOUND);
+  CHECK((status == CDC_STATUS_OK) == (cdc_builtin_model_count() > 0));
+  CHECK(cdc_model_load_builtin("no-such-model", &other) == CDC_STATUS_NOT_FOUND && other == NULL);
+  CHECK(has(cdc_last_error(), "no-such-model"));
+  CHECK(mapped("libtorch") == 0);
+  CHECK(mapped("libcdc-engine") == 0);
+
+  if (model != NULL) {
+    /* A 64x64 gray ramp. */
+    uint8_t pixels[64 * 64 * 3];
+    uint8_t decoded[64 * 64 * 3];
+    uint8_t *data = NULL;
+    size_t size = 0;
     cdc_stream_info info;
-    CHECK(status == CDC_STATUS_INTERNAL_ERROR);
-    CHECK(context == NULL);
-    printf("cdc_last_error: %s\n", cdc_last_error());
-    CHECK(has(cdc_last_error(), "cannot load the libcdc engine"));
-    CHECK(has(cdc_last_error(), "libcdc-engine.so"));
-    CHECK(cdc_builtin_model_count() == 0);
-    CHECK(cdc_builtin_model_name(0) == NULL);
-    CHECK(cdc_builtin_model_for_quality(50) == NULL);
-    model = (cdc_model *)1;
-    CHECK(cdc_model_load_default(&model) == CDC_STATUS_INTERNAL_ERROR && model == NULL);
-    CHECK(cdc_encode(NULL, NULL, pixel, 1, 1, CDC_PIXEL_RGB8, 0, &data, &size) ==
-          CDC_STATUS_INTERNAL_ERROR);
-    CHECK(data == NULL && size == 0);
+    int i;
+    for (i = 0; i < 64 * 64 * 3; ++i) pixels[i] = (uint8_t)(i / 3 % 64 * 4);
+    /* Encoding (effort 0) and decoding run in libcdc.so itself. */
+    CHECK(cdc_encode(context, model, pixels, 64, 64, CDC_PIXEL_RGB8, 0, &data, &size) ==
+          CDC_STATUS_OK);
+    CHECK(data != NULL && size > 0);
     info.struct_size = sizeof info;
-    CHECK(cdc_stream_get_info(pixel, sizeof pixel, &info) == CDC_STATUS_INTERNAL_ERROR);
-    CHECK(has(cdc_last_error(), "cannot load the libcdc engine"));
-    /* The front's own failures still have their message. */
-    CHECK(cdc_option_bounds((cdc_option)998, NULL, NULL, NULL) == CDC_STATUS_INVALID_ARGUMENT);
-    CHECK(has(cdc_last_error(), "unknown option 998"));
+    CHECK(cdc_stream_get_info(data, size, &info) == CDC_STATUS_OK);
+    CHECK(info.width == 64 && info.height == 64);
+    CHECK(cdc_decode(context, model, data, size, decoded, sizeof decoded, CDC_PIXEL_RGB8, 0) ==
+          CDC_STATUS_OK);
+    cdc_buffer_free(data);
+    data = NULL;
     CHECK(mapped("libtorch") == 0);
-  } else {
-    CHECK(status == CDC_STATUS_OK && context != NULL);
-    CHECK(mapped("libcdc-engine") == 1);
-    CHECK(mapped("libtorch") == 1);
-    status = cdc_model_load_default(&model);
-    CHECK(status == CDC_STATUS_OK || status == CDC_STATUS_NOT_FOUND);
-    CHECK((status == CDC_STATUS_OK) == (cdc_builtin_model_count() > 0));
-    /* The last error follows the thread's most recent failure: the engine's,
-     * then the front's, then the engine's again. */
-    CHECK(cdc_model_load_builtin("no-such-model", &other) == CDC_STATUS_NOT_FOUND && other == NULL);
-    CHECK(has(cdc_last_error(), "no-such-model"));
-    CHECK(cdc_option_bounds((cdc_option)997, NULL, NULL, NULL) == CDC_STATUS_INVALID_ARGUMENT);
-    CHECK(has(cdc_last_error(), "unknown option 997"));
-    CHECK(cdc_context_set_option(context, (cdc_option)996, 1) == CDC_STATUS_INVALID_ARGUMENT);
-    CHECK(has(cdc_last_error(), "unknown option 996"));
-    CHECK(has(cdc_context_last_error(context), "unknown option 996"));
-    cdc_model_free(model);
-    cdc_context_free(context);
+    CHECK(mapped("libcdc-engine") == 0);
+
+    /* Encoder effort follows the decoder's gradients: the engine's work. */
+    CHECK(cdc_context_set_option(context, CDC_OPTION_EFFORT, 1) == CDC_STATUS_OK);
+    status = cdc_encode(context, model, pixels, 64, 64, CDC_PIXEL_RGB8, 0, &data, &size);
+    if (missing) {
+      CHECK(status == CDC_STATUS_INTERNAL_ERROR);
+      CHECK(data == NULL && size == 0);
+      printf("cdc_last_error: %s\n", cdc_last_error());
+      CHECK(has(cdc_last_error(), "cannot load the libcdc engine"));
+      CHECK(has(cdc_last_error(), "libcdc-engine.so"));
+      CHECK(has(cdc_context_last_error(context), "cannot load the libcdc engine"));
+      /* A CUDA device is a question for the engine too. */
+      CHECK(cdc_context_set_option(context, CDC_OPTION_DEVICE, 1) == CDC_STATUS_INTERNAL_ERROR);
+      /* The front's own failures still have their message. */
+      CHECK(cdc_option_bounds((cdc_option)998, NULL, NULL, NULL) == CDC_STATUS_INVALID_ARGUMENT);
+      CHECK(has(cdc_last_error(), "unknown option 998"));
+      CHECK(mapped("libtorch") == 0);
+    } else {
+      CHECK(status == CDC_STATUS_OK && data != NULL && size > 0);
+      CHECK(mapped("libcdc-engine") == 1);
+      CHECK(mapped("libtorch") == 1);
+      CHECK(cdc_decode(context, model, data, size, decoded, sizeof decoded, CDC_PIXEL_RGB8, 0) ==
+            CDC_STATUS_OK);
+      /* The last error follows the thread's most recent failure: the
+       * engine's, then the front's. */
+      CHECK(cdc_encode(context, model, pixels, 64, 64, (cdc_pixel_format)9, 0, &data, &size) ==
+            CDC_STATUS_INVALID_ARGUMENT);
+      CHECK(has(cdc_last_error(), "unknown pixel format 9"));
+      CHECK(has(cdc_context_last_error(context), "unknown pixel format 9"));
+      CHECK(cdc_option_bounds((cdc_option)997, NULL, NULL, NULL) == CDC_STATUS_INVALID_ARGUMENT);
+      CHECK(has(cdc_last_error(), "unknown option 997"));
+      cdc_buffer_free(data);
+    }
   }
+  cdc_model_free(model);
+  cdc_context_free(context);
   if (failures != 0) {
     fprintf(stderr, "lazy_engine: %d check(s) failed\n", failures);
     return 1;

@@ -8,9 +8,11 @@
 #  2. the API test lazy_engine: nothing of libtorch is mapped until the first
 #     context, then it is (run by ctest as api_lazy_engine too);
 #  3. with libcdc.so copied alone into another folder (no engine beside it or
-#     on the search path), lazy_engine's "missing" mode: every forwarded call
-#     fails cleanly, saying why; `cdc --version` still works and `cdc models`
-#     fails with exit code 8 and the reason.
+#     on the search path), lazy_engine's "missing" mode: encoding with effort
+#     fails cleanly, saying why; `cdc --version`, `cdc models`, `cdc info`,
+#     `cdc encode` and `cdc decode` still work (the inference core in
+#     libcdc.so), and `cdc encode --effort 1` fails with exit code 8 and the
+#     reason.
 set -euo pipefail
 src=${1:?usage: lazy_engine.sh SOURCE_DIR BUILD_DIR}
 build=$(cd "${2:?usage: lazy_engine.sh SOURCE_DIR BUILD_DIR}" && pwd)
@@ -48,13 +50,21 @@ cp "$lib" "$tmp/$soname"
 LD_LIBRARY_PATH=$tmp "$test_exe" missing
 if [ -x "$cli" ]; then
   LD_LIBRARY_PATH=$tmp "$cli" --version
+  LD_LIBRARY_PATH=$tmp "$cli" --quiet encode "$src/data/sample.png" "$tmp/s.cdc" ||
+    fail "cdc encode needs the engine"
+  LD_LIBRARY_PATH=$tmp "$cli" models > /dev/null || fail "cdc models needs the engine"
+  LD_LIBRARY_PATH=$tmp "$cli" info "$tmp/s.cdc" > /dev/null || fail "cdc info needs the engine"
+  LD_LIBRARY_PATH=$tmp "$cli" --quiet decode "$tmp/s.cdc" "$tmp/s.png" ||
+    fail "cdc decode needs the engine"
   set +e
-  LD_LIBRARY_PATH=$tmp "$cli" models > "$tmp/models.out" 2> "$tmp/models.err"
+  LD_LIBRARY_PATH=$tmp "$cli" --quiet --effort 1 encode "$src/data/sample.png" "$tmp/e.cdc" \
+    2> "$tmp/encode.err"
   rc=$?
   set -e
-  cat "$tmp/models.err"
-  [ "$rc" -eq 8 ] || fail "cdc models without the engine exited with $rc, expected 8"
-  grep -q "cannot load the libcdc engine" "$tmp/models.err" ||
-    fail "cdc models without the engine does not say why"
+  cat "$tmp/encode.err"
+  [ "$rc" -eq 8 ] || fail "cdc encode --effort 1 without the engine exited with $rc, expected 8"
+  grep -q "cannot load the libcdc engine" "$tmp/encode.err" ||
+    fail "cdc encode --effort 1 without the engine does not say why"
+  [ ! -e "$tmp/e.cdc" ] || fail "cdc encode --effort 1 without the engine left an output file"
 fi
 echo "lazy_engine: OK"

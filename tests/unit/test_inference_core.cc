@@ -8,8 +8,10 @@
 
 #include "codec/codec.h"
 #include "codec/inference_decoder.h"
+#include "codec/inference_encoder.h"
 #include "common/error.h"
 #include "diffusion/ddim_schedule.h"
+#include "diffusion/start_noise.h"
 #include "hyperprior/hyper_synthesis_f64.h"
 #include "model/expected_tensors.h"
 #include "model/inference_model.h"
@@ -101,11 +103,15 @@ TEST_CASE("core: decodes give the libtorch decoder's pixels, whole and tiled, an
   const std::vector<uint8_t> stream = cdc::encode_image(*model, image, settings(0, 2), {});
   for (int tile : {0, 128}) {
     for (int steps : {1, 3}) {
-      INFO("tile " << tile << " steps " << steps);
+     for (double gamma : {0.0, 0.8}) {
+      INFO("tile " << tile << " steps " << steps << " gamma " << gamma);
       std::vector<uint8_t> want(px.size()), got(px.size());
       cdc::MutableImageView want_view{want.data(), w, h, 3, size_t{w} * 3};
       cdc::MutableImageView got_view{got.data(), w, h, 3, size_t{w} * 3};
-      cdc::decode_image(*model, stream.data(), stream.size(), want_view, settings(tile, steps), {});
+      cdc::CodecSettings s = settings(tile, steps);
+      s.gamma = gamma;
+      s.seed = 11;
+      cdc::decode_image(*model, stream.data(), stream.size(), want_view, s, {});
       int previews = 0;
       cdc::CoreProgressFn progress = [&](cdc_stage stage, uint32_t, uint32_t,
                                          const cdc::DecodePreview* p) {
@@ -115,10 +121,11 @@ TEST_CASE("core: decodes give the libtorch decoder's pixels, whole and tiled, an
         }
         return true;
       };
-      cdc::decode_image_core(*core, stream.data(), stream.size(), got_view,
-                             settings(tile, steps, 1), progress);
+      s.threads = 1;
+      cdc::decode_image_core(*core, stream.data(), stream.size(), got_view, s, progress);
       CHECK(got == want);
       CHECK(previews == steps * (tile == 0 ? 1 : 6));
+     }
     }
   }
   // Gray and RGBA outputs, as the libtorch decoder writes them.
@@ -143,4 +150,61 @@ TEST_CASE("core: decodes give the libtorch decoder's pixels, whole and tiled, an
     CHECK(e.status() == CDC_STATUS_CANCELLED);
   }
   CHECK(std::all_of(out.begin(), out.end(), [](uint8_t v) { return v == 7; }));
+}
+
+TEST_CASE("core: encodes decode to the libtorch encoder's quality; any threads, same stream") {
+  auto model = cdc_test::golden_model();
+  const std::vector<uint8_t>& bytes = cdc_test::golden_model_bytes();
+  auto core = cdc::InferenceModel::load_copy(bytes.data(), bytes.size());
+  const uint32_t w = 320, h = 256;
+  for (uint32_t channels : {3u, 4u, 1u}) {
+    INFO("channels " << channels);
+    const std::vector<uint8_t> rgb = cdc_test::test_image(w, h, 5);
+    std::vector<uint8_t> px(size_t{w} * h * channels);
+    for (size_t i = 0; i < size_t{w} * h; ++i)
+      for (uint32_t k = 0; k < channels; ++k)
+        px[i * channels + k] = k < 3 ? rgb[i * 3 + std::min(k, 2u)] : static_cast<uint8_t>(i % 251);
+    const cdc::ImageView image{px.data(), w, h, channels, size_t{w} * channels};
+    for (int tile : {0, 128}) {
+      INFO("tile " << tile);
+      const std::vector<uint8_t> want = cdc::encode_image(*model, image, settings(tile, 2), {});
+      const std::vector<uint8_t> got = cdc::encode_image_core(*core, image, settings(tile, 2, 2), {});
+      const std::vector<uint8_t> one = cdc::encode_image_core(*core, image, settings(tile, 2, 1), {});
+      CHECK(got == one);
+      // Same size class, and decodes of the same quality.
+      CHECK(got.size() == doctest::Approx(want.size()).epsilon(0.03));
+      std::vector<uint8_t> a(px.size()), b(px.size());
+      cdc::MutableImageView av{a.data(), w, h, channels, size_t{w} * channels};
+      cdc::MutableImageView bv{b.data(), w, h, channels, size_t{w} * channels};
+      cdc::decode_image_core(*core, want.data(), want.size(), av, settings(0, 2), {});
+      cdc::decode_image_core(*core, got.data(), got.size(), bv, settings(0, 2), {});
+      CHECK(cdc_test::psnr(a, px) == doctest::Approx(cdc_test::psnr(b, px)).epsilon(0.02));
+      CHECK(cdc_test::psnr(a, b) > 35.0);
+      // The header's rate estimate is close to the coded size (of the latents:
+      // the payload holds the alpha plane too).
+      cdc::StreamSummary s = cdc::read_stream_summary(got.data(), got.size(), 1 << 26);
+      if (channels != 4)
+        CHECK(s.estimated_bits / 8 ==
+              doctest::Approx(static_cast<double>(s.payload_size)).epsilon(0.1));
+    }
+  }
+}
+
+TEST_CASE("core: the start noise is normal, seeded, and the same for a region and its crop") {
+  const std::vector<float> a = cdc::start_noise_planar(3, 0, 0, 200, 300, 0.5, 9);
+  double sum = 0, sq = 0;
+  for (float v : a) {
+    sum += v;
+    sq += double(v) * v;
+  }
+  const double mean = sum / a.size(), var = sq / a.size() - mean * mean;
+  CHECK(std::fabs(mean) < 0.01);
+  CHECK(std::sqrt(var) == doctest::Approx(0.5).epsilon(0.01));
+  const std::vector<float> part = cdc::start_noise_planar(3, 70, 130, 50, 60, 0.5, 9);
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < 50; ++y)
+      for (int64_t x = 0; x < 60; ++x)
+        CHECK(part[(c * 50 + y) * 60 + x] == a[(c * 200 + y + 70) * 300 + x + 130]);
+  CHECK(cdc::start_noise_planar(3, 0, 0, 200, 300, 0.5, 10) != a);
+  CHECK(cdc::start_noise_planar(1, 0, 0, 8, 8, 0.0, 9) == std::vector<float>(64, 0.0f));
 }

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
 
 #include "cdc_version.h"
+#include "common/error.h"
 
 namespace cdc::front {
 namespace {
@@ -95,18 +97,6 @@ void load_engine() noexcept {
   }
 }
 
-// The engine if it is loaded already; never loads it.
-const CdcEngineTable* loaded_engine() noexcept {
-  return g_engine.load(std::memory_order_acquire);
-}
-
-// A status returned by the engine: a failure makes the engine's message the
-// thread's last one.
-cdc_status engine_status(cdc_status status) noexcept {
-  if (status != CDC_STATUS_OK) t_front_failed = false;
-  return status;
-}
-
 }  // namespace
 
 const CdcEngineTable* engine() noexcept {
@@ -128,19 +118,72 @@ cdc_status fail(cdc_status status, const char* message) noexcept {
   return status;
 }
 
+const CdcEngineTable* loaded_engine() noexcept {
+  return g_engine.load(std::memory_order_acquire);
+}
+
+const CdcEngineTable& require_engine() {
+  std::call_once(g_once, load_engine);
+  const CdcEngineTable* table = loaded_engine();
+  if (table == nullptr)
+    throw Error(CDC_STATUS_INTERNAL_ERROR,
+                g_load_error.empty() ? "cannot load the libcdc engine" : g_load_error);
+  return *table;
+}
+
+cdc_status engine_failed(cdc_status status) noexcept {
+  if (status != CDC_STATUS_OK) t_front_failed = false;
+  return status;
+}
+
+void throw_engine_error(cdc_status status, cdc_context* engine_context) {
+  const CdcEngineTable& e = require_engine();
+  const char* message = engine_context != nullptr ? e.cdc_context_last_error(engine_context)
+                                                  : e.cdc_last_error();
+  throw Error(status, message != nullptr && *message ? message : "the libcdc engine failed");
+}
+
+cdc_model* engine_model(cdc_model* model) {
+  std::lock_guard<std::mutex> lock(model->engine_mutex);
+  if (model->engine == nullptr) {
+    const CdcEngineTable& e = require_engine();
+    const cdc_status status = e.cdc_model_load_memory(model->core->file_data(),
+                                                      model->core->file_size(), &model->engine);
+    if (status != CDC_STATUS_OK) throw_engine_error(status, nullptr);
+  }
+  return model->engine;
+}
+
+cdc_context* engine_context(cdc_context* context) {
+  const CdcEngineTable& e = require_engine();
+  if (context->engine == nullptr) {
+    const cdc_status status = e.cdc_context_create(&context->engine);
+    if (status != CDC_STATUS_OK) throw_engine_error(status, nullptr);
+  }
+  for (int option = CDC_OPTION_THREADS; option <= CDC_OPTION_DEVICE; ++option) {
+    const auto o = static_cast<cdc_option>(option);
+    const cdc_status status =
+        e.cdc_context_set_option(context->engine, o, get_option(context->settings, o));
+    if (status != CDC_STATUS_OK) throw_engine_error(status, context->engine);
+  }
+  const cdc_status status =
+      e.cdc_context_set_progress(context->engine, context->progress, context->progress_user);
+  if (status != CDC_STATUS_OK) throw_engine_error(status, context->engine);
+  return context->engine;
+}
+
 }  // namespace cdc::front
 
 using cdc::front::engine;
-using cdc::front::engine_status;
 using cdc::front::loaded_engine;
 
 // Forwards a call that returns a status: CDC_STATUS_INTERNAL_ERROR when the
 // engine cannot be loaded.
-#define CDC_FORWARD_STATUS(name, ...)                 \
-  do {                                                \
-    const CdcEngineTable* e = engine();               \
+#define CDC_FORWARD_STATUS(name, ...)                   \
+  do {                                                  \
+    const CdcEngineTable* e = engine();                 \
     if (e == nullptr) return CDC_STATUS_INTERNAL_ERROR; \
-    return engine_status(e->name(__VA_ARGS__));       \
+    return cdc::front::engine_failed(e->name(__VA_ARGS__)); \
   } while (0)
 
 extern "C" {
@@ -151,131 +194,12 @@ const char* cdc_last_error(void) {
   return e->cdc_last_error();
 }
 
-// --- models ------------------------------------------------------------------
-
-cdc_status cdc_model_load_file(const char* path, cdc_model** model) {
-  if (model != nullptr) *model = nullptr;
-  CDC_FORWARD_STATUS(cdc_model_load_file, path, model);
-}
-
-cdc_status cdc_model_load_memory(const void* data, size_t size, cdc_model** model) {
-  if (model != nullptr) *model = nullptr;
-  CDC_FORWARD_STATUS(cdc_model_load_memory, data, size, model);
-}
-
-cdc_status cdc_model_load_default(cdc_model** model) {
-  if (model != nullptr) *model = nullptr;
-  CDC_FORWARD_STATUS(cdc_model_load_default, model);
-}
-
-cdc_status cdc_model_load_builtin(const char* name, cdc_model** model) {
-  if (model != nullptr) *model = nullptr;
-  CDC_FORWARD_STATUS(cdc_model_load_builtin, name, model);
-}
-
-cdc_status cdc_model_load(const char* name_or_path, cdc_model** model) {
-  if (model != nullptr) *model = nullptr;
-  CDC_FORWARD_STATUS(cdc_model_load, name_or_path, model);
-}
-
-size_t cdc_builtin_model_count(void) {
-  const CdcEngineTable* e = engine();
-  return e != nullptr ? e->cdc_builtin_model_count() : 0;
-}
-
-const char* cdc_builtin_model_name(size_t index) {
-  const CdcEngineTable* e = engine();
-  return e != nullptr ? e->cdc_builtin_model_name(index) : nullptr;
-}
-
-const char* cdc_builtin_model_for_quality(int quality) {
-  const CdcEngineTable* e = engine();
-  return e != nullptr ? e->cdc_builtin_model_for_quality(quality) : nullptr;
-}
-
-// A non-NULL handle comes from the engine, which is then loaded.
-void cdc_model_free(cdc_model* model) {
-  if (model == nullptr) return;
-  if (const CdcEngineTable* e = loaded_engine()) e->cdc_model_free(model);
-}
-
-cdc_status cdc_model_get_info(const cdc_model* model, cdc_model_info* info) {
-  CDC_FORWARD_STATUS(cdc_model_get_info, model, info);
-}
-
 cdc_status cdc_convert_checkpoint(const char* checkpoint_path, const char* output_path,
                                   const cdc_convert_options* options) {
   CDC_FORWARD_STATUS(cdc_convert_checkpoint, checkpoint_path, output_path, options);
 }
 
-// --- contexts ----------------------------------------------------------------
-
-cdc_status cdc_context_create(cdc_context** context) {
-  if (context != nullptr) *context = nullptr;
-  CDC_FORWARD_STATUS(cdc_context_create, context);
-}
-
-void cdc_context_free(cdc_context* context) {
-  if (context == nullptr) return;
-  if (const CdcEngineTable* e = loaded_engine()) e->cdc_context_free(context);
-}
-
-const char* cdc_context_last_error(const cdc_context* context) {
-  const CdcEngineTable* e = context != nullptr ? loaded_engine() : nullptr;
-  return e != nullptr ? e->cdc_context_last_error(context) : "";
-}
-
-cdc_status cdc_context_set_option(cdc_context* context, cdc_option option, double value) {
-  CDC_FORWARD_STATUS(cdc_context_set_option, context, option, value);
-}
-
-cdc_status cdc_context_get_option(const cdc_context* context, cdc_option option, double* value) {
-  CDC_FORWARD_STATUS(cdc_context_get_option, context, option, value);
-}
-
-cdc_status cdc_context_set_progress(cdc_context* context, cdc_progress_fn fn, void* user) {
-  CDC_FORWARD_STATUS(cdc_context_set_progress, context, fn, user);
-}
-
-// --- encoding, decoding, streams ---------------------------------------------
-
-cdc_status cdc_encode(cdc_context* context, const cdc_model* model, const uint8_t* pixels,
-                      uint32_t width, uint32_t height, cdc_pixel_format format, size_t stride,
-                      uint8_t** data, size_t* size) {
-  return cdc_encode_with_metadata(context, model, pixels, width, height, format, stride, nullptr,
-                                  data, size);
-}
-
-cdc_status cdc_encode_with_metadata(cdc_context* context, const cdc_model* model,
-                                    const uint8_t* pixels, uint32_t width, uint32_t height,
-                                    cdc_pixel_format format, size_t stride,
-                                    const cdc_metadata* metadata, uint8_t** data, size_t* size) {
-  if (data != nullptr) *data = nullptr;
-  if (size != nullptr) *size = 0;
-  CDC_FORWARD_STATUS(cdc_encode_with_metadata, context, model, pixels, width, height, format,
-                     stride, metadata, data, size);
-}
-
-void cdc_buffer_free(void* buffer) {
-  if (buffer == nullptr) return;
-  if (const CdcEngineTable* e = loaded_engine()) e->cdc_buffer_free(buffer);
-}
-
-cdc_status cdc_stream_get_info(const void* data, size_t size, cdc_stream_info* info) {
-  CDC_FORWARD_STATUS(cdc_stream_get_info, data, size, info);
-}
-
-cdc_status cdc_stream_get_metadata(const void* data, size_t size, cdc_metadata_kind kind,
-                                   const uint8_t** block, size_t* block_size) {
-  if (block != nullptr) *block = nullptr;
-  if (block_size != nullptr) *block_size = 0;
-  CDC_FORWARD_STATUS(cdc_stream_get_metadata, data, size, kind, block, block_size);
-}
-
-cdc_status cdc_decode(cdc_context* context, const cdc_model* model, const void* data,
-                      size_t size, uint8_t* pixels, size_t capacity, cdc_pixel_format format,
-                      size_t stride) {
-  CDC_FORWARD_STATUS(cdc_decode, context, model, data, size, pixels, capacity, format, stride);
-}
+// Streams come from malloc, in the front and in the engine alike.
+void cdc_buffer_free(void* buffer) { std::free(buffer); }
 
 }  // extern "C"
