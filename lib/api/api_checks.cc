@@ -1,7 +1,9 @@
 #include "api/api_checks.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <limits>
 #include <string>
 
@@ -37,6 +39,28 @@ size_t checked_stride(uint32_t width, uint32_t height, int channels, size_t stri
 void require_stream(const void* data, size_t size) {
   if (size == 0) fail(CDC_STATUS_TRUNCATED_STREAM, "the stream is empty (0 bytes)");
   require(data, "data");
+}
+
+ImageView input_view(const uint8_t* pixels, uint32_t width, uint32_t height,
+                     cdc_pixel_format format, size_t stride) {
+  require(pixels, "pixels");
+  ImageView image;
+  image.pixels = pixels;
+  image.width = width;
+  image.height = height;
+  image.channels = static_cast<uint32_t>(channels_of(format));
+  image.stride = checked_stride(width, height, static_cast<int>(image.channels), stride);
+  return image;
+}
+
+void hand_out(std::vector<uint8_t> stream, const bitstream::MetadataBlocks& blocks,
+              const bitstream::Limits& limits, uint8_t** data, size_t* size) {
+  bitstream::attach_metadata(stream, blocks, limits);
+  auto* buffer = static_cast<uint8_t*>(std::malloc(stream.size()));
+  if (buffer == nullptr) throw std::bad_alloc();
+  std::memcpy(buffer, stream.data(), stream.size());
+  *data = buffer;
+  *size = stream.size();
 }
 
 MutableImageView output_view(const StreamSummary& s, uint8_t* pixels, size_t capacity,

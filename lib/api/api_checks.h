@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "bitstream/format.h"
 #include "cdc.h"
@@ -21,6 +22,15 @@ size_t checked_stride(uint32_t width, uint32_t height, int channels, size_t stri
 // An empty stream is reported as such (TRUNCATED_STREAM), NULL data as an
 // invalid argument.
 void require_stream(const void* data, size_t size);
+
+// The caller's input image for an encode (format and stride checked).
+ImageView input_view(const uint8_t* pixels, uint32_t width, uint32_t height,
+                     cdc_pixel_format format, size_t stride);
+
+// Hands a finished stream to the caller: attaches the metadata blocks (the
+// model's stream limits), copies it into a malloc'd buffer (cdc_buffer_free).
+void hand_out(std::vector<uint8_t> stream, const bitstream::MetadataBlocks& blocks,
+              const bitstream::Limits& limits, uint8_t** data, size_t* size);
 
 // The caller's output buffer for a decode of the stream s: checks the format,
 // stride and capacity (BUFFER_TOO_SMALL).

@@ -39,8 +39,6 @@ cdc::ProgressFn progress_of(const cdc_context* context, std::vector<uint8_t>* pr
 
 }  // namespace
 
-using cdc::api::channels_of;
-using cdc::api::checked_stride;
 using cdc::api::guarded;
 using cdc::api::output_view;
 using cdc::api::require;
@@ -68,24 +66,12 @@ cdc_status cdc_encode_with_metadata(cdc_context* context, const cdc_model* model
     require(data, "data");
     require(size, "size");
     const cdc::bitstream::MetadataBlocks blocks = cdc::api::metadata_blocks(metadata);
-    cdc::ImageView image;
-    image.pixels = pixels;
-    image.width = width;
-    image.height = height;
-    image.channels = channels_of(format);
-    image.stride = checked_stride(width, height, image.channels, stride);
+    const cdc::ImageView image = cdc::api::input_view(pixels, width, height, format, stride);
     std::vector<uint8_t> preview;
-    std::vector<uint8_t> stream =
-        cdc::encode_image(*model->model, image, context->settings,
-                          progress_of(context, &preview));
-    cdc::bitstream::attach_metadata(
-        stream, blocks,
-        cdc::stream_limits(model->model->config(), std::numeric_limits<int64_t>::max()));
-    auto* buffer = static_cast<uint8_t*>(std::malloc(stream.size()));
-    if (buffer == nullptr) throw std::bad_alloc();
-    std::memcpy(buffer, stream.data(), stream.size());
-    *data = buffer;
-    *size = stream.size();
+    cdc::api::hand_out(
+        cdc::encode_image(*model->model, image, context->settings, progress_of(context, &preview)),
+        blocks, cdc::stream_limits(model->model->config(), std::numeric_limits<int64_t>::max()),
+        data, size);
   });
 }
 

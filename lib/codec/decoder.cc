@@ -141,15 +141,8 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   const bitstream::Limits limits = stream_limits(model.config(), settings.max_pixels);
   const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
   const bitstream::StreamHeader& header = parsed.header;
-  if (header.model_id != model.id())
-    fail(CDC_STATUS_MODEL_MISMATCH, "model mismatch: the stream was made with model {}, not {}",
-         to_hex(header.model_id), model.id_hex());
+  check_stream_model(header, model.id(), model.id_hex(), model.config());
   CDC_CHECK(out.width == header.width && out.height == header.height);
-  if (header.y.channels != static_cast<uint32_t>(model.config().latent_channels()) ||
-      header.z.channels != static_cast<uint32_t>(model.config().hyper_latent_channels()))
-    fail(CDC_STATUS_CORRUPT_STREAM, "latent channels {}/{} do not match the model ({}/{})",
-         header.y.channels, header.z.channels, model.config().latent_channels(),
-         model.config().hyper_latent_channels());
   set_compute_threads(settings.threads);
   c10::InferenceMode inference;
 

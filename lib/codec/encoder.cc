@@ -1,7 +1,5 @@
 // Encoding: pixels -> analysis -> hyperprior -> entropy coder ->
 // .cdc stream.
-#include <zlib.h>
-
 #include <cmath>
 
 #include "bitstream/format.h"
@@ -19,18 +17,6 @@
 #include "image/pixels.h"
 
 namespace cdc {
-namespace {
-
-std::vector<uint8_t> compress_alpha(const std::vector<uint8_t>& alpha) {
-  uLongf size = compressBound(static_cast<uLong>(alpha.size()));
-  std::vector<uint8_t> out(size);
-  if (compress2(out.data(), &size, alpha.data(), static_cast<uLong>(alpha.size()), 9) != Z_OK)
-    fail(CDC_STATUS_INTERNAL_ERROR, "zlib could not compress the alpha plane");
-  out.resize(size);
-  return out;
-}
-
-}  // namespace
 
 std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
                                   const CodecSettings& settings,
@@ -118,7 +104,7 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
   std::vector<uint8_t> y_stream =
       bitstream::encode_latent(y_symbols.data(), indices.data(), y_symbols.size(), tables);
   std::vector<uint8_t> alpha_stream;
-  if (header.has_alpha) alpha_stream = compress_alpha(extract_alpha(image));
+  if (header.has_alpha) alpha_stream = compress_alpha(image);
   report_progress(progress, CDC_STAGE_ENTROPY_ENCODE, 2, 2);
 
   return bitstream::write_stream(header, z_stream, y_stream, alpha_stream, limits);

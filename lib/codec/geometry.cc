@@ -1,6 +1,7 @@
 #include "codec/geometry.h"
 
 #include "common/error.h"
+#include "common/hex.h"
 
 namespace cdc {
 
@@ -23,6 +24,18 @@ TileDefaults tile_defaults(const ModelConfig& config) {
   d.tile = widest <= 16 ? 768 : 512;
   d.overlap = 64;
   return d;
+}
+
+void check_stream_model(const bitstream::StreamHeader& header, const std::array<uint8_t, 16>& id,
+                        const std::string& id_hex, const ModelConfig& config) {
+  if (header.model_id != id)
+    fail(CDC_STATUS_MODEL_MISMATCH, "model mismatch: the stream was made with model {}, not {}",
+         to_hex(header.model_id), id_hex);
+  if (header.y.channels != static_cast<uint32_t>(config.latent_channels()) ||
+      header.z.channels != static_cast<uint32_t>(config.hyper_latent_channels()))
+    fail(CDC_STATUS_CORRUPT_STREAM, "latent channels {}/{} do not match the model ({}/{})",
+         header.y.channels, header.z.channels, config.latent_channels(),
+         config.hyper_latent_channels());
 }
 
 void check_pixel_limit(uint64_t width, uint64_t height, int64_t max_pixels) {

@@ -32,11 +32,6 @@ using onednn::Activation;
 
 namespace {
 
-void report(const CoreProgressFn& progress, cdc_stage stage, uint32_t done, uint32_t total) {
-  if (progress && !progress(stage, done, total, nullptr))
-    fail(CDC_STATUS_CANCELLED, "cancelled by the progress callback");
-}
-
 // x0 (rows of `width` RGB floats) as an 8-bit preview of its top-left
 // visible_h x visible_w pixels.
 DecodePreview render(const float* x0, int64_t width, int64_t visible_h, int64_t visible_w,
@@ -137,6 +132,12 @@ Activation latent_region(const std::vector<float>& y_hat, int64_t channels, int6
 
 }  // namespace
 
+void report_core_progress(const CoreProgressFn& progress, cdc_stage stage, uint32_t done,
+                          uint32_t total) {
+  if (progress && !progress(stage, done, total, nullptr))
+    fail(CDC_STATUS_CANCELLED, "cancelled by the progress callback");
+}
+
 std::vector<uint8_t> uncompress_alpha(const uint8_t* data, size_t size, size_t pixels) {
   std::vector<uint8_t> alpha(pixels);
   uLongf out_size = static_cast<uLongf>(pixels);
@@ -164,19 +165,12 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
   const bitstream::Limits limits = stream_limits(config, settings.max_pixels);
   const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
   const bitstream::StreamHeader& header = parsed.header;
-  if (header.model_id != model.id())
-    fail(CDC_STATUS_MODEL_MISMATCH, "model mismatch: the stream was made with model {}, not {}",
-         to_hex(header.model_id), model.id_hex());
+  check_stream_model(header, model.id(), model.id_hex(), config);
   CDC_CHECK(out.width == header.width && out.height == header.height);
-  if (header.y.channels != static_cast<uint32_t>(config.latent_channels()) ||
-      header.z.channels != static_cast<uint32_t>(config.hyper_latent_channels()))
-    fail(CDC_STATUS_CORRUPT_STREAM, "latent channels {}/{} do not match the model ({}/{})",
-         header.y.channels, header.z.channels, config.latent_channels(),
-         config.hyper_latent_channels());
   set_openmp_threads(settings.threads);
 
   // Entropy decoding: z first, then y with the Gaussians that z gives.
-  report(progress, CDC_STAGE_ENTROPY_DECODE, 0, 2);
+  report_core_progress(progress, CDC_STAGE_ENTROPY_DECODE, 0, 2);
   const bitstream::PreparedTables tables(model.entropy_tables());
   const std::vector<int32_t> z_symbols = bitstream::decode_hyper_latent(
       parsed.z.data, parsed.z.size, header.z.channels, header.z.height, header.z.width, tables);
@@ -194,7 +188,7 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
   if (hyper.upscale() * zh != yh || hyper.upscale() * zw != yw ||
       mean.size() != static_cast<size_t>(yc * yh * yw))
     fail(CDC_STATUS_CORRUPT_STREAM, "the latent sizes do not match the model's hyperprior");
-  report(progress, CDC_STAGE_ENTROPY_DECODE, 1, 2);
+  report_core_progress(progress, CDC_STAGE_ENTROPY_DECODE, 1, 2);
   std::vector<int32_t> indices(scale.size());
   for (size_t i = 0; i < scale.size(); ++i)
     indices[i] = model.entropy_tables().scale_index(static_cast<double>(scale[i]));
@@ -208,7 +202,7 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
   if (header.has_alpha)
     alpha = uncompress_alpha(parsed.alpha.data, parsed.alpha.size,
                              static_cast<size_t>(header.width) * header.height);
-  report(progress, CDC_STAGE_ENTROPY_DECODE, 2, 2);
+  report_core_progress(progress, CDC_STAGE_ENTROPY_DECODE, 2, 2);
 
   const CodecSettings decoding = model.decoding_settings(settings);
   const TilePlan plan = plan_tiles(header.padded_height, header.padded_width,
@@ -222,10 +216,10 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
   MutableImageView stage = out;
   stage.pixels = staging.data();
   if (plan.whole()) {
-    report(progress, CDC_STAGE_CONTEXT, 0, 1);
+    report_core_progress(progress, CDC_STAGE_CONTEXT, 0, 1);
     std::vector<Activation> context =
         context_decoder.forward(latent_region(y_hat, yc, yh, yw, 0, yh, 0, yw));
-    report(progress, CDC_STAGE_CONTEXT, 1, 1);
+    report_core_progress(progress, CDC_STAGE_CONTEXT, 1, 1);
     std::function<bool(int, int, const float*)> on_step;
     if (progress)
       on_step = [&](int done, int total, const float* x0) {
@@ -261,7 +255,7 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
       const std::vector<float> rw = blend_weights(row, plan.rows, band);
       for (size_t c = 0; c < plan.cols.size(); ++c, ++index) {
         const AxisTile& col = plan.cols[c];
-        report(progress, CDC_STAGE_CONTEXT, index, tiles);
+        report_core_progress(progress, CDC_STAGE_CONTEXT, index, tiles);
         std::vector<Activation> context = context_decoder.forward(
             latent_region(y_hat, yc, yh, yw, row.region.begin / f, row.region.end / f,
                           col.region.begin / f, col.region.end / f));
@@ -296,7 +290,7 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
       if (done_to > lo && lo < static_cast<int64_t>(out.height))
         rgb_rows_to_image(acc.data(), done_to - lo, plan.width, stage, lo);
     }
-    report(progress, CDC_STAGE_CONTEXT, tiles, tiles);
+    report_core_progress(progress, CDC_STAGE_CONTEXT, tiles, tiles);
   }
   for (uint32_t yy = 0; yy < out.height; ++yy)
     std::memcpy(out.pixels + static_cast<size_t>(yy) * out.stride,

@@ -29,6 +29,11 @@ struct DecodePreview {
 using CoreProgressFn = std::function<bool(cdc_stage stage, uint32_t done, uint32_t total,
                                           const DecodePreview* preview)>;
 
+// Reports a stage's progress; throws CDC_STATUS_CANCELLED when the callback
+// asks to stop.
+void report_core_progress(const CoreProgressFn& progress, cdc_stage stage, uint32_t done,
+                          uint32_t total);
+
 // Empty when the core decodes a stream with these settings, else why not
 // (the caller then uses the libtorch decoder): a device other than the CPU,
 // bfloat16, or CDC_ONEDNN=0.

@@ -4,8 +4,6 @@
 // float64, the hyper synthesis in float64 on the fixed grid.
 #include "codec/inference_encoder.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -19,6 +17,7 @@
 #include "common/threads.h"
 #include "hyperprior/hyper_analysis_onednn.h"
 #include "hyperprior/hyper_synthesis_f64.h"
+#include "image/pixel_rows.h"
 #include "onednn/runtime.h"
 
 namespace cdc {
@@ -26,25 +25,6 @@ namespace cdc {
 using onednn::Activation;
 
 namespace {
-
-void report(const CoreProgressFn& progress, cdc_stage stage, uint32_t done, uint32_t total) {
-  if (progress && !progress(stage, done, total, nullptr))
-    fail(CDC_STATUS_CANCELLED, "cancelled by the progress callback");
-}
-
-std::vector<uint8_t> compress_alpha(const ImageView& image) {
-  std::vector<uint8_t> alpha(static_cast<size_t>(image.width) * image.height);
-  for (uint32_t yy = 0; yy < image.height; ++yy)
-    for (uint32_t xx = 0; xx < image.width; ++xx)
-      alpha[static_cast<size_t>(yy) * image.width + xx] =
-          image.pixels[static_cast<size_t>(yy) * image.stride + xx * 4 + 3];
-  uLongf size = compressBound(static_cast<uLong>(alpha.size()));
-  std::vector<uint8_t> out(size);
-  if (compress2(out.data(), &size, alpha.data(), static_cast<uLong>(alpha.size()), 9) != Z_OK)
-    fail(CDC_STATUS_INTERNAL_ERROR, "zlib could not compress the alpha plane");
-  out.resize(size);
-  return out;
-}
 
 // A region of the image (edge-replicated beyond it) as an NHWC activation in
 // [-1, 1], as image_region_to_tensor (pixels.h) converts it.
@@ -115,7 +95,7 @@ std::vector<uint8_t> encode_image_core(const InferenceModel& model, const ImageV
   const TilePlan plan = plan_tiles(header.padded_height, header.padded_width,
                                    model.size_multiple(), settings, tile_defaults(config));
   const auto tiles = static_cast<uint32_t>(plan.count());
-  report(progress, CDC_STAGE_ANALYSIS, 0, tiles + 1);
+  report_core_progress(progress, CDC_STAGE_ANALYSIS, 0, tiles + 1);
   const int64_t f = limits.y_factor;
   const AnalysisOneDnn& analysis = model.analysis();
   onednn::BufferPool pool;
@@ -137,15 +117,15 @@ std::vector<uint8_t> encode_image_core(const InferenceModel& model, const ImageV
                   y.data() + ((t.row.core.begin / f + r) * yw + t.col.core.begin / f) * yc);
     part = Activation();
     if (!plan.whole()) release_free_memory();
-    report(progress, CDC_STAGE_ANALYSIS, i + 1, tiles + 1);
+    report_core_progress(progress, CDC_STAGE_ANALYSIS, i + 1, tiles + 1);
   }
   const Activation z = model.hyper_analysis().forward(y, pool);
   CDC_CHECK(z.c == zc && z.h == zh && z.w == zw);
-  report(progress, CDC_STAGE_ANALYSIS, tiles + 1, tiles + 1);
+  report_core_progress(progress, CDC_STAGE_ANALYSIS, tiles + 1, tiles + 1);
 
   // Hyperprior: z around the prior's medians; the hyper synthesis of the
   // quantized z gives the Gaussian of every element of y.
-  report(progress, CDC_STAGE_ENTROPY_ENCODE, 0, 2);
+  report_core_progress(progress, CDC_STAGE_ENTROPY_ENCODE, 0, 2);
   const float* medians = model.tensor("context_fn.prior._medians").data();
   const int64_t zplane = zh * zw, yplane = yh * yw;
   std::vector<int32_t> z_symbols(static_cast<size_t>(zc * zplane));
@@ -175,12 +155,12 @@ std::vector<uint8_t> encode_image_core(const InferenceModel& model, const ImageV
   // Entropy coding.
   const std::vector<uint8_t> z_stream = bitstream::encode_hyper_latent(
       z_symbols.data(), header.z.channels, header.z.height, header.z.width, tables);
-  report(progress, CDC_STAGE_ENTROPY_ENCODE, 1, 2);
+  report_core_progress(progress, CDC_STAGE_ENTROPY_ENCODE, 1, 2);
   const std::vector<uint8_t> y_stream =
       bitstream::encode_latent(y_symbols.data(), indices.data(), y_symbols.size(), tables);
   std::vector<uint8_t> alpha_stream;
   if (header.has_alpha) alpha_stream = compress_alpha(image);
-  report(progress, CDC_STAGE_ENTROPY_ENCODE, 2, 2);
+  report_core_progress(progress, CDC_STAGE_ENTROPY_ENCODE, 2, 2);
   return bitstream::write_stream(header, z_stream, y_stream, alpha_stream, limits);
 }
 

@@ -1,5 +1,7 @@
 #include "image/pixel_rows.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -33,6 +35,21 @@ void rgb_rows_to_image(const float* x, int64_t rows, int64_t x_width, const Muta
       }
     }
   }
+}
+
+std::vector<uint8_t> compress_alpha(const ImageView& image) {
+  CDC_CHECK(image.channels == 4);
+  std::vector<uint8_t> alpha(static_cast<size_t>(image.width) * image.height);
+  for (uint32_t yy = 0; yy < image.height; ++yy)
+    for (uint32_t xx = 0; xx < image.width; ++xx)
+      alpha[static_cast<size_t>(yy) * image.width + xx] =
+          image.pixels[static_cast<size_t>(yy) * image.stride + xx * 4 + 3];
+  uLongf size = compressBound(static_cast<uLong>(alpha.size()));
+  std::vector<uint8_t> out(size);
+  if (compress2(out.data(), &size, alpha.data(), static_cast<uLong>(alpha.size()), 9) != Z_OK)
+    fail(CDC_STATUS_INTERNAL_ERROR, "zlib could not compress the alpha plane");
+  out.resize(size);
+  return out;
 }
 
 void insert_alpha(const std::vector<uint8_t>& alpha, const MutableImageView& out) {

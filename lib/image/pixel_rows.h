@@ -19,6 +19,10 @@ namespace cdc {
 void rgb_rows_to_image(const float* x, int64_t rows, int64_t x_width, const MutableImageView& out,
                        int64_t top);
 
+// The alpha channel of an RGBA image, zlib-compressed (the stream's alpha
+// substream).
+std::vector<uint8_t> compress_alpha(const ImageView& image);
+
 // Writes a tightly packed alpha plane into the 4th channel of out.
 void insert_alpha(const std::vector<uint8_t>& alpha, const MutableImageView& out);
 

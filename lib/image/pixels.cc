@@ -93,15 +93,5 @@ void tensor_to_image_rows(const torch::Tensor& x_in, const MutableImageView& out
   }
 }
 
-std::vector<uint8_t> extract_alpha(const ImageView& image) {
-  CDC_CHECK(image.channels == 4);
-  std::vector<uint8_t> alpha(static_cast<size_t>(image.width) * image.height);
-  for (uint32_t yy = 0; yy < image.height; ++yy) {
-    const uint8_t* row = image.pixels + static_cast<size_t>(yy) * image.stride;
-    for (uint32_t xx = 0; xx < image.width; ++xx)
-      alpha[static_cast<size_t>(yy) * image.width + xx] = row[xx * 4 + 3];
-  }
-  return alpha;
-}
 
 }  // namespace cdc

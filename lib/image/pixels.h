@@ -40,7 +40,5 @@ void tensor_to_image(const torch::Tensor& x, const MutableImageView& out);
 // [top, top + h); those inside out are written.
 void tensor_to_image_rows(const torch::Tensor& x, const MutableImageView& out, int64_t top);
 
-// Copies the alpha channel of an RGBA image into a tightly packed plane.
-std::vector<uint8_t> extract_alpha(const ImageView& image);
 
 }  // namespace cdc

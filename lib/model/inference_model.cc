@@ -61,12 +61,7 @@ std::shared_ptr<const InferenceModel> InferenceModel::load(const uint8_t* data, 
            m->tables_.prior.size(), m->config_.hyper_latent_channels());
     return m;
   } catch (const Error& e) {
-    if (e.status() == CDC_STATUS_INVALID_MODEL || e.status() == CDC_STATUS_UNSUPPORTED) {
-      const std::string msg = e.what();
-      if (msg.rfind(origin, 0) == 0) throw;
-      throw Error(e.status(), origin + ": " + msg);
-    }
-    throw;
+    rethrow_with_origin(e, origin);
   }
 }
 
@@ -135,13 +130,7 @@ const ContextDecoderOneDnn& InferenceModel::context_decoder() const {
 
 const UNetOneDnn& InferenceModel::unet() const {
   std::call_once(unet_once_, [this] {
-    UNetParams shape;
-    shape.dim = config_.dim;
-    shape.dim_mults = config_.dim_mults;
-    shape.context_dim_mults = config_.context_dim_mults;
-    shape.channels = config_.channels;
-    shape.context_channels = config_.context_channels;
-    unet_ = std::make_unique<const UNetOneDnn>(shape, params("denoise_fn."));
+    unet_ = std::make_unique<const UNetOneDnn>(config_.unet_params(), params("denoise_fn."));
   });
   return *unet_;
 }

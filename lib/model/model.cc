@@ -264,12 +264,7 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path) {
     std::vector<uint8_t>().swap(bytes);  // the tensors are copies: one copy of the weights at a time
     return model_from_contents(std::move(contents), path);
   } catch (const Error& e) {
-    if (e.status() == CDC_STATUS_INVALID_MODEL || e.status() == CDC_STATUS_UNSUPPORTED) {
-      const std::string msg = e.what();
-      if (msg.rfind(path, 0) == 0) throw;
-      throw Error(e.status(), path + ": " + msg);
-    }
-    throw;
+    rethrow_with_origin(e, path);
   }
 }
 

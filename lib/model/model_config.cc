@@ -249,6 +249,16 @@ int ModelConfig::size_multiple() const {
   return std::max(compressor, unet);
 }
 
+UNetParams ModelConfig::unet_params() const {
+  UNetParams unet;
+  unet.dim = dim;
+  unet.dim_mults = dim_mults;
+  unet.context_dim_mults = context_dim_mults;
+  unet.channels = channels;
+  unet.context_channels = context_channels;
+  return unet;
+}
+
 int ModelConfig::latent_channels() const { return compressor_dim * compressor_dim_mults.back(); }
 
 int ModelConfig::hyper_latent_channels() const {

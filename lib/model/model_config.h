@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "diffusion/parametrization.h"
+#include "diffusion/unet_params.h"
 
 namespace cdc {
 
@@ -57,6 +58,8 @@ struct ModelConfig {
 
   // Images are padded to a multiple of this (64 for the paper layout).
   int size_multiple() const;
+  // The U-Net's sizes.
+  UNetParams unet_params() const;
   // Channels of the latent y, of the hyper-latent z and of the hyper
   // synthesis output (mean and scale).
   int latent_channels() const;

@@ -230,6 +230,14 @@ ModelFileView parse_model_file(const uint8_t* data, size_t size) {
   return out;
 }
 
+void rethrow_with_origin(const Error& e, const std::string& origin) {
+  if (e.status() == CDC_STATUS_INVALID_MODEL || e.status() == CDC_STATUS_UNSUPPORTED) {
+    const std::string msg = e.what();
+    if (msg.rfind(origin, 0) != 0) throw Error(e.status(), origin + ": " + msg);
+  }
+  throw e;
+}
+
 FloatTensor tensor_values(const ModelFileTensorView& t, const std::shared_ptr<const void>& owner) {
   const auto address = reinterpret_cast<uintptr_t>(t.data);
   if (host_is_little_endian() && address % alignof(float) == 0 && owner != nullptr)

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "common/float_tensor.h"
 #include "model/model_config.h"
 
@@ -42,6 +43,11 @@ struct ModelFileView {
 // views point into data. Tensor names and shapes are checked against the
 // config later, when a network is built.
 ModelFileView parse_model_file(const uint8_t* data, size_t size);
+
+// Rethrows a loading error with origin (e.g. the file name) in front of its
+// message, where the status is INVALID_MODEL or UNSUPPORTED and the message
+// does not start with it already; other errors unchanged.
+[[noreturn]] void rethrow_with_origin(const Error& e, const std::string& origin);
 
 // A tensor's values: sharing the file's bytes (kept alive by owner, which
 // holds them) where the host is little-endian and they are aligned, else a

@@ -39,13 +39,7 @@ CdcNetworkImpl::CdcNetworkImpl(const ModelConfig& config) {
   config.validate();
   train_alphas_cumprod = register_buffer(
       "train_alphas_cumprod", alphas_cumprod_tensor(config.schedule, config.num_timesteps));
-  UNetParams unet;
-  unet.dim = config.dim;
-  unet.dim_mults = config.dim_mults;
-  unet.context_dim_mults = config.context_dim_mults;
-  unet.channels = config.channels;
-  unet.context_channels = config.context_channels;
-  denoise_fn = register_module("denoise_fn", UNet(unet));
+  denoise_fn = register_module("denoise_fn", UNet(config.unet_params()));
   context_fn = register_module("context_fn", Compressor(config));
 }
 

@@ -67,23 +67,11 @@ cdc_status cdc_encode_with_metadata(cdc_context* context, const cdc_model* model
       require(data, "data");
       require(size, "size");
       const cdc::bitstream::MetadataBlocks blocks = cdc::api::metadata_blocks(metadata);
-      cdc::ImageView image;
-      image.pixels = pixels;
-      image.width = width;
-      image.height = height;
-      image.channels = static_cast<uint32_t>(cdc::api::channels_of(format));
-      image.stride = cdc::api::checked_stride(width, height, static_cast<int>(image.channels),
-                                              stride);
-      std::vector<uint8_t> stream =
-          cdc::encode_image_core(*model->core, image, context->settings, progress_of(context));
-      cdc::bitstream::attach_metadata(
-          stream, blocks,
-          cdc::stream_limits(model->core->config(), std::numeric_limits<int64_t>::max()));
-      auto* buffer = static_cast<uint8_t*>(std::malloc(stream.size()));
-      if (buffer == nullptr) throw std::bad_alloc();
-      std::memcpy(buffer, stream.data(), stream.size());
-      *data = buffer;
-      *size = stream.size();
+      const cdc::ImageView image = cdc::api::input_view(pixels, width, height, format, stride);
+      cdc::api::hand_out(
+          cdc::encode_image_core(*model->core, image, context->settings, progress_of(context)),
+          blocks, cdc::stream_limits(model->core->config(), std::numeric_limits<int64_t>::max()),
+          data, size);
       return;
     }
     const CdcEngineTable& e = cdc::front::require_engine();
