@@ -80,32 +80,46 @@ void HyperSynthesisF64::forward(const float* z_hat, int64_t h, int64_t w, std::v
     // stride 1, padding 1.
     const int64_t oh = L.transposed ? 2 * h : h, ow = L.transposed ? 2 * w : w;
     std::vector<double> y(static_cast<size_t>(oh * ow * L.out));
+    // Row by row: each weight row (one tap, one input channel) is applied
+    // to every pixel of the output row before the next, so that the weights
+    // stream from memory once per row rather than once per pixel. Every
+    // output's sum still runs over (ky, kx, input channel) in that order.
     onednn::parallel_chunks(oh, 1, [&](int64_t, int64_t begin, int64_t end) {
-      for (int64_t oy = begin; oy < end; ++oy)
-        for (int64_t ox = 0; ox < ow; ++ox) {
-          double* acc = y.data() + (oy * ow + ox) * L.out;
-          std::copy(L.bias.begin(), L.bias.end(), acc);
-          for (int64_t ky = 0; ky < k; ++ky)
-            for (int64_t kx = 0; kx < k; ++kx) {
-              int64_t iy, ix;
+      for (int64_t oy = begin; oy < end; ++oy) {
+        double* row = y.data() + oy * ow * L.out;
+        for (int64_t ox = 0; ox < ow; ++ox)
+          std::copy(L.bias.begin(), L.bias.end(), row + ox * L.out);
+        for (int64_t ky = 0; ky < k; ++ky) {
+          int64_t iy;
+          if (L.transposed) {
+            // out[oy] takes in[iy] * w[ky] where oy = 2 iy - 2 + ky.
+            const int64_t ty = oy + 2 - ky;
+            if (ty < 0 || ty % 2) continue;
+            iy = ty / 2;
+          } else {
+            iy = oy + ky - 1;
+          }
+          if (iy < 0 || iy >= h) continue;
+          for (int64_t kx = 0; kx < k; ++kx) {
+            const double* wk = L.weight.data() + (ky * k + kx) * L.in * L.out;
+            for (int64_t ox = 0; ox < ow; ++ox) {
+              int64_t ix;
               if (L.transposed) {
-                // out[oy] takes in[iy] * w[ky] where oy = 2 iy - 2 + ky.
-                const int64_t ty = oy + 2 - ky, tx = ox + 2 - kx;
-                if (ty < 0 || tx < 0 || ty % 2 || tx % 2) continue;
-                iy = ty / 2;
+                const int64_t tx = ox + 2 - kx;
+                if (tx < 0 || tx % 2) continue;
                 ix = tx / 2;
               } else {
-                iy = oy + ky - 1;
                 ix = ox + kx - 1;
               }
-              if (iy >= h || ix >= w || iy < 0 || ix < 0) continue;
-              accumulate(x.data() + (iy * w + ix) * L.in,
-                         L.weight.data() + (ky * k + kx) * L.in * L.out, L.in, L.out, acc);
+              if (ix < 0 || ix >= w) continue;
+              accumulate(x.data() + (iy * w + ix) * L.in, wk, L.in, L.out, row + ox * L.out);
             }
-          if (!last)
-            for (int64_t o = 0; o < L.out; ++o)
-              if (acc[o] < 0) acc[o] *= 0.2;  // LeakyReLU(0.2)
+          }
         }
+        if (!last)
+          for (int64_t i = 0; i < ow * L.out; ++i)
+            if (row[i] < 0) row[i] *= 0.2;  // LeakyReLU(0.2)
+      }
     });
     x.swap(y);
     h = oh;
