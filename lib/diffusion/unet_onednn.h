@@ -55,7 +55,8 @@ class UNetOneDnn {
   std::unique_ptr<onednn::ResnetBlock> mid1_, mid2_;
   std::unique_ptr<onednn::LinearAttentionBlock> mid_attn_;
   FloatTensor final_g_, final_b_;
-  std::unique_ptr<onednn::NarrowConvolution> final_conv_;
+  std::unique_ptr<onednn::NarrowConvolution> final_conv_;  // or, for narrow inputs:
+  std::unique_ptr<onednn::Convolution> final_direct_;
 };
 
 }  // namespace cdc
