@@ -13,16 +13,13 @@
 #include "cdc.h"
 #include "common/codec_settings.h"
 #include "image/image_view.h"
+#include "image/pixel_rows.h"
 #include "model/inference_model.h"
 
 namespace cdc {
 
 // The current x0 prediction during the diffusion stage, as 8-bit RGB.
-struct DecodePreview {
-  const uint8_t* pixels = nullptr;
-  uint32_t width = 0, height = 0;
-  size_t stride = 0;
-};
+using DecodePreview = PreviewImage;
 
 // Reports progress (preview only during CDC_STAGE_DIFFUSION, else null);
 // returning false cancels (cdc::Error with CDC_STATUS_CANCELLED).

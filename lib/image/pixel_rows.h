@@ -3,6 +3,7 @@
 // formats of image_view.h, and the alpha plane of a stream.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -22,6 +23,14 @@ void rgb_rows_to_image(const float* x, int64_t rows, int64_t x_width, const Muta
 // The alpha channel of an RGBA image, zlib-compressed (the stream's alpha
 // substream).
 std::vector<uint8_t> compress_alpha(const ImageView& image);
+
+// An 8-bit RGB image handed to a progress callback (the current x0
+// prediction during the diffusion stage).
+struct PreviewImage {
+  const uint8_t* pixels = nullptr;
+  uint32_t width = 0, height = 0;
+  size_t stride = 0;
+};
 
 // Writes a tightly packed alpha plane into the 4th channel of out.
 void insert_alpha(const std::vector<uint8_t>& alpha, const MutableImageView& out);

@@ -6,13 +6,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "image/pixel_rows.h"
+
 namespace cdc {
 
-struct PreviewImage {
-  const uint8_t* pixels = nullptr;
-  uint32_t width = 0, height = 0;
-  size_t stride = 0;
-};
 
 // Renders x (1x3xHxW in [-1, 1]) into storage as interleaved RGB; the result
 // points into storage.
