@@ -41,6 +41,22 @@ void require_stream(const void* data, size_t size) {
   require(data, "data");
 }
 
+bool call_progress(cdc_progress_fn fn, void* user, cdc_stage stage, uint32_t done, uint32_t total,
+                   const PreviewImage* preview) {
+  cdc_progress p{};
+  p.struct_size = sizeof(cdc_progress);
+  p.stage = stage;
+  p.done = done;
+  p.total = total;
+  if (preview != nullptr) {
+    p.preview = preview->pixels;
+    p.preview_width = preview->width;
+    p.preview_height = preview->height;
+    p.preview_stride = preview->stride;
+  }
+  return fn(user, &p) == 0;
+}
+
 ImageView input_view(const uint8_t* pixels, uint32_t width, uint32_t height,
                      cdc_pixel_format format, size_t stride) {
   require(pixels, "pixels");

@@ -10,6 +10,7 @@
 #include "cdc.h"
 #include "codec/stream_summary.h"
 #include "image/image_view.h"
+#include "image/pixel_rows.h"
 
 namespace cdc::api {
 
@@ -22,6 +23,10 @@ size_t checked_stride(uint32_t width, uint32_t height, int channels, size_t stri
 // An empty stream is reported as such (TRUNCATED_STREAM), NULL data as an
 // invalid argument.
 void require_stream(const void* data, size_t size);
+
+// Calls a caller's progress callback; true to go on.
+bool call_progress(cdc_progress_fn fn, void* user, cdc_stage stage, uint32_t done, uint32_t total,
+                   const PreviewImage* preview);
 
 // The caller's input image for an encode (format and stride checked).
 ImageView input_view(const uint8_t* pixels, uint32_t width, uint32_t height,

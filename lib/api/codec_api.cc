@@ -21,19 +21,9 @@ cdc::ProgressFn progress_of(const cdc_context* context, std::vector<uint8_t>* pr
   void* user = context->progress_user;
   return [fn, user, preview](cdc_stage stage, uint32_t done, uint32_t total,
                              const torch::Tensor* x0) {
-    cdc_progress p{};
-    p.struct_size = sizeof(cdc_progress);
-    p.stage = stage;
-    p.done = done;
-    p.total = total;
-    if (x0 != nullptr) {
-      cdc::PreviewImage image = cdc::render_preview(*x0, preview);
-      p.preview = image.pixels;
-      p.preview_width = image.width;
-      p.preview_height = image.height;
-      p.preview_stride = image.stride;
-    }
-    return fn(user, &p) == 0;
+    if (x0 == nullptr) return cdc::api::call_progress(fn, user, stage, done, total, nullptr);
+    const cdc::PreviewImage image = cdc::render_preview(*x0, preview);
+    return cdc::api::call_progress(fn, user, stage, done, total, &image);
   };
 }
 

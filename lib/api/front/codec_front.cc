@@ -27,18 +27,7 @@ cdc::CoreProgressFn progress_of(const cdc_context* context) {
   void* user = context->progress_user;
   return [fn, user](cdc_stage stage, uint32_t done, uint32_t total,
                     const cdc::DecodePreview* preview) {
-    cdc_progress p{};
-    p.struct_size = sizeof(cdc_progress);
-    p.stage = stage;
-    p.done = done;
-    p.total = total;
-    if (preview != nullptr) {
-      p.preview = preview->pixels;
-      p.preview_width = preview->width;
-      p.preview_height = preview->height;
-      p.preview_stride = preview->stride;
-    }
-    return fn(user, &p) == 0;
+    return cdc::api::call_progress(fn, user, stage, done, total, preview);
   };
 }
 
