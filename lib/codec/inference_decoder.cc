@@ -147,19 +147,17 @@ std::vector<uint8_t> uncompress_alpha(const uint8_t* data, size_t size, size_t p
   return alpha;
 }
 
-std::string core_decode_unsupported(const InferenceModel& model, const CodecSettings& settings) {
+std::string core_decode_unsupported(const CodecSettings& settings) {
   if (settings.device != kDeviceCpu) return "a device other than the CPU";
-  if (settings.precision != 0) return "bfloat16 decoding";
   if (!onednn::enabled()) return "CDC_ONEDNN=0";
   if (onednn::engine_forced()) return "CDC_ENGINE=1";
-  static_cast<void>(model);
   return "";
 }
 
 void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t size,
                        const MutableImageView& out, const CodecSettings& settings,
                        const CoreProgressFn& progress) {
-  const std::string why = core_decode_unsupported(model, settings);
+  const std::string why = core_decode_unsupported(settings);
   if (!why.empty()) fail(CDC_STATUS_INTERNAL_ERROR, "the inference core does not decode {}", why);
   const ModelConfig& config = model.config();
   const bitstream::Limits limits = stream_limits(config, settings.max_pixels);
@@ -168,6 +166,8 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
   check_stream_model(header, model.id(), model.id_hex(), config);
   CDC_CHECK(out.width == header.width && out.height == header.height);
   set_openmp_threads(settings.threads);
+  const onednn::PrecisionScope precision(settings.precision == 1 ? onednn::Precision::kBfloat16
+                                                                 : onednn::Precision::kFloat32);
 
   // Entropy decoding: z first, then y with the Gaussians that z gives.
   report_core_progress(progress, CDC_STAGE_ENTROPY_DECODE, 0, 2);

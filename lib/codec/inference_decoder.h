@@ -33,8 +33,10 @@ void report_core_progress(const CoreProgressFn& progress, cdc_stage stage, uint3
 
 // Empty when the core decodes a stream with these settings, else why not
 // (the caller then uses the libtorch decoder): a device other than the CPU,
-// bfloat16, or CDC_ONEDNN=0.
-std::string core_decode_unsupported(const InferenceModel& model, const CodecSettings& settings);
+// CDC_ONEDNN=0 or CDC_ENGINE=1. bfloat16 (precision 1) runs in the core: its
+// convolutions round their sources and weights to bfloat16 (see
+// onednn::PrecisionScope).
+std::string core_decode_unsupported(const CodecSettings& settings);
 
 // Decodes a .cdc stream into out (whose size must equal the stream's); out is
 // written only when the decode succeeds. Throws cdc::Error.

@@ -1,5 +1,7 @@
 #include "onednn/convolution.h"
 
+#include <string>
+
 #include "common/error.h"
 
 namespace cdc::onednn {
@@ -35,19 +37,35 @@ int64_t Convolution::output_width(int64_t input) const {
   return (input + pad - kernel_) / stride_ + 1;
 }
 
+namespace {
+
+// A primitive descriptor, or an empty one when oneDNN has only its reference
+// kernel for a bfloat16 convolution of this shape (far slower than float32).
+dnnl::convolution_forward::primitive_desc make_primitive_desc(
+    const dnnl::convolution_forward::desc& d, const dnnl::primitive_attr& attr, bool bf16) {
+  dnnl::convolution_forward::primitive_desc pd;
+  try {
+    pd = dnnl::convolution_forward::primitive_desc(d, attr, cpu_engine());
+  } catch (const dnnl::error&) {
+    if (bf16) return {};
+    throw;
+  }
+  if (bf16 && std::string(pd.impl_info_str()).find("ref") != std::string::npos) return {};
+  return pd;
+}
+
+}  // namespace
+
 const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool accumulate,
-                                           bool relu, float negative_slope) const {
+                                           bool relu, float negative_slope, bool bf16) const {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& p : plans_)
     if (p->n == n && p->h == h && p->w == w && p->accumulate == accumulate && p->relu == relu &&
-        p->negative_slope == negative_slope)
+        p->negative_slope == negative_slope && p->bf16_asked == bf16)
       return *p;
 
   const auto& eng = cpu_engine();
   const int64_t oh = output_height(h), ow = output_width(w);
-  const memory::desc src = nhwc_desc(n, in_, h, w), dst = nhwc_desc(n, out_, oh, ow);
-  const memory::desc any_weights({out_, in_, kernel_, kernel_}, memory::data_type::f32,
-                                 memory::format_tag::any);
   const memory::desc bias = bias_.defined()
                                 ? memory::desc({out_}, memory::data_type::f32, memory::format_tag::x)
                                 : memory::desc();
@@ -59,7 +77,20 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   const memory::dims strides{stride_, stride_}, pad_l{padding_[0], padding_[1]},
       pad_r{padding_[2], padding_[3]};
+  auto describe = [&](memory::data_type type) {
+    const memory::desc src = nhwc_desc(n, in_, h, w, type), dst = nhwc_desc(n, out_, oh, ow);
+    const memory::desc any_weights({out_, in_, kernel_, kernel_}, type, memory::format_tag::any);
+    return dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                           dnnl::algorithm::convolution_direct, src, any_weights,
+                                           bias, dst, strides, pad_l, pad_r);
+  };
 
+  Activation shape_of_src;
+  shape_of_src.n = n;
+  shape_of_src.h = h;
+  shape_of_src.w = w;
+  shape_of_src.c = in_;
+  ProfileScope profile("conv_plan", shape_of_src);
   auto p = std::make_unique<Plan>();
   p->n = n;
   p->h = h;
@@ -67,13 +98,13 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
   p->accumulate = accumulate;
   p->relu = relu;
   p->negative_slope = negative_slope;
-  memory::desc weights_desc;
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                    dnnl::algorithm::convolution_direct, src, any_weights, bias,
-                                    dst, strides, pad_l, pad_r);
-  dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+  p->bf16_asked = bf16;
+  dnnl::convolution_forward::primitive_desc pd;
+  if (bf16) pd = make_primitive_desc(describe(memory::data_type::bf16), attr, true);
+  p->bf16 = bf16 && pd;
+  if (!pd) pd = make_primitive_desc(describe(memory::data_type::f32), attr, false);
   p->primitive = dnnl::convolution_forward(pd);
-  weights_desc = pd.weights_desc();
+  const memory::desc weights_desc = pd.weights_desc();
   p->scratchpad = pd.scratchpad_desc();
   // Reuse the reordered weights of an earlier plan with the same layout.
   for (const auto& q : plans_)
@@ -85,7 +116,7 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
     const memory::desc user({out_, in_, kernel_, kernel_}, memory::data_type::f32,
                             memory::format_tag::oihw);
     memory user_mem(user, eng, const_cast<float*>(weight_.data()));
-    p->weights = memory(weights_desc, eng);
+    p->weights = memory(weights_desc, eng);  // the reorder rounds to bfloat16 where asked
     dnnl::stream s(eng);
     dnnl::reorder(user_mem, p->weights).execute(s, user_mem, p->weights);
     s.wait();
@@ -99,9 +130,19 @@ void Convolution::run(const Activation& src, const Activation& dst, BufferPool& 
   if (src.c != in_ || dst.c != out_ || dst.n != src.n || dst.h != output_height(src.h) ||
       dst.w != output_width(src.w))
     fail(CDC_STATUS_INTERNAL_ERROR, "onednn::Convolution: shape mismatch");
-  const Plan& p = plan(src.n, src.h, src.w, accumulate, relu, negative_slope);
+  const bool bf16_asked = current_precision() == Precision::kBfloat16;
+  const Plan& p = plan(src.n, src.h, src.w, accumulate, relu, negative_slope, bf16_asked);
   const auto& eng = cpu_engine();
-  memory src_mem(nhwc_desc(src.n, src.c, src.h, src.w), eng, src.data());
+  std::shared_ptr<float> rounded;  // the source in bfloat16
+  memory src_mem;
+  if (p.bf16) {
+    rounded = pool.get((src.numel() + 1) / 2);
+    auto* half = reinterpret_cast<uint16_t*>(rounded.get());
+    round_to_bf16(src.data(), half, src.numel());
+    src_mem = memory(nhwc_desc(src.n, src.c, src.h, src.w, memory::data_type::bf16), eng, half);
+  } else {
+    src_mem = memory(nhwc_desc(src.n, src.c, src.h, src.w), eng, src.data());
+  }
   memory dst_mem(nhwc_desc(dst.n, dst.c, dst.h, dst.w), eng, dst.data());
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, dst_mem}};
@@ -115,7 +156,7 @@ void Convolution::run(const Activation& src, const Activation& dst, BufferPool& 
     args.emplace(DNNL_ARG_SCRATCHPAD, memory(p.scratchpad, eng, scratch.get()));
   }
   dnnl::stream s(eng);
-  ProfileScope profile(kernel_ == 1 ? "conv1x1" : kernel_ == 3 ? "conv3x3" : "conv", src);
+  ProfileScope profile(p.bf16 ? "conv_bf16" : kernel_ == 1 ? "conv1x1" : kernel_ == 3 ? "conv3x3" : "conv", src);
   p.primitive.execute(s, args);
   s.wait();
 }

@@ -32,7 +32,9 @@ class Convolution {
 
   // dst = conv(src) + bias, then dst += what dst held before when accumulate
   // (a residual sum), then ReLU when relu (a leaky one for a nonzero
-  // negative_slope). dst must have the output shape.
+  // negative_slope). dst must have the output shape. Under a bfloat16
+  // PrecisionScope the source and weights are rounded to bfloat16 (where
+  // oneDNN has an optimized bfloat16 kernel for the shape; float32 otherwise).
   void run(const Activation& src, const Activation& dst, BufferPool& pool, bool accumulate = false,
            bool relu = false, float negative_slope = 0.0f) const;
   // Allocates dst from the pool.
@@ -43,12 +45,14 @@ class Convolution {
     int64_t n, h, w;
     bool accumulate, relu;
     float negative_slope;
+    bool bf16_asked;  // the precision asked for
+    bool bf16;        // the precision the primitive runs in
     dnnl::primitive primitive;
     dnnl::memory weights;  // in the primitive's layout
     dnnl::memory::desc scratchpad;
   };
   const Plan& plan(int64_t n, int64_t h, int64_t w, bool accumulate, bool relu,
-                   float negative_slope) const;
+                   float negative_slope, bool bf16) const;
 
   FloatTensor weight_, bias_;
   int64_t in_ = 0, out_ = 0, kernel_ = 0, stride_ = 1;

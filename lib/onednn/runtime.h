@@ -95,6 +95,31 @@ class ProfileScope {
 };
 
 // A oneDNN memory descriptor of an activation ({n, c, h, w} in NHWC order).
-dnnl::memory::desc nhwc_desc(int64_t n, int64_t c, int64_t h, int64_t w);
+dnnl::memory::desc nhwc_desc(int64_t n, int64_t c, int64_t h, int64_t w,
+                             dnnl::memory::data_type type = dnnl::memory::data_type::f32);
+
+// The arithmetic of the convolutions run on the calling thread: float32, or
+// bfloat16 (CDC_OPTION_PRECISION = 1), where a convolution rounds its source
+// and weights to bfloat16 and accumulates, adds the bias and the post-ops in
+// float32; activations between layers stay float32. Like an autocast scope:
+// set for the duration of a decode, on the thread that runs it.
+enum class Precision : int { kFloat32 = 0, kBfloat16 = 1 };
+
+Precision current_precision();
+
+class PrecisionScope {
+ public:
+  explicit PrecisionScope(Precision precision);
+  ~PrecisionScope();
+  PrecisionScope(const PrecisionScope&) = delete;
+  PrecisionScope& operator=(const PrecisionScope&) = delete;
+
+ private:
+  Precision was_;
+};
+
+// dst[i] = src[i] rounded to bfloat16 (to nearest, ties to even; the upper
+// 16 bits of the float32), in parallel chunks.
+void round_to_bf16(const float* src, uint16_t* dst, size_t count);
 
 }  // namespace cdc::onednn

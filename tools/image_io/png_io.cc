@@ -4,6 +4,7 @@
 // C++ objects with destructors in their own frames (everything lives in the
 // caller's frame), so a longjmp never skips a destructor.
 #include <png.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -182,6 +183,12 @@ bool write_png(png_structp png, png_infop info, const Image& image,
                bool* icc_rejected) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_write_fn(png, state, write_to_memory, flush_memory);
+  // The Paeth filter and zlib's run-length strategy: on decoded photos 6-9x
+  // faster than libpng's defaults (adaptive filters, deflate level 6; 123 ms
+  // against 16 ms for 768x512) and about 4% smaller; a whole `cdc decode`
+  // spent an eighth of its time writing the PNG before.
+  png_set_filter(png, 0, PNG_FILTER_PAETH);
+  png_set_compression_strategy(png, Z_RLE);
   int color_type = PNG_COLOR_TYPE_RGB;
   if (image.channels == 1) color_type = PNG_COLOR_TYPE_GRAY;
   if (image.channels == 4) color_type = PNG_COLOR_TYPE_RGB_ALPHA;

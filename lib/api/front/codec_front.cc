@@ -96,7 +96,7 @@ cdc_status cdc_decode(cdc_context* context, const cdc_model* model, const void* 
         cdc::read_stream_summary(static_cast<const uint8_t*>(data), size,
                                  context->settings.max_pixels, /*check_payload=*/false);
     const cdc::MutableImageView out = cdc::api::output_view(s, pixels, capacity, format, stride);
-    if (cdc::core_decode_unsupported(*model->core, context->settings).empty()) {
+    if (cdc::core_decode_unsupported(context->settings).empty()) {
       cdc::decode_image_core(*model->core, static_cast<const uint8_t*>(data), size, out,
                              context->settings, progress_of(context));
       return;
