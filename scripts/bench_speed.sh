@@ -17,10 +17,11 @@
 #     machine (a niced busy loop): 2 threads must not lose to 1;
 #  5. with PAPER_MODEL=a converted paper-configuration .cdcm: its 4-step decode
 #     of the sample photo (process time and peak RSS) as a whole image
-#     (--tile 0) on the libtorch path (CDC_ONEDNN=0), on the oneDNN path
-#     without and with the first block's context terms (CDC_CONTEXT_TERMS=0),
-#     and with automatic tiles, beside the reference's compress(x, 4) (its
-#     only end-to-end decode, which encodes too) and libcdc's encode.
+#     (--tile 0) on the libtorch path (CDC_ONEDNN=0), through the engine's
+#     oneDNN networks (CDC_ENGINE=1), on the inference core whole and with
+#     automatic tiles, in bfloat16 where the CPU has it, beside the
+#     reference's compress(x, 4) (its only end-to-end decode, which encodes
+#     too) and libcdc's encode.
 set -uo pipefail
 build=$(cd "${1:?usage: bench_speed.sh BUILD_DIR [REFROOT]}" && pwd)
 refroot=${2:-}
@@ -103,10 +104,17 @@ print(f"reference compress(x, sample_steps=4), 768x512, {os.environ['THREADS']} 
 PY
     fi
     echo "encode (for the reference's compress, which encodes too), $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" encode "$src/data/sample.png" "$tmp/p2.cdc")"
-    echo "inference core without the context terms (CDC_CONTEXT_TERMS=0), $t thread(s): $(CDC_CONTEXT_TERMS=0 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
     echo "inference core, automatic tiles, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 decode "$tmp/p.cdc" "$tmp/p.png")"
     echo "libtorch path, $t thread(s): $(CDC_ONEDNN=0 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
     echo "oneDNN networks in the engine (CDC_ENGINE=1), $t thread(s): $(CDC_ENGINE=1 timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
     echo "inference core, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 decode "$tmp/p.cdc" "$tmp/p.png")"
+    # bfloat16 (refused with a message where the CPU lacks AVX512-BF16/AMX).
+    if "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 1 --precision bf16 decode "$tmp/p.cdc" "$tmp/pb.png" 2> "$tmp/bf16.err"; then
+      echo "inference core, bfloat16, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --tile 0 --precision bf16 decode "$tmp/p.cdc" "$tmp/pbw.png")"
+      echo "inference core, bfloat16, automatic tiles, $t thread(s): $(timed "$cdc" --quiet --model "$PAPER_MODEL" --threads "$t" --steps 4 --precision bf16 decode "$tmp/p.cdc" "$tmp/pb.png")"
+      echo "bfloat16 against float32 (4 steps, whole image): $("$cdc" compare "$tmp/p.png" "$tmp/pbw.png")"
+    else
+      echo "bfloat16: $(cat "$tmp/bf16.err")"
+    fi
   done
 fi
