@@ -56,11 +56,11 @@ float clamp1(float v) { return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v); }
 
 // The DDIM decode for one image or tile from x_N = the start noise of the
 // region at (top, left) of the image (zeros for gamma 0): returns x (h x w RGB
-// rows) before clamping. on_step(done, total, x0) after each step; false
-// cancels.
-std::vector<float> sample(const InferenceModel& model, std::vector<Activation> context,
-                          const CodecSettings& s, int64_t top, int64_t left,
-                          const std::function<bool(int, int, const float*)>& on_step) {
+// rows, an activation of 3 channels) before clamping. on_step(done, total,
+// x0) after each step; false cancels.
+Activation sample(const InferenceModel& model, std::vector<Activation> context,
+                  const CodecSettings& s, int64_t top, int64_t left,
+                  const std::function<bool(int, int, const float*)>& on_step) {
   const ModelConfig& config = model.config();
   const FloatTensor& ac = model.tensor("train_alphas_cumprod");
   const std::vector<DdimStep> schedule =
@@ -73,43 +73,41 @@ std::vector<float> sample(const InferenceModel& model, std::vector<Activation> c
   std::shared_ptr<const UNetOneDnn::Prepared> prepared = unet.prepare(context, pool);
   context.clear();  // what the steps need is in `prepared`
   const size_t count = static_cast<size_t>(h * w * c);
-  std::vector<float> x(count), x0(count), out(count);
-  {
+  // x, its x0 prediction and the U-Net's output (pool buffers: huge pages).
+  const Activation x = Activation::make(pool, 1, h, w, c), x0_act = Activation::make(pool, 1, h, w, c),
+                   out_act = Activation::make(pool, 1, h, w, c);
+  float* const xs = x.data();
+  float* const x0 = x0_act.data();
+  const float* const out = out_act.data();
+  if (s.gamma == 0) {
+    std::fill(xs, xs + count, 0.0f);
+  } else {
     const std::vector<float> noise = start_noise_planar(c, top, left, h, w, s.gamma, s.seed);
     for (int64_t k = 0; k < c; ++k)
       for (int64_t i = 0; i < h * w; ++i)
-        x[static_cast<size_t>(i * c + k)] = noise[static_cast<size_t>(k * h * w + i)];
+        xs[static_cast<size_t>(i * c + k)] = noise[static_cast<size_t>(k * h * w + i)];
   }
-  auto wrap = [&](std::vector<float>& v) {
-    Activation a;
-    a.n = 1;
-    a.h = h;
-    a.w = w;
-    a.c = c;
-    a.buffer = std::shared_ptr<float>(v.data(), [](float*) {});
-    return a;
-  };
   const int n = s.steps;
   for (int done = 1; done <= n; ++done) {
     const DdimStep& st = schedule[static_cast<size_t>(done - 1)];
-    unet.forward(wrap(x), st.t, *prepared, pool, wrap(out));
+    unet.forward(x, st.t, *prepared, pool, out_act);
     for (size_t i = 0; i < count; ++i) {
       float eps;
       if (predicts_noise) {
         eps = out[i];
-        x0[i] = x[i] * st.sqrt_recip - eps * st.sqrt_recipm1;
+        x0[i] = xs[i] * st.sqrt_recip - eps * st.sqrt_recipm1;
       } else {
         x0[i] = clamp1(out[i]);
-        eps = (x[i] * st.sqrt_recip - x0[i]) / st.sqrt_recipm1;
+        eps = (xs[i] * st.sqrt_recip - x0[i]) / st.sqrt_recipm1;
       }
       const float a = x0[i] * st.sqrt_alpha_prev;
       const float b = eps * st.noise_coef;
-      x[i] = a + b;
+      xs[i] = a + b;
     }
     if (on_step) {
       if (predicts_noise)
-        for (float& v : x0) v = clamp1(v);
-      if (!on_step(done, n, x0.data()))
+        for (size_t i = 0; i < count; ++i) x0[i] = clamp1(x0[i]);
+      if (!on_step(done, n, x0))
         fail(CDC_STATUS_CANCELLED, "decoding cancelled by the progress callback");
     }
   }
@@ -227,7 +225,7 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
         return progress(CDC_STAGE_DIFFUSION, static_cast<uint32_t>(done),
                         static_cast<uint32_t>(total), &p);
       };
-    const std::vector<float> x = sample(model, std::move(context), decoding, 0, 0, on_step);
+    const Activation x = sample(model, std::move(context), decoding, 0, 0, on_step);
     rgb_rows_to_image(x.data(), plan.height, plan.width, stage, 0);
   } else {
     // Tile by tile, blended into a band of rows (the tiles of one row and
@@ -267,7 +265,7 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
             return progress(CDC_STAGE_DIFFUSION, index * steps + static_cast<uint32_t>(done),
                             tiles * steps, &p);
           };
-        const std::vector<float> x = sample(model, std::move(context), decoding, row.region.begin,
+        const Activation x = sample(model, std::move(context), decoding, row.region.begin,
                                             col.region.begin, on_step);
         const std::vector<float>& cw = col_weights[c];
         const int64_t r0 = std::max(lo, row.region.begin), r1 = std::min(hi, row.region.end);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/memory.h"
 
 namespace cdc {
 
@@ -79,7 +80,12 @@ void write_file_atomically(const std::string& path, const std::vector<uint8_t>& 
   }
 }
 
-std::vector<uint8_t> read_whole_file(const std::string& path, uint64_t max_bytes) {
+namespace {
+
+// Opens path, checks that it is a regular file of at most max_bytes, and
+// reads it into the buffer that allocate(size) returns.
+template <typename Allocate>
+void read_file_into(const std::string& path, uint64_t max_bytes, Allocate allocate) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(CDC_STATUS_IO_ERROR, "cannot open '{}': {}", path, std::strerror(errno));
   struct stat st;
@@ -92,16 +98,17 @@ std::vector<uint8_t> read_whole_file(const std::string& path, uint64_t max_bytes
     fail(CDC_STATUS_LIMIT_EXCEEDED, "cannot read '{}': {} bytes, more than the limit of {}", path,
          static_cast<uint64_t>(st.st_size), max_bytes);
   }
-  std::vector<uint8_t> bytes;
+  const auto size = static_cast<size_t>(st.st_size);
+  uint8_t* data = nullptr;
   try {
-    bytes.resize(static_cast<size_t>(st.st_size));
+    data = allocate(size);
   } catch (...) {
     ::close(fd);
     throw;
   }
   size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t k = ::read(fd, bytes.data() + done, bytes.size() - done);
+  while (done < size) {
+    const ssize_t k = ::read(fd, data + done, size - done);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) {
       const int e = k < 0 ? errno : 0;
@@ -112,6 +119,27 @@ std::vector<uint8_t> read_whole_file(const std::string& path, uint64_t max_bytes
     done += static_cast<size_t>(k);
   }
   ::close(fd);
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_whole_file(const std::string& path, uint64_t max_bytes) {
+  std::vector<uint8_t> bytes;
+  read_file_into(path, max_bytes, [&](size_t size) {
+    bytes.resize(size);
+    return bytes.data();
+  });
+  return bytes;
+}
+
+std::shared_ptr<uint8_t> read_whole_file_large(const std::string& path, size_t* size,
+                                               uint64_t max_bytes) {
+  std::shared_ptr<uint8_t> bytes;
+  read_file_into(path, max_bytes, [&](size_t n) {
+    bytes = make_large_buffer(n);
+    *size = n;
+    return bytes.get();
+  });
   return bytes;
 }
 

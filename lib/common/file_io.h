@@ -2,7 +2,9 @@
 // the trainer's outputs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,5 +26,10 @@ inline constexpr uint64_t kMaxInputFileBytes = uint64_t{4} << 30;
 // LIMIT_EXCEEDED (larger than max_bytes).
 std::vector<uint8_t> read_whole_file(const std::string& path,
                                      uint64_t max_bytes = kMaxInputFileBytes);
+
+// The same into a 64-byte aligned buffer on huge pages (make_large_buffer in
+// common/memory.h); *size receives the file's size.
+std::shared_ptr<uint8_t> read_whole_file_large(const std::string& path, size_t* size,
+                                               uint64_t max_bytes = kMaxInputFileBytes);
 
 }  // namespace cdc

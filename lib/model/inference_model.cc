@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/memory.h"
 #include "common/hex.h"
 #include "analysis/analysis_onednn.h"
 #include "context/context_decoder_onednn.h"
@@ -68,16 +69,20 @@ std::shared_ptr<const InferenceModel> InferenceModel::load(const uint8_t* data, 
 std::shared_ptr<const InferenceModel> InferenceModel::load_copy(const uint8_t* data, size_t size) {
   if (data == nullptr) fail(CDC_STATUS_INVALID_ARGUMENT, "model data must not be NULL");
   // 64-byte aligned, so that the weights can share it.
-  auto bytes = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(std::aligned_alloc(64, (size + 63) / 64 * 64 + 64)),
-                                        [](uint8_t* p) { std::free(p); });
-  if (!bytes) fail(CDC_STATUS_OUT_OF_MEMORY, "out of memory for a {} byte model", size);
+  std::shared_ptr<uint8_t> bytes;
+  try {
+    bytes = make_large_buffer(size);
+  } catch (const std::bad_alloc&) {
+    fail(CDC_STATUS_OUT_OF_MEMORY, "out of memory for a {} byte model", size);
+  }
   std::copy(data, data + size, bytes.get());
   return load(bytes.get(), size, bytes, "model");
 }
 
 std::shared_ptr<const InferenceModel> InferenceModel::load_file(const std::string& path) {
-  auto bytes = std::make_shared<std::vector<uint8_t>>(read_whole_file(path));
-  return load(bytes->data(), bytes->size(), bytes, path);
+  size_t size = 0;
+  const std::shared_ptr<uint8_t> bytes = read_whole_file_large(path, &size);
+  return load(bytes.get(), size, bytes, path);
 }
 
 const FloatTensor& InferenceModel::tensor(const std::string& name) const {

@@ -1,7 +1,6 @@
 #include "onednn/runtime.h"
 
 #include <omp.h>
-#include <sys/mman.h>
 
 #include <chrono>
 #include <cstdio>
@@ -11,6 +10,8 @@
 #include <new>
 #include <string>
 #include <vector>
+
+#include "common/memory.h"
 
 namespace cdc::onednn {
 
@@ -45,32 +46,6 @@ struct BufferPool::State {
   }
 };
 
-namespace {
-
-constexpr size_t kHugePage = size_t{2} << 20;
-
-// A 64-byte aligned buffer of count floats. Large ones are aligned to 2 MiB
-// and offered to the kernel for transparent huge pages: a fresh buffer's
-// first touch then costs one page fault per 2 MiB instead of one per 4 KiB
-// (on a virtual machine, 4 KiB faults made the first touch of a 38 MB buffer
-// 40x slower than writing it, and every decode's buffers are fresh).
-float* allocate_floats(size_t count) {
-  size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
-  size_t alignment = 64;
-  if (bytes >= 2 * kHugePage) {
-    bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    alignment = kHugePage;
-  }
-  void* p = std::aligned_alloc(alignment, bytes);
-  if (p == nullptr) throw std::bad_alloc();
-#if defined(MADV_HUGEPAGE)
-  if (alignment == kHugePage) madvise(p, bytes, MADV_HUGEPAGE);  // advice only: may be ignored
-#endif
-  return static_cast<float*>(p);
-}
-
-}  // namespace
-
 BufferPool::BufferPool() : state_(std::make_shared<State>()) {}
 
 std::shared_ptr<float> BufferPool::get(size_t count) {
@@ -87,7 +62,7 @@ std::shared_ptr<float> BufferPool::get(size_t count) {
     }
   }
   if (p == nullptr) {
-    p = allocate_floats(count);
+    p = static_cast<float*>(allocate_large(count * sizeof(float)));
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->held += count * sizeof(float);
   }

@@ -5,6 +5,9 @@
 #   fuzz_decode  the whole decode through the C API with the built-in default
 #                model, CRCs recomputed so that mutants reach the networks
 #                (libcdc.so as built: crashes, hangs and memory are checked)
+#   fuzz_model_load  model loading through the C API (libcdc.so's reader),
+#                checksums and id recomputed, each accepted model encoding and
+#                decoding a small image (seeds: tiny models made by cdc-train)
 # each from seeds made here, with a 2 GB RSS limit. CDC_FUZZ_SECONDS sets the
 # length of each run (default 20).
 set -euo pipefail
@@ -19,7 +22,7 @@ lib=$(find "$build" -name 'libcdc.so' -not -path '*/CMakeFiles/*' -not -path '*/
 [ -n "$lib" ] && [ -x "$build/tools/cdc" ] || { echo "fuzz_api.sh: build libcdc and cdc first" >&2; exit 1; }
 libdir=$(dirname "$(readlink -f "$lib")")
 rm -rf "$out"
-mkdir -p "$out/corpus_image" "$out/corpus_decode"
+mkdir -p "$out/corpus_image" "$out/corpus_decode" "$out/corpus_model_load"
 
 clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -fno-omit-frame-pointer -I"$src/tools" "$src/fuzz/fuzz_image.cc" "$src"/tools/image_io/*.cc \
@@ -28,7 +31,11 @@ p1=$!
 clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer -I"$src/include" -I"$build/include" \
   "$src/fuzz/fuzz_decode.cc" -L"$libdir" -Wl,-rpath,"$libdir" -lcdc -lz -o "$out/fuzz_decode" &
 p2=$!
-wait $p1 && wait $p2
+clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer -I"$src/include" -I"$build/include" \
+  "$src/fuzz/fuzz_model_load.cc" -L"$libdir" -Wl,-rpath,"$libdir" -lcdc -lxxhash \
+  -o "$out/fuzz_model_load" &
+p3=$!
+wait $p1 && wait $p2 && wait $p3
 
 # Seeds: the test images of cli.sh, and streams of a few of them.
 python3 "$src/tests/scripts/make_test_images.py" "$out/img" > /dev/null
@@ -38,8 +45,12 @@ for name in rgb rgba gray one_pixel; do
     "$build/tools/cdc" encode --quiet "$out/img/$name.png" "$out/corpus_decode/$name.cdc"
 done
 
+# Model seeds: tiny models (every width 1 or 2) trained for one step.
+bash "$src/fuzz/make_model_seeds.sh" "$build/tools/cdc-train" "$src/data/sample.png" \
+  "$out/corpus_model_load" > /dev/null
+
 echo "== libFuzzer smoke runs (${seconds} s each)"
-for target in fuzz_image fuzz_decode; do
+for target in fuzz_image fuzz_decode fuzz_model_load; do
   fuzz_smoke fuzz_api.sh "$out/$target" "$out/corpus_${target#fuzz_}" "$seconds" \
     -rss_limit_mb=2048 -timeout=20
 done

@@ -19,7 +19,9 @@ cdc_model* wrap(std::shared_ptr<const cdc::InferenceModel> core) {
 
 // A built-in model's weights share the library's own copy of its file.
 cdc_model* load_builtin(const cdc::BuiltinModelBlob& blob) {
-  return wrap(cdc::InferenceModel::load(blob.data, blob.size, nullptr, blob.name));
+  // The blob lives as long as the library: an owner that frees nothing.
+  const std::shared_ptr<const void> library(blob.data, [](const void*) {});
+  return wrap(cdc::InferenceModel::load(blob.data, blob.size, library, blob.name));
 }
 
 }  // namespace
