@@ -71,10 +71,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cdc_model* model = nullptr;
   const cdc_status loaded = cdc_model_load_memory(file.data(), file.size(), &model);
   if (loaded != CDC_STATUS_OK) {
-    // A refused file is refused with a model error, never anything else.
-    if (loaded != CDC_STATUS_INVALID_MODEL && loaded != CDC_STATUS_UNSUPPORTED &&
-        loaded != CDC_STATUS_OUT_OF_MEMORY)
-      std::abort();
+    // A refused file is refused with a model error, never anything else
+    // (an empty one is an invalid argument).
+    const bool expected = loaded == CDC_STATUS_INVALID_MODEL || loaded == CDC_STATUS_UNSUPPORTED ||
+                          loaded == CDC_STATUS_OUT_OF_MEMORY ||
+                          (size == 0 && loaded == CDC_STATUS_INVALID_ARGUMENT);
+    if (!expected) std::abort();
     if (model != nullptr) std::abort();
     return 0;
   }

@@ -160,6 +160,7 @@ void stream_metadata(const void* data, size_t size, cdc_metadata_kind kind, cons
   if (k < 1 || k > bitstream::kMetadataKinds)
     fail(CDC_STATUS_INVALID_ARGUMENT, "unknown metadata kind {}", static_cast<int>(kind));
   bitstream::Limits limits;
+  limits.size_multiple = 0;  // without the model: any model's geometry
   limits.max_pixels = UINT64_MAX;
   const bitstream::ParsedStream parsed =
       bitstream::parse_stream(static_cast<const uint8_t*>(data), size, limits);

@@ -34,28 +34,64 @@ constexpr bool kCheckCrc = false;
 constexpr bool kCheckCrc = true;
 #endif
 
-void check_limits(const Limits& l) {
+// allow_any: size_multiple 0 (any geometry rule, for parsing without the
+// model) is accepted.
+void check_limits(const Limits& l, bool allow_any = false) {
+  if (allow_any && l.size_multiple == 0) {
+    if (l.max_latent_channels < 1)
+      fail(CDC_STATUS_INVALID_ARGUMENT, "stream limits: inconsistent geometry rule");
+    return;
+  }
   if (l.size_multiple < 1 || l.y_factor < 1 || l.z_factor < 1 ||
       l.size_multiple % l.y_factor != 0 || l.size_multiple % l.z_factor != 0 ||
       l.max_latent_channels < 1)
     fail(CDC_STATUS_INVALID_ARGUMENT, "stream limits: inconsistent geometry rule");
 }
 
+// The geometry rule of a header parsed without its model (size_multiple 0):
+// the factors of y and z read off the header, powers of two with y's dividing
+// z's, and a padding multiple of z's factor that gives the padded size.
+Limits resolve_geometry(const StreamHeader& h, const Limits& l) {
+  if (l.size_multiple != 0) return l;
+  Limits r = l;
+  auto factor = [&](const LatentShape& s, const char* name) {
+    const uint32_t f = s.height == 0 ? 0 : h.padded_height / s.height;
+    if (s.height == 0 || s.width == 0 || f == 0 || (f & (f - 1)) != 0 ||
+        uint64_t{s.height} * f != h.padded_height || uint64_t{s.width} * f != h.padded_width)
+      fail(CDC_STATUS_CORRUPT_STREAM,
+           "stream header: {} is {}x{}, not the padded size {}x{} divided by a power of two", name,
+           s.height, s.width, h.padded_height, h.padded_width);
+    return f;
+  };
+  r.y_factor = factor(h.y, "latent y");
+  r.z_factor = factor(h.z, "hyper-latent z");
+  if (r.z_factor % r.y_factor != 0)
+    fail(CDC_STATUS_CORRUPT_STREAM, "stream header: hyper-latent z is larger than latent y");
+  for (uint64_t m = r.z_factor; m <= (uint64_t{1} << 16); m *= 2)
+    if (round_up(h.width, m) == h.padded_width && round_up(h.height, m) == h.padded_height) {
+      r.size_multiple = static_cast<uint32_t>(m);
+      return r;
+    }
+  fail(CDC_STATUS_CORRUPT_STREAM, "stream header: padded size {}x{} for an image of {}x{}",
+       h.padded_width, h.padded_height, h.width, h.height);
+}
+
 // Field checks shared by the writer and the parser.
-void validate_fields(const StreamHeader& h, const Limits& l) {
+void validate_fields(const StreamHeader& h, const Limits& limits) {
   if (h.width == 0 || h.height == 0)
     fail(CDC_STATUS_CORRUPT_STREAM, "stream header: zero image size {}x{}", h.width, h.height);
   if (h.width > kMaxDimension || h.height > kMaxDimension)
     fail(CDC_STATUS_LIMIT_EXCEEDED, "stream header: image size {}x{} exceeds {} per side",
          h.width, h.height, kMaxDimension);
   const uint64_t pixels = uint64_t{h.width} * h.height;
-  if (pixels > l.max_pixels)
+  if (pixels > limits.max_pixels)
     fail(CDC_STATUS_LIMIT_EXCEEDED, "stream header: {}x{} = {} pixels exceeds the limit {}",
-         h.width, h.height, pixels, l.max_pixels);
+         h.width, h.height, pixels, limits.max_pixels);
   if (h.channels != 1 && h.channels != 3 && h.channels != 4)
     fail(CDC_STATUS_CORRUPT_STREAM, "stream header: bad channel count {}", h.channels);
   if (h.has_alpha && h.channels != 4)
     fail(CDC_STATUS_CORRUPT_STREAM, "stream header: alpha substream without alpha channel");
+  const Limits l = resolve_geometry(h, limits);
   const uint64_t pw = round_up(h.width, l.size_multiple);
   const uint64_t ph = round_up(h.height, l.size_multiple);
   if (h.padded_width != pw || h.padded_height != ph)
@@ -147,7 +183,7 @@ LatentShape load_shape(const uint8_t* p) {
 }
 
 ParsedStream parse(const uint8_t* data, size_t size, const Limits& limits, bool check_payload) {
-  check_limits(limits);
+  check_limits(limits, true);
   if (data == nullptr && size != 0)
     fail(CDC_STATUS_INVALID_ARGUMENT, "parse_stream: null data");
   // Magic: any mismatch is corruption; a matching prefix that ends is a truncation.

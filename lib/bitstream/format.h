@@ -59,6 +59,9 @@ struct StreamHeader {
 
 // Geometry rule and guards that parse_stream enforces. The defaults are the
 // paper layout: images padded to a multiple of 64, y at 1/16, z at 1/64.
+// size_multiple 0 (parse_stream and parse_header only) accepts the rule of
+// any model: a query without the model reads the factors off the header
+// (powers of two, y's dividing z's, the padding a multiple of z's).
 struct Limits {
   uint64_t max_pixels = kDefaultMaxPixels;  // width * height
   uint32_t max_latent_channels = 1024;

@@ -10,9 +10,9 @@ bitstream::Limits stream_limits(const ModelConfig& config, int64_t max_pixels) {
   limits.max_pixels = static_cast<uint64_t>(max_pixels);
   limits.size_multiple = static_cast<uint32_t>(config.size_multiple());
   // The analysis transform halves the size once per stage; the hyper analysis
-  // twice more.
+  // once per stage after its first (twice for the three of the paper).
   limits.y_factor = 1u << config.compressor_dim_mults.size();
-  limits.z_factor = limits.y_factor * 4;
+  limits.z_factor = limits.y_factor << (config.hyper_dims_mults.size() - 1);
   return limits;
 }
 

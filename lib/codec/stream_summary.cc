@@ -7,6 +7,7 @@ namespace cdc {
 StreamSummary read_stream_summary(const uint8_t* data, size_t size, int64_t max_pixels,
                                   bool check_payload) {
   bitstream::Limits limits;
+  limits.size_multiple = 0;  // without the model: any model's geometry
   limits.max_pixels = static_cast<uint64_t>(max_pixels);
   bitstream::ParsedStream parsed = check_payload ? bitstream::parse_stream(data, size, limits)
                                                  : bitstream::parse_header(data, size, limits);

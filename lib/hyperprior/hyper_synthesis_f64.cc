@@ -61,7 +61,7 @@ HyperSynthesisF64::HyperSynthesisF64(const onednn::ParamMap& p) {
     layer.bias.assign(b.data(), b.data() + layer.out);
     layers_.push_back(std::move(layer));
   }
-  if (layers_.size() < 2 || layers_.back().transposed || layers_.back().out % 2 != 0)
+  if (layers_.empty() || layers_.back().transposed || layers_.back().out % 2 != 0)
     fail(CDC_STATUS_INVALID_MODEL, "hyper synthesis: bad layer structure");
 }
 

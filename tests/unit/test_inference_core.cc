@@ -4,11 +4,14 @@
 // the libtorch decoder's pixels exactly.
 #include <doctest/doctest.h>
 
+#include <zlib.h>
+
 #include <cstring>
 
 #include "codec/codec.h"
 #include "codec/inference_decoder.h"
 #include "codec/inference_encoder.h"
+#include "codec/stream_summary.h"
 #include "common/error.h"
 #include "diffusion/ddim_schedule.h"
 #include "diffusion/start_noise.h"
@@ -207,4 +210,47 @@ TEST_CASE("core: the start noise is normal, seeded, and the same for a region an
         CHECK(part[(c * 50 + y) * 60 + x] == a[(c * 200 + y + 70) * 300 + x + 130]);
   CHECK(cdc::start_noise_planar(3, 0, 0, 200, 300, 0.5, 10) != a);
   CHECK(cdc::start_noise_planar(1, 0, 0, 8, 8, 0.0, 9) == std::vector<float>(64, 0.0f));
+}
+
+TEST_CASE("core: layouts with one compressor and one hyper stage code, and their streams read") {
+  // Before: the stream geometry assumed the hyper analysis halves twice, the
+  // hyper synthesis refused a single layer, and queries without the model
+  // assumed the paper's 1/16 and 1/64 latents.
+  cdc::ModelConfig c = cdc::ModelConfig::preset("golden-x8");
+  c.dim = 2;
+  c.dim_mults = {1, 2};
+  c.context_dim_mults = {1};
+  c.compressor_dim = 2;
+  c.compressor_dim_mults = {1};
+  c.reverse_dim_mults = {1};
+  c.hyper_dims_mults = {1};
+  c.context_channels = c.out_channels = 2;
+  c.num_timesteps = 3;
+  c.default_steps = 1;
+  c.validate();
+  const std::vector<uint8_t> bytes = cdc::make_random_model_file(c, "tiny", 3);
+  auto core = cdc::InferenceModel::load_copy(bytes.data(), bytes.size());
+  auto model = cdc::Model::load_memory(bytes.data(), bytes.size());
+  const uint32_t w = 70, h = 45;
+  const std::vector<uint8_t> px = cdc_test::test_image(w, h, 9);
+  const cdc::ImageView image{px.data(), w, h, 3, size_t{w} * 3};
+  const std::vector<uint8_t> stream = cdc::encode_image_core(*core, image, settings(0, 1), {});
+  const cdc::StreamSummary summary =
+      cdc::read_stream_summary(stream.data(), stream.size(), int64_t{1} << 30, true);
+  CHECK(summary.width == w);
+  CHECK(summary.height == h);
+  std::vector<uint8_t> got(px.size()), want(px.size());
+  cdc::decode_image_core(*core, stream.data(), stream.size(), {got.data(), w, h, 3, size_t{w} * 3},
+                         settings(0, 1), {});
+  cdc::decode_image(*model, stream.data(), stream.size(), {want.data(), w, h, 3, size_t{w} * 3},
+                    settings(0, 1), {});
+  CHECK(got == want);
+  // A header whose latents are not the padded size over powers of two is
+  // refused without the model too.
+  std::vector<uint8_t> bad = stream;
+  bad[60] ^= 1;  // the width of y (u32 at 60), then the header's CRC again
+  const uLong crc = crc32(0L, bad.data(), 116);
+  for (int i = 0; i < 4; ++i) bad[116 + i] = static_cast<uint8_t>(crc >> (8 * i));
+  CHECK_THROWS_AS(cdc::read_stream_summary(bad.data(), bad.size(), int64_t{1} << 30, false),
+                  cdc::Error);
 }
