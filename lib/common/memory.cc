@@ -18,15 +18,13 @@ constexpr size_t kHugePage = size_t{2} << 20;
 void* allocate_large(size_t bytes) {
   size_t size = (bytes + 63) / 64 * 64;
   if (size == 0) size = 64;
-  size_t alignment = 64;
-  if (size >= kHugePage / 2) {
-    size = (size + kHugePage - 1) / kHugePage * kHugePage;
-    alignment = kHugePage;
-  }
-  void* p = std::aligned_alloc(alignment, size);
+  // The whole huge pages of a 2 MiB aligned buffer are offered; the tail
+  // stays on small pages, so that no memory is wasted on rounding.
+  const size_t huge = size / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(huge > 0 ? kHugePage : 64, size);
   if (p == nullptr) throw std::bad_alloc();
 #if defined(MADV_HUGEPAGE)
-  if (alignment == kHugePage) madvise(p, size, MADV_HUGEPAGE);
+  if (huge > 0) madvise(p, huge, MADV_HUGEPAGE);
 #endif
   return p;
 }

@@ -9,10 +9,10 @@
 namespace cdc {
 
 // A 64-byte aligned buffer of at least `bytes` bytes, released with
-// std::free. Buffers of 1 MiB and more are aligned and sized to multiples of
-// 2 MiB and offered to the kernel for transparent huge pages (advice only):
-// the first touch of a fresh buffer then costs one page fault per 2 MiB
-// instead of one per 4 KiB. On the virtual machines measured, 4 KiB faults
+// std::free. Buffers of 2 MiB and more are aligned to 2 MiB and their whole
+// 2 MiB pages offered to the kernel for transparent huge pages (advice only;
+// the tail stays on small pages, so nothing is wasted): the first touch of a
+// fresh buffer then costs one page fault per 2 MiB instead of one per 4 KiB. On the virtual machines measured, 4 KiB faults
 // cost about 3 ms per MB, more than writing the memory; every decode's
 // activations and every model file read are fresh memory. Throws
 // std::bad_alloc.
