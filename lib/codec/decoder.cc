@@ -1,6 +1,6 @@
 // Decoding: .cdc stream -> entropy decoder -> hyperprior ->
 // context decoder -> diffusion sampler -> pixels.
-#include <ATen/autocast_mode.h>
+#include "nn/bf16_autocast.h"
 
 #include <algorithm>
 #include <cstring>
@@ -25,34 +25,6 @@ namespace {
 
 
 using torch::indexing::Slice;
-
-// bfloat16 decoding (CDC_OPTION_PRECISION = 1): libtorch's CPU autocast runs
-// the convolutions and matrix products in bfloat16 (norms, softmax and the
-// sampler's arithmetic stay float32) for the lifetime of the guard, on this
-// thread; the state before is restored after.
-class Bf16Autocast {
- public:
-  explicit Bf16Autocast(bool on) : on_(on) {
-    if (!on_) return;
-    was_enabled_ = at::autocast::is_cpu_enabled();
-    was_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
-  ~Bf16Autocast() {
-    if (!on_) return;
-    at::autocast::set_cpu_enabled(was_enabled_);
-    at::autocast::set_autocast_cpu_dtype(was_dtype_);
-    at::autocast::clear_cache();
-  }
-  Bf16Autocast(const Bf16Autocast&) = delete;
-  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
-
- private:
-  bool on_;
-  bool was_enabled_ = false;
-  at::ScalarType was_dtype_ = at::kBFloat16;
-};
 
 // Decodes tile by tile: each tile's region of y_hat goes through the context
 // decoder and the sampler; the results are blended into a band of rows (the
@@ -171,7 +143,7 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   if (settings.device != kDeviceCpu && settings.precision == 1)
     fail(CDC_STATUS_UNSUPPORTED,
          "bfloat16 decoding (precision 1) is a CPU option; a CUDA device decodes in float32");
-  const Bf16Autocast bf16(settings.precision == 1);
+  const nn::CpuBf16Autocast bf16(settings.precision == 1);
   const TilePlan plan = plan_tiles(header.padded_height, header.padded_width, model.size_multiple(),
                                    settings, tile_defaults(model.config()));
   if (plan.whole()) {

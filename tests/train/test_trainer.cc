@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cpu_features.h"
 #include "common/error.h"
 #include "hyperprior/factorized_prior.h"
 #include "model/model.h"
@@ -277,4 +278,28 @@ TEST_CASE("warm start from a built-in model keeps its weights") {
   CHECK(exported->parameter_count() == 2611355);
   o.init = "no-such-model";
   CHECK_THROWS_AS(Trainer{o}, cdc::Error);
+}
+
+TEST_CASE("--bf16: a CPU setting, refused without native bfloat16; its steps track float32") {
+  ::unsetenv("CDC_ALLOW_EMULATED_BF16");
+  TrainOptions o = tiny_options();
+  o.bf16 = true;
+  o.device = "cuda";
+  CHECK_THROWS_AS(o.validate(), cdc::Error);
+  o.device = "cpu";
+  if (!cdc::cpu_has_native_bf16()) {
+    CHECK_THROWS_AS(o.validate(), cdc::Error);
+    ::setenv("CDC_ALLOW_EMULATED_BF16", "1", 1);
+  }
+  o.validate();
+  PhotoSet photos = synthetic_photos(4, 96, 128);
+  TrainOptions f = tiny_options();
+  Trainer t32(f), t16(o);
+  const std::vector<double> a = run_steps(t32, photos, 6), b = run_steps(t16, photos, 6);
+  for (size_t i = 0; i < a.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(std::isfinite(b[i]));
+    CHECK(std::abs(b[i] - a[i]) < 0.1 * std::abs(a[i]) + 1e-3);
+  }
+  ::unsetenv("CDC_ALLOW_EMULATED_BF16");
 }

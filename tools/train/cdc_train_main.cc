@@ -209,6 +209,10 @@ int main(int argc, char** argv) {
   app.add_option("--device", o.device, "cpu or cuda[:N]")->capture_default_str();
   app.add_option("--channels-last", o.channels_last, "channels-last tensors (faster convs on CPU)")
       ->capture_default_str();
+  app.add_option("--bf16", o.bf16,
+                 "CPU: convolutions in bfloat16 (autocast; only where the CPU has AVX512-BF16 or AMX), "
+                 "rates and losses in float32")
+      ->capture_default_str();
   app.add_option("--minutes", o.minutes, "stop this call after this many minutes (0: none)")
       ->capture_default_str();
   app.add_option("--stop-after", o.stop_after, "stop this call after this many steps (0: none)")

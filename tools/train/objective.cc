@@ -3,6 +3,7 @@
 #include "diffusion/noise_schedule.h"
 #include "hyperprior/gaussian_conditional.h"
 #include "hyperprior/hyper_transforms.h"
+#include "nn/bf16_autocast.h"
 
 namespace cdc::train {
 
@@ -34,21 +35,30 @@ LossTerms compute_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head, const t
   CompressorImpl& cf = *net.context_fn;
   const int64_t batch = x.size(0);
   const double pixels = static_cast<double>(batch * x.size(2) * x.size(3));
+  // With --bf16 the networks run under bfloat16 autocast; every output that
+  // the rate or a loss reads is taken back to float32.
+  const nn::CpuBf16Autocast autocast(options.bf16);
+  auto f32 = [](const torch::Tensor& t) { return t.to(torch::kFloat32); };
 
-  torch::Tensor y = cf.enc->forward(x);
-  torch::Tensor z = cf.hyper_enc->forward(y);
+  torch::Tensor y = f32(cf.enc->forward(x));
+  torch::Tensor z = f32(cf.hyper_enc->forward(y));
   torch::Tensor medians = cf.prior->medians_param.detach();
   torch::Tensor z_hat = straight_through_round(z, medians);
-  torch::Tensor p_z = cf.prior->likelihood(z + uniform_noise_like(z, gen));
-  auto [mean, scale] = split_mean_scale(cf.hyper_dec->forward(z_hat));
+  torch::Tensor z_noisy = z + uniform_noise_like(z, gen);
+  auto [mean, scale] = split_mean_scale(f32(cf.hyper_dec->forward(z_hat)));
   torch::Tensor y_hat = straight_through_round(y, mean);
   torch::Tensor y_rate = options.rate_ste ? y_hat : y + uniform_noise_like(y, gen);
-  torch::Tensor p_y = gaussian_likelihood(y_rate, mean, scale);
+  torch::Tensor p_z, p_y;
+  {
+    const nn::CpuBf16Autocast float32_rates(false);
+    p_z = cf.prior->likelihood(z_noisy);
+    p_y = gaussian_likelihood(y_rate, mean, scale);
+  }
   torch::Tensor bits = -(torch::log2(p_y).sum() + torch::log2(p_z).sum());
   torch::Tensor bpp = bits / pixels;
 
   std::vector<torch::Tensor> context = cf.dec->forward(y_hat);
-  torch::Tensor head_mse = (head.forward(context[0]) - x).pow(2).mean();
+  torch::Tensor head_mse = (f32(head.forward(context[0])) - x).pow(2).mean();
   torch::Tensor loss = lambda * bpp + options.aux_weight * head_mse;
 
   torch::Tensor mse = torch::zeros({}, x.options());
@@ -61,7 +71,7 @@ LossTerms compute_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head, const t
     torch::Tensor x_t = tables.sqrt_alphas_cumprod.index({t}).view({-1, 1, 1, 1}) * x +
                         tables.sqrt_one_minus_alphas_cumprod.index({t}).view({-1, 1, 1, 1}) * noise;
     torch::Tensor t_in = (t.to(torch::kFloat32) / static_cast<double>(steps)).unsqueeze(1);
-    torch::Tensor pred = net.denoise_fn->forward(x_t, t_in, context);
+    torch::Tensor pred = f32(net.denoise_fn->forward(x_t, t_in, context));
     torch::Tensor mse_b = (pred - x).pow(2).mean({1, 2, 3});
     torch::Tensor weight = tables.snr.index({t}).clamp(options.snr_floor, options.snr_cap);
     loss = loss + (weight * mse_b).mean();

@@ -1,5 +1,6 @@
 #include "train/train_options.h"
 
+#include "common/codec_settings.h"
 #include "common/error.h"
 
 namespace cdc::train {
@@ -81,6 +82,11 @@ void TrainOptions::validate() const {
     if (!ok) fail(CDC_STATUS_INVALID_ARGUMENT, "invalid setting: {}", what);
   };
   check(crop >= 64 && crop % 64 == 0, "--crop must be a multiple of 64 (at least 64)");
+  check(!bf16 || device == "cpu", "--bf16 is a CPU setting");
+  if (bf16 && !bf16_allowed())
+    fail(CDC_STATUS_UNSUPPORTED,
+         "--bf16: this CPU has no native bfloat16 (AVX512-BF16 or AMX): it would be slower than "
+         "float32");
   check(batch >= 1 && batch <= 4096, "--batch must be in 1..4096");
   check(steps >= 1, "--steps must be at least 1");
   check(seed < (uint64_t{1} << 53), "--seed must be below 2^53");

@@ -53,6 +53,8 @@ struct TrainOptions {
   int threads = 0;                 // 0: all cores
   std::string device = "cpu";      // "cpu" or "cuda[:N]"
   bool channels_last = true;
+  bool bf16 = false;               // CPU: the networks' convolutions and matrix products in
+                                   // bfloat16 (autocast), the rate and losses in float32
   double minutes = 0.0;            // stop this call after this much wall time (0: none)
   int64_t stop_after = 0;          // stop this call after this many steps (0: none)
   int64_t save_every = 500;        // steps between checkpoints
