@@ -12,54 +12,15 @@
 // Seeds: small model files (tests/scripts/fuzz_api.sh writes them with
 // cdc-train from a tiny configuration).
 #include <cdc.h>
-#include <xxhash.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "model_file_seal.h"
+
 namespace {
-
-constexpr size_t kHeader = 64, kEntry = 32;
-constexpr uint32_t kSectionName = 2;
-
-uint32_t load_u32(const uint8_t* p) {
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
-uint64_t load_u64(const uint8_t* p) { return uint64_t{load_u32(p)} | uint64_t{load_u32(p + 4)} << 32; }
-void store_u64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-// Rewrites the file size, the checksums of the sections that lie inside the
-// file and the model id over them (docs/model-format.md).
-void repair(std::vector<uint8_t>& f) {
-  if (f.size() < kHeader || std::memcmp(f.data(), "CDCMODEL", 8) != 0) return;
-  store_u64(f.data() + 16, f.size());
-  const uint32_t count = load_u32(f.data() + 12);
-  XXH3_state_t* id = XXH3_createState();
-  if (id == nullptr) std::abort();
-  XXH3_128bits_reset(id);
-  for (uint32_t i = 0; i < count && i < 64; ++i) {
-    uint8_t* entry = f.data() + kHeader + i * kEntry;
-    if (kHeader + (i + 1) * kEntry > f.size()) break;
-    const uint32_t type = load_u32(entry);
-    const uint64_t offset = load_u64(entry + 8), size = load_u64(entry + 16);
-    if (offset > f.size() || size > f.size() - offset) continue;
-    store_u64(entry + 24, XXH3_64bits(f.data() + offset, size));
-    if (type == kSectionName) continue;
-    uint8_t head[12];
-    for (int k = 0; k < 4; ++k) head[k] = static_cast<uint8_t>(type >> (8 * k));
-    store_u64(head + 4, size);
-    XXH3_128bits_update(id, head, sizeof head);
-    XXH3_128bits_update(id, f.data() + offset, size);
-  }
-  XXH128_canonical_t canon;
-  XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(id));
-  XXH3_freeState(id);
-  std::memcpy(f.data() + 24, canon.digest, 16);
-}
 
 bool clean(cdc_status s) { return s != CDC_STATUS_INTERNAL_ERROR; }
 
@@ -67,7 +28,10 @@ bool clean(cdc_status s) { return s != CDC_STATUS_INTERNAL_ERROR; }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> file(data, data + size);
-  repair(file);
+  if (file.size() >= 64 && std::memcmp(file.data(), "CDCMODEL", 8) == 0) {
+    cdc_test::seal_store_u64(file.data() + 16, file.size());
+    cdc_test::reseal_model_file(file);
+  }
   cdc_model* model = nullptr;
   const cdc_status loaded = cdc_model_load_memory(file.data(), file.size(), &model);
   if (loaded != CDC_STATUS_OK) {

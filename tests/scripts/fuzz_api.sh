@@ -32,7 +32,7 @@ clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer -I"$src/include" -I"$build/includ
   "$src/fuzz/fuzz_decode.cc" -L"$libdir" -Wl,-rpath,"$libdir" -lcdc -lz -o "$out/fuzz_decode" &
 p2=$!
 clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer -I"$src/include" -I"$build/include" \
-  "$src/fuzz/fuzz_model_load.cc" -L"$libdir" -Wl,-rpath,"$libdir" -lcdc -lxxhash \
+  -I"$src/tests/unit" "$src/fuzz/fuzz_model_load.cc" -L"$libdir" -Wl,-rpath,"$libdir" -lcdc -lxxhash \
   -o "$out/fuzz_model_load" &
 p3=$!
 wait $p1 && wait $p2 && wait $p3

@@ -82,6 +82,23 @@ inline std::shared_ptr<const cdc::Model> golden_model() {
   return model;
 }
 
+// An x-param layout with one compressor stage, one hyper stage and odd
+// widths (every size rule at its smallest).
+inline cdc::ModelConfig odd_xparam() {
+  cdc::ModelConfig c;
+  c.dim = 8;
+  c.dim_mults = {1, 3};
+  c.context_dim_mults = {5};
+  c.compressor_dim = 6;
+  c.compressor_dim_mults = {2};
+  c.reverse_dim_mults = {2};
+  c.hyper_dims_mults = {3};
+  c.context_channels = c.out_channels = 5;
+  c.num_timesteps = 7;
+  c.default_steps = 3;
+  return c;
+}
+
 // A small random model (golden-x8 layout) with T timesteps.
 inline std::shared_ptr<const cdc::Model> small_random_model(int timesteps = 20, uint64_t seed = 1) {
   cdc::ModelConfig c = cdc::ModelConfig::preset("golden-x8");

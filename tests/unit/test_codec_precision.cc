@@ -34,17 +34,36 @@ TEST_CASE("precision: bfloat16 is refused on CPUs without native support") {
   CHECK_THROWS(cdc::set_option(s, CDC_OPTION_PRECISION, 2));
 }
 
+namespace {
+
+// A test image and its stream from the golden model, with the settings of a
+// deterministic 2-step decode on 2 threads.
+struct GoldenStream {
+  std::vector<uint8_t> pixels, stream;
+  cdc::CodecSettings settings;
+};
+
+GoldenStream golden_stream(uint32_t w, uint32_t h, int seed) {
+  GoldenStream g;
+  g.pixels = cdc_test::test_image(w, h, seed);
+  g.settings.threads = 2;
+  g.settings.steps = 2;
+  g.settings.gamma = 0;
+  const cdc::ImageView image{g.pixels.data(), w, h, 3, size_t{w} * 3};
+  g.stream = cdc::encode_image(*cdc_test::golden_model(), image, g.settings, {});
+  return g;
+}
+
+}  // namespace
+
 TEST_CASE("precision: a bfloat16 decode is close to the float32 decode") {
   ::setenv("CDC_ALLOW_EMULATED_BF16", "1", 1);
   auto model = cdc_test::golden_model();
   const uint32_t w = 64, h = 64;
-  const std::vector<uint8_t> px = cdc_test::test_image(w, h, 5);
-  cdc::CodecSettings s;
-  s.threads = 2;
-  s.steps = 2;
-  s.gamma = 0;
-  const cdc::ImageView image{px.data(), w, h, 3, size_t{w} * 3};
-  const std::vector<uint8_t> stream = cdc::encode_image(*model, image, s, {});
+  const GoldenStream g = golden_stream(w, h, 5);
+  const std::vector<uint8_t>& px = g.pixels;
+  const std::vector<uint8_t>& stream = g.stream;
+  cdc::CodecSettings s = g.settings;
   std::vector<uint8_t> f32(px.size()), b16(px.size());
   cdc::decode_image(*model, stream.data(), stream.size(), {f32.data(), w, h, 3, size_t{w} * 3}, s, {});
   cdc::set_option(s, CDC_OPTION_PRECISION, 1);
@@ -58,17 +77,13 @@ TEST_CASE("precision: a bfloat16 decode is close to the float32 decode") {
 
 TEST_CASE("precision: the inference core decodes in bfloat16, close to float32, any threads") {
   ::setenv("CDC_ALLOW_EMULATED_BF16", "1", 1);
-  auto model = cdc_test::golden_model();
   const std::vector<uint8_t>& bytes = cdc_test::golden_model_bytes();
   auto core = cdc::InferenceModel::load_copy(bytes.data(), bytes.size());
   const uint32_t w = 192, h = 128;
-  const std::vector<uint8_t> px = cdc_test::test_image(w, h, 6);
-  cdc::CodecSettings s;
-  s.threads = 2;
-  s.steps = 2;
-  s.gamma = 0;
-  const cdc::ImageView image{px.data(), w, h, 3, size_t{w} * 3};
-  const std::vector<uint8_t> stream = cdc::encode_image(*model, image, s, {});
+  const GoldenStream g = golden_stream(w, h, 6);
+  const std::vector<uint8_t>& px = g.pixels;
+  const std::vector<uint8_t>& stream = g.stream;
+  const cdc::CodecSettings& s = g.settings;
   auto decode = [&](int precision, int threads) {
     std::vector<uint8_t> out(px.size());
     cdc::CodecSettings d = s;

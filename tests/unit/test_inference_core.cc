@@ -216,18 +216,7 @@ TEST_CASE("core: layouts with one compressor and one hyper stage code, and their
   // Before: the stream geometry assumed the hyper analysis halves twice, the
   // hyper synthesis refused a single layer, and queries without the model
   // assumed the paper's 1/16 and 1/64 latents.
-  cdc::ModelConfig c = cdc::ModelConfig::preset("golden-x8");
-  c.dim = 2;
-  c.dim_mults = {1, 2};
-  c.context_dim_mults = {1};
-  c.compressor_dim = 2;
-  c.compressor_dim_mults = {1};
-  c.reverse_dim_mults = {1};
-  c.hyper_dims_mults = {1};
-  c.context_channels = c.out_channels = 2;
-  c.num_timesteps = 3;
-  c.default_steps = 1;
-  c.validate();
+  const cdc::ModelConfig c = cdc_test::odd_xparam();
   const std::vector<uint8_t> bytes = cdc::make_random_model_file(c, "tiny", 3);
   auto core = cdc::InferenceModel::load_copy(bytes.data(), bytes.size());
   auto model = cdc::Model::load_memory(bytes.data(), bytes.size());

@@ -2,7 +2,6 @@
 // network far bigger than the file's weights, terabyte-scale configs, nonzero
 // padding, text that is not UTF-8. Plus the exact parameter count.
 #include <doctest/doctest.h>
-#include <xxhash.h>
 
 #include <chrono>
 #include <cstring>
@@ -13,6 +12,7 @@
 #include "common/error.h"
 #include "common/utf8.h"
 #include "model/network.h"
+#include "model_file_seal.h"
 #include "model_test_util.h"
 
 namespace {
@@ -41,29 +41,7 @@ int64_t built_count(const cdc::ModelConfig& c) {
   return n;
 }
 
-// Recomputes every section checksum and the model id after an edit in place
-// (the layout of docs/model-format.md).
-void reseal(std::vector<uint8_t>& b) {
-  const uint32_t count = cdc::load_u32(b.data() + 12);
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_128bits_reset(state);
-  for (uint32_t i = 0; i < count; ++i) {
-    uint8_t* e = b.data() + 64 + 32 * i;
-    const uint32_t type = cdc::load_u32(e);
-    const uint64_t offset = cdc::load_u64(e + 8), size = cdc::load_u64(e + 16);
-    cdc::store_u64(e + 24, XXH3_64bits(b.data() + offset, size));
-    if (type == 2) continue;  // the name is not part of the id
-    uint8_t head[12];
-    cdc::store_u32(head, type);
-    cdc::store_u64(head + 4, size);
-    XXH3_128bits_update(state, head, sizeof head);
-    XXH3_128bits_update(state, b.data() + offset, size);
-  }
-  XXH128_canonical_t canon;
-  XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(state));
-  XXH3_freeState(state);
-  std::memcpy(b.data() + 24, canon.digest, 16);
-}
+void reseal(std::vector<uint8_t>& b) { cdc_test::reseal_model_file(b); }
 
 // Offset and size of section `type` in a model file.
 std::pair<size_t, size_t> section(const std::vector<uint8_t>& b, uint32_t type) {
@@ -75,20 +53,6 @@ std::pair<size_t, size_t> section(const std::vector<uint8_t>& b, uint32_t type) 
   throw std::runtime_error("no such section");
 }
 
-cdc::ModelConfig odd_xparam() {
-  cdc::ModelConfig c;
-  c.dim = 8;
-  c.dim_mults = {1, 3};
-  c.context_dim_mults = {5};
-  c.compressor_dim = 6;
-  c.compressor_dim_mults = {2};
-  c.reverse_dim_mults = {2};
-  c.hyper_dims_mults = {3};
-  c.context_channels = c.out_channels = 5;
-  c.num_timesteps = 7;
-  c.default_steps = 3;
-  return c;
-}
 
 cdc::ModelConfig odd_epsilonparam() {
   cdc::ModelConfig c = cdc::ModelConfig::preset("golden-eps8");
@@ -112,7 +76,7 @@ TEST_CASE("model config: parameter_count() is the built network's element count"
     const cdc::ModelConfig c = cdc::ModelConfig::preset(name);
     CHECK(c.parameter_count() == built_count(c));
   }
-  for (const cdc::ModelConfig& c : {odd_xparam(), odd_epsilonparam()}) {
+  for (const cdc::ModelConfig& c : {cdc_test::odd_xparam(), odd_epsilonparam()}) {
     REQUIRE_NOTHROW(c.validate());
     CHECK(c.parameter_count() == built_count(c));
   }
