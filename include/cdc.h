@@ -333,7 +333,8 @@ typedef enum cdc_option {
    *  larger values are capped to the number of cores. Bounds 0..1024. */
   CDC_OPTION_THREADS = 1,
   /** Diffusion decoding steps. 0 = the model's default (default).
-   *  Bounds 0..65536; values above the model's T are clamped to T. */
+   *  Bounds 0..65536; a decode asking for more steps than the model's T
+   *  (cdc_model_info.num_timesteps) fails with CDC_STATUS_INVALID_ARGUMENT. */
   CDC_OPTION_STEPS = 2,
   /** Gamma: the start of decoding is x_N = gamma * N(0, I). 0 gives the
    *  deterministic decode (x_N = 0); negative = the model's default

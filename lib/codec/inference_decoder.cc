@@ -164,6 +164,7 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
   check_stream_model(header, model.id(), model.id_hex(), config);
   CDC_CHECK(out.width == header.width && out.height == header.height);
   set_openmp_threads(settings.threads);
+  const CodecSettings decoding = model.decoding_settings(settings);  // checks the steps
   const onednn::PrecisionScope precision(settings.precision == 1 ? onednn::Precision::kBfloat16
                                                                  : onednn::Precision::kFloat32);
 
@@ -202,7 +203,6 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
                              static_cast<size_t>(header.width) * header.height);
   report_core_progress(progress, CDC_STAGE_ENTROPY_DECODE, 2, 2);
 
-  const CodecSettings decoding = model.decoding_settings(settings);
   const TilePlan plan = plan_tiles(header.padded_height, header.padded_width,
                                    model.size_multiple(), settings, tile_defaults(config));
   const int64_t f = plan.height / yh;

@@ -100,7 +100,11 @@ onednn::ParamMap InferenceModel::params(const std::string& prefix) const {
 
 CodecSettings InferenceModel::decoding_settings(const CodecSettings& settings) const {
   CodecSettings s = settings;
-  s.steps = s.steps > 0 ? std::min(s.steps, config_.num_timesteps) : config_.default_steps;
+  if (s.steps > config_.num_timesteps)
+    fail(CDC_STATUS_INVALID_ARGUMENT,
+         "{} decoding steps asked: the model has {} timesteps, at most that many steps", s.steps,
+         config_.num_timesteps);
+  s.steps = s.steps > 0 ? s.steps : config_.default_steps;
   if (s.gamma < 0) s.gamma = config_.default_gamma;
   return s;
 }

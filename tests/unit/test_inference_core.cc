@@ -234,6 +234,17 @@ TEST_CASE("core: layouts with one compressor and one hyper stage code, and their
   cdc::decode_image(*model, stream.data(), stream.size(), {want.data(), w, h, 3, size_t{w} * 3},
                     settings(0, 1), {});
   CHECK(got == want);
+  // At most T steps (7 here): more is refused, not clamped.
+  cdc::CodecSettings too_many = settings(0, c.num_timesteps + 1);
+  try {
+    cdc::decode_image_core(*core, stream.data(), stream.size(),
+                           {got.data(), w, h, 3, size_t{w} * 3}, too_many, {});
+    FAIL("more steps than timesteps were accepted");
+  } catch (const cdc::Error& e) {
+    CHECK(e.status() == CDC_STATUS_INVALID_ARGUMENT);
+  }
+  cdc::decode_image_core(*core, stream.data(), stream.size(), {got.data(), w, h, 3, size_t{w} * 3},
+                         settings(0, c.num_timesteps), {});
   // A header whose latents are not the padded size over powers of two is
   // refused without the model too.
   std::vector<uint8_t> bad = stream;
