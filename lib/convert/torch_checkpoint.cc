@@ -24,6 +24,7 @@ constexpr cdc_status kInvalid = CDC_STATUS_INVALID_MODEL;
 constexpr size_t kMaxObjects = size_t{1} << 21;  // values made + container insertions
 constexpr size_t kMaxStack = size_t{1} << 16;    // pickle stack and mark stack entries
 constexpr int kMaxDepth = 64;                     // container nesting (also in to_ivalue)
+constexpr size_t kMaxGlobalName = 512;            // "module.name" of a GLOBAL
 
 // --- the zip container ----------------------------------------------------------
 // torch.save writes a zip archive "<archive>/data.pkl", "<archive>/data/<key>",
@@ -254,17 +255,17 @@ class Reader {
           push(v);
         } break;
         case 'c': {
-          Value* v = make(Value::kGlobal);
-          v->s = line();
-          v->s += "." + line();
-          push(v);
+          const std::string module = line();
+          push(global(module, line()));
         } break;
         case 0x93: {                                              // STACK_GLOBAL
           Value* name = pop();
           Value* module = pop();
-          Value* v = make(Value::kGlobal);
-          v->s = module->s + "." + name->s;
-          push(v);
+          // Both must be strings (as Python requires): a global made of
+          // globals would double its name's length at every step.
+          if (module->kind != Value::kString || name->kind != Value::kString)
+            fail(kInvalid, "checkpoint: STACK_GLOBAL of a value that is not a string");
+          push(global(module->s, name->s));
         } break;
         case 'R': case 0x81: {                                    // REDUCE, NEWOBJ
           Value* args = pop();
@@ -329,6 +330,14 @@ class Reader {
     c->depth = std::max(c->depth, x->depth + 1);
     if (c->depth > kMaxDepth) fail(kInvalid, "checkpoint: nesting too deep");
     c->items.push_back(x);
+  }
+  // A GLOBAL's "module.name", of a bounded length.
+  Value* global(const std::string& module, const std::string& name) {
+    if (module.size() + name.size() + 1 > kMaxGlobalName)
+      fail(kInvalid, "checkpoint: a global name longer than {} bytes", kMaxGlobalName);
+    Value* v = make(Value::kGlobal);
+    v->s = module + "." + name;
+    return v;
   }
   Value* str(uint64_t n) {
     if (n > size_ - pos_) fail(kInvalid, "checkpoint: truncated pickle");

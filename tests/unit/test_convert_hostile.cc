@@ -205,3 +205,20 @@ TEST_CASE("checkpoint import: a tensor under many names cannot make a big model"
     CHECK(contains(e.what(), "can hold"));
   }
 }
+
+TEST_CASE("checkpoint reader: a global built of globals cannot grow its name") {
+  // STACK_GLOBAL on two copies of a global, 40 times over: the name doubled
+  // every time (a 334-byte file found by fuzz_checkpoint held 1.2 GB).
+  PickleWriter p;
+  p.global("a", "b");
+  for (int i = 0; i < 40; ++i) p.op('2').op(0x93);  // DUP, STACK_GLOBAL
+  Outcome o = read(zip_of(p.finish()));
+  CHECK(o.status == CDC_STATUS_INVALID_MODEL);
+  CHECK(contains(o.message, "not a string"));
+  // Strings are the operands, but a name longer than 512 bytes is refused.
+  PickleWriter q;
+  q.str(std::string(600, 'm')).str("name").op(0x93);
+  o = read(zip_of(q.finish()));
+  CHECK(o.status == CDC_STATUS_INVALID_MODEL);
+  CHECK(contains(o.message, "global name longer"));
+}
