@@ -225,10 +225,11 @@ else
   head -c 10 "$tmp/rgb.png.cdc" > "$tmp/cut10.cdc"
   expect 3 "decode a 10-byte stream" -- "$cdc" decode --quiet "${model_args[@]}" "$tmp/cut10.cdc" "$tmp/cut.png"
   [ ! -e "$tmp/cut.png" ] || { echo "FAILED: a failed decode wrote output" >&2; failures=$((failures + 1)); }
-  # Ctrl-C during a long decode: exit 6, no output, no temporary file.
+  # Ctrl-C during a long decode (4,000 steps; the test models have T = 8193):
+  # exit 6, no output, no temporary file.
   # The signal is sent once the diffusion steps have begun (before main()
   # runs, a background job ignores SIGINT).
-  "$cdc" decode --steps 65536 "${model_args[@]}" "$tmp/rgb.png.cdc" "$tmp/outdir/cancelled.png" > /dev/null 2> "$tmp/cancel.log" &
+  "$cdc" decode --steps 4000 "${model_args[@]}" "$tmp/rgb.png.cdc" "$tmp/outdir/cancelled.png" > /dev/null 2> "$tmp/cancel.log" &
   pid=$!
   for _ in $(seq 600); do
     grep -q 'diffusion' "$tmp/cancel.log" 2> /dev/null && break
@@ -293,7 +294,7 @@ else
   cmp -s "$tmp/from_stdin.png" "$tmp/rgb.png.out.png" || { echo "FAILED: decode - FILE differs" >&2; failures=$((failures + 1)); }
 
   # Ctrl-C during a batch: exit 6, no output, no temporary file.
-  "$cdc" decode --steps 65536 "${model_args[@]}" "$tmp/many_cdc/a.cdc" "$tmp/many_cdc/b.cdc" "$tmp/many_cdc/d.cdc" \
+  "$cdc" decode --steps 4000 "${model_args[@]}" "$tmp/many_cdc/a.cdc" "$tmp/many_cdc/b.cdc" "$tmp/many_cdc/d.cdc" \
     -o "$tmp/outdir/batch" --jobs 2 > /dev/null 2> "$tmp/cancel_batch.log" &
   pid=$!
   sleep 3
