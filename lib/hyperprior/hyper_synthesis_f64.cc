@@ -26,6 +26,22 @@ void accumulate(const double* x, const double* w, int64_t in, int64_t out, doubl
   }
 }
 
+// The input index that output index `o` reads through tap `t` along one axis
+// of `size` inputs, or -1 when there is none: o + t - 1 for the 3x3
+// convolution (padding 1); for the 5x5 transposed one (stride 2, padding 2),
+// out[o] takes in[i] * w[t] where o = 2 i - 2 + t.
+int64_t input_index(int64_t o, int64_t t, bool transposed, int64_t size) {
+  int64_t i;
+  if (transposed) {
+    const int64_t twice = o + 2 - t;
+    if (twice < 0 || twice % 2) return -1;
+    i = twice / 2;
+  } else {
+    i = o + t - 1;
+  }
+  return i < size ? i : -1;
+}
+
 }  // namespace
 
 HyperSynthesisF64::HyperSynthesisF64(const onednn::ParamMap& p) {
@@ -90,28 +106,13 @@ void HyperSynthesisF64::forward(const float* z_hat, int64_t h, int64_t w, std::v
         for (int64_t ox = 0; ox < ow; ++ox)
           std::copy(L.bias.begin(), L.bias.end(), row + ox * L.out);
         for (int64_t ky = 0; ky < k; ++ky) {
-          int64_t iy;
-          if (L.transposed) {
-            // out[oy] takes in[iy] * w[ky] where oy = 2 iy - 2 + ky.
-            const int64_t ty = oy + 2 - ky;
-            if (ty < 0 || ty % 2) continue;
-            iy = ty / 2;
-          } else {
-            iy = oy + ky - 1;
-          }
-          if (iy < 0 || iy >= h) continue;
+          const int64_t iy = input_index(oy, ky, L.transposed, h);
+          if (iy < 0) continue;
           for (int64_t kx = 0; kx < k; ++kx) {
             const double* wk = L.weight.data() + (ky * k + kx) * L.in * L.out;
             for (int64_t ox = 0; ox < ow; ++ox) {
-              int64_t ix;
-              if (L.transposed) {
-                const int64_t tx = ox + 2 - kx;
-                if (tx < 0 || tx % 2) continue;
-                ix = tx / 2;
-              } else {
-                ix = ox + kx - 1;
-              }
-              if (ix < 0 || ix >= w) continue;
+              const int64_t ix = input_index(ox, kx, L.transposed, w);
+              if (ix < 0) continue;
               accumulate(x.data() + (iy * w + ix) * L.in, wk, L.in, L.out, row + ox * L.out);
             }
           }

@@ -99,14 +99,7 @@ onednn::ParamMap InferenceModel::params(const std::string& prefix) const {
 }
 
 CodecSettings InferenceModel::decoding_settings(const CodecSettings& settings) const {
-  CodecSettings s = settings;
-  if (s.steps > config_.num_timesteps)
-    fail(CDC_STATUS_INVALID_ARGUMENT,
-         "{} decoding steps asked: the model has {} timesteps, at most that many steps", s.steps,
-         config_.num_timesteps);
-  s.steps = s.steps > 0 ? s.steps : config_.default_steps;
-  if (s.gamma < 0) s.gamma = config_.default_gamma;
-  return s;
+  return decoding_settings_for(config_, settings);
 }
 
 const AnalysisOneDnn& InferenceModel::analysis() const {

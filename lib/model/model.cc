@@ -232,14 +232,7 @@ torch::Tensor Model::sample(std::vector<torch::Tensor> context,
 }
 
 CodecSettings Model::decoding_settings(const CodecSettings& settings) const {
-  CodecSettings s = settings;
-  if (s.steps > config_.num_timesteps)
-    fail(CDC_STATUS_INVALID_ARGUMENT,
-         "{} decoding steps asked: the model has {} timesteps, at most that many steps", s.steps,
-         config_.num_timesteps);
-  s.steps = s.steps > 0 ? s.steps : config_.default_steps;
-  if (s.gamma < 0) s.gamma = config_.default_gamma;
-  return s;
+  return decoding_settings_for(config_, settings);
 }
 
 int64_t Model::unet_macs(int64_t height, int64_t width) const {

@@ -411,4 +411,15 @@ bool ModelConfig::operator==(const ModelConfig& o) const {
          rate_lambda == o.rate_lambda;
 }
 
+CodecSettings decoding_settings_for(const ModelConfig& config, const CodecSettings& settings) {
+  CodecSettings s = settings;
+  if (s.steps > config.num_timesteps)
+    fail(CDC_STATUS_INVALID_ARGUMENT,
+         "{} decoding steps asked: the model has {} timesteps, at most that many steps", s.steps,
+         config.num_timesteps);
+  s.steps = s.steps > 0 ? s.steps : config.default_steps;
+  if (s.gamma < 0) s.gamma = config.default_gamma;
+  return s;
+}
+
 }  // namespace cdc

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/codec_settings.h"
 #include "diffusion/parametrization.h"
 #include "diffusion/unet_params.h"
 
@@ -87,5 +88,10 @@ struct ModelConfig {
 const char* to_string(ModelVariant v);
 const char* to_string(NoiseSchedule s);
 const char* to_string(PredictionMode m);
+
+// The settings of a decode with this config's defaults filled in (steps 0:
+// default_steps; a negative gamma: default_gamma). More steps than the
+// config's timesteps is an error (INVALID_ARGUMENT).
+CodecSettings decoding_settings_for(const ModelConfig& config, const CodecSettings& settings);
 
 }  // namespace cdc
