@@ -85,12 +85,7 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
                                            bias, dst, strides, pad_l, pad_r);
   };
 
-  Activation shape_of_src;
-  shape_of_src.n = n;
-  shape_of_src.h = h;
-  shape_of_src.w = w;
-  shape_of_src.c = in_;
-  ProfileScope profile("conv_plan", shape_of_src);
+  ProfileScope profile("conv_plan", Activation{nullptr, n, h, w, in_});
   auto p = std::make_unique<Plan>();
   p->n = n;
   p->h = h;
@@ -156,7 +151,11 @@ void Convolution::run(const Activation& src, const Activation& dst, BufferPool& 
     args.emplace(DNNL_ARG_SCRATCHPAD, memory(p.scratchpad, eng, scratch.get()));
   }
   dnnl::stream s(eng);
-  ProfileScope profile(p.bf16 ? "conv_bf16" : kernel_ == 1 ? "conv1x1" : kernel_ == 3 ? "conv3x3" : "conv", src);
+  const char* what = p.bf16         ? "conv_bf16"
+                     : kernel_ == 1 ? "conv1x1"
+                     : kernel_ == 3 ? "conv3x3"
+                                    : "conv";
+  ProfileScope profile(what, src);
   p.primitive.execute(s, args);
   s.wait();
 }
