@@ -261,6 +261,20 @@ CDC_API cdc_status cdc_model_get_info(const cdc_model *model,
 
 /** Options of cdc_convert_checkpoint. Initialize with
  *  cdc_convert_default_options(), then change what you need. */
+/** Weight storage of a model file written by cdc_convert_checkpoint. */
+typedef enum cdc_weight_format {
+  /** The input's: float32 for a checkpoint; a model file keeps its own. */
+  CDC_WEIGHTS_KEEP = 0,
+  /** Every tensor float32 (model format version 1, read by every libcdc). */
+  CDC_WEIGHTS_FLOAT32 = 1,
+  /** The convolution and linear weights in IEEE float16, rounded to nearest
+   *  (half the file; biases, norms, the entropy prior and the schedule stay
+   *  float32). The file is model format version 2, which libraries that
+   *  read only version 1 refuse as CDC_STATUS_UNSUPPORTED. Decoding computes
+   *  in float32 as always. */
+  CDC_WEIGHTS_FLOAT16 = 2
+} cdc_weight_format;
+
 typedef struct cdc_convert_options {
   /** Set by the caller: sizeof(cdc_convert_options). */
   size_t struct_size;
@@ -279,6 +293,10 @@ typedef struct cdc_convert_options {
    *  negative value keeps the input's (a reference checkpoint has none).
    *  Bounds 0..100. */
   double rate_lambda;
+  /** How the output stores its weights (a cdc_weight_format; callers whose
+   *  struct_size ends before this field get CDC_WEIGHTS_KEEP). Other values:
+   *  CDC_STATUS_INVALID_ARGUMENT. */
+  uint32_t weight_format;
 } cdc_convert_options;
 
 /**

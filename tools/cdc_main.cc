@@ -866,7 +866,8 @@ void run_info(const std::string& in, bool json, uint64_t max_pixels) {
 }
 
 void run_convert(const std::string& in, const std::string& out, const std::string& name,
-                 unsigned default_steps, double default_gamma, double rate_lambda, bool quiet) {
+                 unsigned default_steps, double default_gamma, double rate_lambda,
+                 const std::string& weights, bool quiet) {
   struct stat st;
   if (stat(in.c_str(), &st) != 0 || access(in.c_str(), R_OK) != 0)
     throw CliError(kExitBadInput, fmt::format("cannot read {}", in));
@@ -881,6 +882,9 @@ void run_convert(const std::string& in, const std::string& out, const std::strin
   options.default_steps = default_steps;
   options.default_gamma = default_gamma;
   options.rate_lambda = rate_lambda;
+  options.weight_format = weights == "f16"   ? CDC_WEIGHTS_FLOAT16
+                          : weights == "f32" ? CDC_WEIGHTS_FLOAT32
+                                             : CDC_WEIGHTS_KEEP;
   const cdc_status status = cdc_convert_checkpoint(in.c_str(), out.c_str(), &options);
   if (status != CDC_STATUS_OK) {
     int code = kExitOther;
@@ -1052,6 +1056,7 @@ int run(int argc, char** argv) {
   unsigned default_steps = 0;
   double default_gamma = -1.0;
   double rate_lambda = -1.0;
+  std::string weights = "keep";
   bool json = false;
 
   CodecRequest codec;
@@ -1122,6 +1127,11 @@ int run(int argc, char** argv) {
                       "The rate weight lambda the model was trained with (loss = lambda * bpp + "
                       "MSE in [-1, 1]), stored for --effort (default: the input's)")
       ->check(CLI::Range(0.0, 100.0));
+  convert->add_option("--weights", weights,
+                      "Weight storage: f16 (convolution and linear weights as float16: half the "
+                      "file; needs a libcdc that reads model format 2), f32, or keep (default: "
+                      "the input's; float32 for a checkpoint)")
+      ->check(CLI::IsMember({"keep", "f32", "f16"}));
 
   auto* models = app.add_subcommand("models", "List the models built into the library");
   models->add_flag("--json", json, "Print JSON");
@@ -1173,7 +1183,7 @@ int run(int argc, char** argv) {
       make_context(o);  // checks the options (e.g. --max-pixels)
       run_info(in, json, effective_max_pixels(o));
     } else if (*convert) {
-      run_convert(in, out, name, default_steps, default_gamma, rate_lambda, o.quiet);
+      run_convert(in, out, name, default_steps, default_gamma, rate_lambda, weights, o.quiet);
     } else if (*models) {
       run_models(json);
     } else if (*compare) {

@@ -55,6 +55,14 @@ cdc_status cdc_convert_checkpoint(const char* checkpoint_path, const char* outpu
       if (!(full.rate_lambda <= 100.0))
         cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "rate_lambda {} is out of range", full.rate_lambda);
       convert.rate_lambda = full.rate_lambda;
+      switch (full.weight_format) {
+        case CDC_WEIGHTS_KEEP: break;
+        case CDC_WEIGHTS_FLOAT32: convert.storage = cdc::WeightStorage::kFloat32; break;
+        case CDC_WEIGHTS_FLOAT16: convert.storage = cdc::WeightStorage::kFloat16; break;
+        default:
+          cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "weight_format {} is not a cdc_weight_format",
+                    full.weight_format);
+      }
     }
     cdc::convert_checkpoint(checkpoint_path, output_path, convert);
   });

@@ -257,6 +257,7 @@ void convert_checkpoint(const std::string& checkpoint_path, const std::string& o
     ck.config = m.config;
     ck.tensors = std::move(m.tensors);
     if (options.name.empty()) options.name = m.name;
+    if (!options.storage) options.storage = m.storage;
   } else {
     ck = import_checkpoint(checkpoint_path);
   }
@@ -272,7 +273,8 @@ void convert_checkpoint(const std::string& checkpoint_path, const std::string& o
     const size_t dot = model_name.find_last_of('.');
     if (dot != std::string::npos && dot > 0) model_name.resize(dot);
   }
-  std::vector<uint8_t> bytes = make_model_file(ck.config, model_name, ck.tensors, checkpoint_path);
+  std::vector<uint8_t> bytes = make_model_file(ck.config, model_name, ck.tensors, checkpoint_path,
+                                               options.storage.value_or(WeightStorage::kFloat32));
   write_file_atomically(output_path, bytes);
 }
 

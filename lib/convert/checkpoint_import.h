@@ -8,9 +8,11 @@
 // decoding defaults come from the variant's paper preset.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "model/model_config.h"
+#include "model/model_file.h"
 #include "model/network.h"
 
 namespace cdc {
@@ -35,6 +37,8 @@ struct ConvertOptions {
   int default_steps = 0;       // 0: keep the preset's
   double default_gamma = -1.0; // negative: keep the preset's
   double rate_lambda = -1.0;   // <= 0: keep the input's (none for a checkpoint)
+  // Weight storage of the output; empty: the input's (float32 for a checkpoint).
+  std::optional<WeightStorage> storage;
 };
 
 // Converts a checkpoint into a libcdc model file written atomically at

@@ -18,13 +18,16 @@ entropy::EntropyTables build_network_tables(const CdcNetworkImpl& network) {
 }
 
 std::vector<uint8_t> make_model_file(const ModelConfig& config, const std::string& name,
-                                     const NamedTensors& tensors, const std::string& origin) {
+                                     const NamedTensors& tensors, const std::string& origin,
+                                     WeightStorage storage) {
   torch::NoGradGuard no_grad;
   check_tensor_total(config, tensors, origin);
   CdcNetwork network(config);
-  load_network_tensors(*network, tensors, origin);
+  load_network_tensors(*network, storage == WeightStorage::kFloat16 ? rounded_to_float16(tensors) : tensors,
+                       origin);
   const entropy::EntropyTables tables = build_network_tables(*network);
-  return write_model_file(config, name, network_tensors(*network), tables.serialize());
+  return write_model_file(config, name, network_tensors(*network), tables.serialize(), nullptr,
+                          storage);
 }
 
 std::vector<uint8_t> make_random_model_file(const ModelConfig& config, const std::string& name,

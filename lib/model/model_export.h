@@ -9,6 +9,7 @@
 
 #include "entropy/entropy_tables.h"
 #include "model/model_config.h"
+#include "model/model_file.h"
 #include "model/network.h"
 
 namespace cdc {
@@ -19,8 +20,11 @@ entropy::EntropyTables build_network_tables(const CdcNetworkImpl& network);
 // The bytes of a complete model file for a config and its tensors (names as in
 // network.h): checks the tensors against the config, builds the entropy
 // tables and serializes.
+// With WeightStorage::kFloat16 the weights are rounded to float16 first, so
+// that the entropy tables and the stored network agree exactly.
 std::vector<uint8_t> make_model_file(const ModelConfig& config, const std::string& name,
-                                     const NamedTensors& tensors, const std::string& origin);
+                                     const NamedTensors& tensors, const std::string& origin,
+                                     WeightStorage storage = WeightStorage::kFloat32);
 
 // A model with the torch default (random) initialisation, for tests and
 // benchmarks. Deterministic for a given seed.

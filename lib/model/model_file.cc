@@ -8,6 +8,7 @@
 
 #include "common/byte_io.h"
 #include "common/error.h"
+#include "common/float16.h"
 #include "common/utf8.h"
 #include "model/model_file_format.h"
 #include "model/model_file_reader.h"
@@ -33,7 +34,18 @@ void write_f32(ByteWriter& w, const torch::Tensor& t) {
   }
 }
 
-std::vector<uint8_t> tensor_section(const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
+void write_f16(ByteWriter& w, const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  const float* p = c.data_ptr<float>();
+  for (int64_t i = 0; i < c.numel(); ++i) {
+    const uint16_t h = float_to_half(p[i]);
+    const uint8_t b[2] = {static_cast<uint8_t>(h & 0xff), static_cast<uint8_t>(h >> 8)};
+    w.bytes(b, 2);
+  }
+}
+
+std::vector<uint8_t> tensor_section(const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                                    const std::vector<bool>& half) {
   // Index first (with data offsets patched in), then 64-byte aligned data.
   ByteWriter w;
   w.u32(static_cast<uint32_t>(tensors.size()));
@@ -44,30 +56,60 @@ std::vector<uint8_t> tensor_section(const std::vector<std::pair<std::string, tor
       fail(CDC_STATUS_INVALID_ARGUMENT, "bad tensor name '{}'", name);
     w.u32(static_cast<uint32_t>(name.size()));
     w.bytes(name.data(), name.size());
-    w.u32(kDtypeFloat32);
+    const bool f16 = half[offset_slots.size()];
+    w.u32(f16 ? kDtypeFloat16 : kDtypeFloat32);
     w.u32(static_cast<uint32_t>(t.dim()));
     for (int64_t d : t.sizes()) w.u64(static_cast<uint64_t>(d));
     offset_slots.push_back(w.size());
     w.u64(0);  // data offset, patched below
-    w.u64(static_cast<uint64_t>(t.numel()) * 4);
+    w.u64(static_cast<uint64_t>(t.numel()) * (f16 ? 2 : 4));
   }
   for (size_t i = 0; i < tensors.size(); ++i) {
     w.pad_to(kAlign);
     w.patch_u64(offset_slots[i], w.size());
-    write_f32(w, tensors[i].second);
+    if (half[i])
+      write_f16(w, tensors[i].second);
+    else
+      write_f32(w, tensors[i].second);
   }
   return std::move(w.buffer());
 }
 
 }  // namespace
 
+bool stored_as_float16(const std::string& name, const torch::Tensor& tensor) {
+  if (tensor.dim() < 2 || name.rfind("context_fn.prior.", 0) == 0) return false;
+  // 65504 is the largest finite float16; the rounding of anything above
+  // 65519 would give an infinity.
+  return tensor.numel() == 0 || tensor.detach().abs().max().item<double>() <= 65504.0;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> rounded_to_float16(
+    const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  out.reserve(tensors.size());
+  for (const auto& [name, t] : tensors)
+    out.emplace_back(name, stored_as_float16(name, t)
+                               ? t.detach().to(torch::kHalf).to(torch::kFloat32).contiguous()
+                               : t);
+  return out;
+}
+
 std::vector<uint8_t> write_model_file(const ModelConfig& config, const std::string& name,
                                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                                       const std::vector<uint8_t>& entropy_tables,
-                                      std::array<uint8_t, 16>* id_out) {
+                                      std::array<uint8_t, 16>* id_out, WeightStorage storage) {
   config.validate();
   const std::string json = config.to_json(1);
-  const std::vector<uint8_t> tensor_bytes = tensor_section(tensors);
+  std::vector<bool> half(tensors.size(), false);
+  bool any_half = false;
+  if (storage == WeightStorage::kFloat16) {
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      half[i] = stored_as_float16(tensors[i].first, tensors[i].second);
+      any_half = any_half || half[i];
+    }
+  }
+  const std::vector<uint8_t> tensor_bytes = tensor_section(tensors, half);
   const std::vector<std::pair<uint32_t, std::pair<const uint8_t*, size_t>>> parts = {
       {kSectionConfig, {reinterpret_cast<const uint8_t*>(json.data()), json.size()}},
       {kSectionName, {reinterpret_cast<const uint8_t*>(name.data()), name.size()}},
@@ -79,7 +121,7 @@ std::vector<uint8_t> write_model_file(const ModelConfig& config, const std::stri
 
   ByteWriter w;
   w.bytes(kMagic, sizeof kMagic);
-  w.u32(kModelFileVersion);
+  w.u32(any_half ? kFirstVersionWithFloat16 : 1);
   w.u32(static_cast<uint32_t>(parts.size()));
   w.u64(0);  // file size, patched
   w.bytes(id.data(), id.size());
@@ -109,8 +151,9 @@ ModelFileContents read_model_file(const uint8_t* data, size_t size) {
   out.id = view.id;
   out.entropy_tables.assign(view.entropy_tables, view.entropy_tables + view.entropy_size);
   for (auto& t : view.tensors) {
+    if (t.float16) out.storage = WeightStorage::kFloat16;
     torch::Tensor values = torch::empty(t.shape, torch::kFloat32);
-    if (t.numel > 0 && host_is_little_endian()) {
+    if (t.numel > 0 && host_is_little_endian() && !t.float16) {
       std::memcpy(values.data_ptr<float>(), t.data, t.numel * sizeof(float));
     } else if (t.numel > 0) {
       const FloatTensor f = tensor_values(t, nullptr);  // converted

@@ -29,6 +29,11 @@ enum SectionType : uint32_t {
 };
 
 inline constexpr uint32_t kDtypeFloat32 = 1;
+// IEEE binary16 (version 2 files only).
+inline constexpr uint32_t kDtypeFloat16 = 2;
+// The first format version with float16 tensors; files without any are
+// written as version 1, so that older libraries read them.
+inline constexpr uint32_t kFirstVersionWithFloat16 = 2;
 
 inline constexpr cdc_status kInvalid = CDC_STATUS_INVALID_MODEL;
 

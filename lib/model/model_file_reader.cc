@@ -8,6 +8,7 @@
 
 #include "common/byte_io.h"
 #include "common/error.h"
+#include "common/float16.h"
 #include "common/utf8.h"
 #include "model/model_file_format.h"
 
@@ -176,6 +177,7 @@ ModelFileView parse_model_file(const uint8_t* data, size_t size) {
     std::string name;
     std::vector<int64_t> shape;
     uint64_t numel, offset, bytes;
+    bool float16;
   };
   std::vector<Entry> entries;
   uint64_t total = 0;
@@ -187,8 +189,10 @@ ModelFileView parse_model_file(const uint8_t* data, size_t size) {
     if (!is_valid_utf8(e.name)) fail(kInvalid, "model file: a tensor name is not valid UTF-8");
     const std::string& name = e.name;
     const uint32_t dtype = r.u32();
-    if (dtype != kDtypeFloat32)
+    if (dtype != kDtypeFloat32 && !(dtype == kDtypeFloat16 && version >= kFirstVersionWithFloat16))
       fail(kInvalid, "model file: tensor '{}' has unsupported dtype {}", name, dtype);
+    e.float16 = dtype == kDtypeFloat16;
+    const uint64_t width = e.float16 ? 2 : 4;
     const uint32_t ndim = r.u32();
     if (ndim > kMaxDims) fail(kInvalid, "model file: tensor '{}' has {} dimensions", name, ndim);
     e.numel = 1;
@@ -201,9 +205,9 @@ ModelFileView parse_model_file(const uint8_t* data, size_t size) {
     }
     e.offset = r.u64();
     e.bytes = r.u64();
-    if (e.bytes != e.numel * 4)
+    if (e.bytes != e.numel * width)
       fail(kInvalid, "model file: tensor '{}' has {} data bytes, its shape needs {}", name,
-           e.bytes, e.numel * 4);
+           e.bytes, e.numel * width);
     if (e.offset > ts.size || e.bytes > ts.size - e.offset)
       fail(kInvalid, "model file: tensor '{}' lies outside its section", name);
     if (e.offset % kAlign)
@@ -226,7 +230,7 @@ ModelFileView parse_model_file(const uint8_t* data, size_t size) {
          expected);
 
   for (auto& e : entries)
-    out.tensors.push_back({std::move(e.name), std::move(e.shape), base + e.offset, e.numel});
+    out.tensors.push_back({std::move(e.name), std::move(e.shape), base + e.offset, e.numel, e.float16});
   return out;
 }
 
@@ -240,9 +244,14 @@ void rethrow_with_origin(const Error& e, const std::string& origin) {
 
 FloatTensor tensor_values(const ModelFileTensorView& t, const std::shared_ptr<const void>& owner) {
   const auto address = reinterpret_cast<uintptr_t>(t.data);
-  if (host_is_little_endian() && address % alignof(float) == 0 && owner != nullptr)
+  if (!t.float16 && host_is_little_endian() && address % alignof(float) == 0 && owner != nullptr)
     return FloatTensor(t.shape, std::shared_ptr<const float>(owner, reinterpret_cast<const float*>(t.data)));
   std::vector<float> v(static_cast<size_t>(t.numel));
+  if (t.float16) {
+    for (uint64_t k = 0; k < t.numel; ++k)
+      v[k] = half_to_float(static_cast<uint16_t>(t.data[2 * k] | t.data[2 * k + 1] << 8));
+    return FloatTensor::from_values(t.shape, std::move(v));
+  }
   for (uint64_t k = 0; k < t.numel; ++k) {
     const uint8_t* b = t.data + 4 * k;
     const uint32_t u = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 |

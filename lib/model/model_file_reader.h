@@ -16,15 +16,17 @@
 
 namespace cdc {
 
-// The newest model file format version this library reads and writes.
-constexpr uint32_t kModelFileVersion = 1;
+// The newest model file format version this library reads and writes
+// (version 2 added float16 tensors).
+constexpr uint32_t kModelFileVersion = 2;
 
-// One tensor of a model file: float32 little-endian values at data.
+// One tensor of a model file: little-endian float32 or float16 values at data.
 struct ModelFileTensorView {
   std::string name;
   std::vector<int64_t> shape;
   const uint8_t* data = nullptr;  // inside the file's bytes, 64-byte aligned there
   uint64_t numel = 0;
+  bool float16 = false;  // stored as IEEE binary16 (else float32)
 };
 
 struct ModelFileView {
@@ -49,9 +51,9 @@ ModelFileView parse_model_file(const uint8_t* data, size_t size);
 // does not start with it already; other errors unchanged.
 [[noreturn]] void rethrow_with_origin(const Error& e, const std::string& origin);
 
-// A tensor's values: sharing the file's bytes (kept alive by owner, which
-// holds them) where the host is little-endian and they are aligned, else a
-// converted copy.
+// A tensor's values as float32: sharing the file's bytes (kept alive by
+// owner, which holds them) where they are float32, the host is little-endian
+// and they are aligned, else a converted copy (float16 values widen exactly).
 FloatTensor tensor_values(const ModelFileTensorView& tensor, const std::shared_ptr<const void>& owner);
 
 }  // namespace cdc

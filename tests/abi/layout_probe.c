@@ -18,6 +18,7 @@ int main(void) {
   FIELD(cdc_convert_options, default_steps);
   FIELD(cdc_convert_options, default_gamma);
   FIELD(cdc_convert_options, rate_lambda);
+  FIELD(cdc_convert_options, weight_format);
   SIZE(cdc_model_info);
   FIELD(cdc_model_info, struct_size);
   FIELD(cdc_model_info, name);
@@ -101,6 +102,9 @@ int main(void) {
   VALUE(CDC_METADATA_EXIF);
   VALUE(CDC_METADATA_XMP);
   VALUE(CDC_METADATA_MAX_SIZE);
+  VALUE(CDC_WEIGHTS_KEEP);
+  VALUE(CDC_WEIGHTS_FLOAT32);
+  VALUE(CDC_WEIGHTS_FLOAT16);
   VALUE(CDC_MAX_DIMENSION);
   VALUE(CDC_ABI_VERSION);
   return 0;

@@ -211,6 +211,17 @@ else
     expect 0 "encode --effort 1" -- "$cdc" encode --quiet --effort 1 --quality 50 "$tmp/img/rgb.png" "$tmp/e1.cdc"
     expect 0 "decode an --effort 1 stream" -- "$cdc" decode --quiet "$tmp/e1.cdc" "$tmp/e1.png"
   fi
+  # Float16 weights: about half the file, its streams encode and decode; a bad --weights is refused.
+  golden=$src/tests/data/golden_x8/checkpoint.pt
+  if [ -f "$golden" ]; then
+    expect 0 "convert (float32)" -- "$cdc" convert --quiet "$golden" "$tmp/full.cdcm"
+    expect 0 "convert --weights f16" -- "$cdc" convert --quiet --weights f16 "$golden" "$tmp/half.cdcm"
+    [ "$(stat -c %s "$tmp/half.cdcm")" -lt $(( $(stat -c %s "$tmp/full.cdcm") * 6 / 10 )) ] || { echo "FAILED: the float16 model file is not about half the size" >&2; failures=$((failures + 1)); }
+    expect 0 "encode with a float16 model" -- "$cdc" encode --quiet --model "$tmp/half.cdcm" "$tmp/img/rgb.png" "$tmp/half.cdc"
+    expect 0 "decode with a float16 model" -- "$cdc" decode --quiet --steps 3 --model "$tmp/half.cdcm" "$tmp/half.cdc" "$tmp/half.png"
+    expect 1 "convert --weights f8" -- "$cdc" convert --weights f8 "$golden" "$tmp/f8.cdcm"
+    [ ! -e "$tmp/f8.cdcm" ] || { echo "FAILED: a refused convert wrote its output" >&2; failures=$((failures + 1)); }
+  fi
   # Replacing an existing output keeps its permissions.
   cp "$tmp/img/rgb.png" "$tmp/mode.cdc" && chmod 0640 "$tmp/mode.cdc"
   expect 0 "encode over an existing file" -- "$cdc" encode --quiet "${model_args[@]}" "$tmp/img/rgb.png" "$tmp/mode.cdc"

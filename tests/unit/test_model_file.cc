@@ -182,7 +182,7 @@ TEST_CASE("model file: truncated, foreign, corrupted, newer, inconsistent") {
   CHECK(load_status(bad_id) == CDC_STATUS_INVALID_MODEL);
   // A newer format version.
   std::vector<uint8_t> newer = bytes;
-  newer[8] = 2;
+  newer[8] = 3;
   CHECK(load_status(newer) == CDC_STATUS_UNSUPPORTED);
   // Bad section count.
   std::vector<uint8_t> sections = bytes;

@@ -125,11 +125,14 @@ class Upsample(nn.Module):
 
 class Unet(nn.Module):
     def __init__(self, dim, dim_mults=(1, 2, 3, 4, 5, 6), context_dim_mults=(1, 2, 3, 4), channels=3,
-                 context_channels=3):
+                 context_channels=3, context_dims=None):
         super().__init__()
         dims = [channels] + [dim * m for m in dim_mults]
         pairs = list(zip(dims[:-1], dims[1:]))
-        ctx_dims = [context_channels] + [context_channels * m for m in context_dim_mults]
+        # channels of the context map entering each level (finest first); by default the
+        # compressor's features are context_channels * mult
+        ctx_dims = list(context_dims) if context_dims is not None else \
+            [context_channels] + [context_channels * m for m in context_dim_mults]
         self.n_ctx = len(context_dim_mults)
         self.time_mlp = nn.Sequential(nn.Linear(1, dim * 4), nn.GELU(), nn.Linear(dim * 4, dim))
         self.downs = nn.ModuleList()
@@ -339,7 +342,7 @@ class CDC(nn.Module):
         self.cfg = dict(cfg)
         self.num_timesteps = T = cfg["num_timesteps"]
         self.denoise_fn = Unet(cfg["dim"], tuple(cfg["dim_mults"]), tuple(cfg["context_dim_mults"]),
-                               3, cfg["context_channels"])
+                               3, cfg["context_channels"], context_dims=context_dims(cfg))
         self.context_fn = Compressor(cfg["compressor_dim"], tuple(cfg["compressor_dim_mults"]),
                                      tuple(cfg["reverse_dim_mults"]), tuple(cfg["hyper_dims_mults"]),
                                      3, cfg["out_channels"])
@@ -370,14 +373,26 @@ class CDC(nn.Module):
         return x
 
 
-def default_config(dim=16, compressor_dim=32, dim_mults=(1, 2, 3, 4, 5, 6), num_timesteps=8193):
+def default_config(dim=16, compressor_dim=32, dim_mults=(1, 2, 3, 4, 5, 6), num_timesteps=8193,
+                   reverse_dim_mults=(4, 3, 2, 1), context_channels=None):
+    """The x-param layout. reverse_dim_mults sets the context decoder's widths (its first entry
+    must equal the encoder's last, 4: the latent's channels); context_channels the finest context
+    map's (default compressor_dim)."""
+    cc = context_channels or compressor_dim
     return {
         "variant": "xparam", "dim": dim, "dim_mults": list(dim_mults), "context_dim_mults": [1, 2, 3, 4],
-        "hyper_dims_mults": [4, 4, 4], "context_channels": compressor_dim, "num_timesteps": num_timesteps,
+        "hyper_dims_mults": [4, 4, 4], "context_channels": cc, "num_timesteps": num_timesteps,
         "pred_mode": "x", "var_schedule": "cosine", "embd_type": "01",
         "compressor_dim": compressor_dim, "compressor_dim_mults": [1, 2, 3, 4],
-        "reverse_dim_mults": [4, 3, 2, 1], "out_channels": compressor_dim, "channels": 3,
+        "reverse_dim_mults": list(reverse_dim_mults), "out_channels": cc, "channels": 3,
     }
+
+
+def context_dims(cfg):
+    """Channels of the compressor's context maps, finest first: the last upsampling's out_channels,
+    then each decoder block's output from the second-finest up (what the U-Net's levels take)."""
+    dec = [cfg["compressor_dim"] * m for m in cfg["reverse_dim_mults"]]
+    return [cfg["out_channels"]] + dec[1:][::-1]
 
 
 def config_from_reference(ref):
@@ -387,8 +402,10 @@ def config_from_reference(ref):
     return cfg
 
 
-def load_reference_checkpoint(model, path, prefix="ema_model."):
-    """Loads a reference-layout checkpoint (.pt) or a libcdc model file (.cdcm) into model."""
+def load_reference_checkpoint(model, path, prefix="ema_model.", partial=False, skip=()):
+    """Loads a reference-layout checkpoint (.pt) or a libcdc model file (.cdcm) into model.
+    partial: load only the tensors whose name and shape the model shares (a warm start of a
+    wider layout), except names starting with a prefix in skip; returns the names loaded."""
     if path.endswith(".cdcm"):
         from cdcm import as_reference_checkpoint, read_cdcm
         ckpt = as_reference_checkpoint(read_cdcm(path)[2])
@@ -400,6 +417,12 @@ def load_reference_checkpoint(model, path, prefix="ema_model."):
     else:
         ckpt = torch.load(path, map_location="cpu")
     sd = {k[len(prefix):]: v for k, v in ckpt["ema"].items() if k.startswith(prefix)}
+    if partial:
+        own = model.state_dict()
+        sd = {k: v for k, v in sd.items()
+              if k in own and own[k].shape == v.shape and not k.startswith(tuple(skip))}
+        model.load_state_dict(sd, strict=False)
+        return set(sd)
     missing, unexpected = model.load_state_dict(sd, strict=False)
     unexpected = [k for k in unexpected if not k.startswith("loss_fn_vgg.")]
     if missing or unexpected:

@@ -20,7 +20,7 @@ def read_cdcm(path):
     if len(data) < 64 or data[:8] != b"CDCMODEL":
         raise ValueError(f"{path}: not a libcdc model file")
     version, n, size = struct.unpack_from("<IIQ", data, 8)
-    if version != 1 or size != len(data) or not 1 <= n <= 64:
+    if version not in (1, 2) or size != len(data) or not 1 <= n <= 64:
         raise ValueError(f"{path}: unsupported version {version} or bad header")
     sections = {}
     for i in range(n):
@@ -43,10 +43,11 @@ def read_cdcm(path):
         pos += 8 * ndim
         off, nbytes = struct.unpack_from("<QQ", sec, pos)
         pos += 16
-        if dtype != 1 or off + nbytes > len(sec) or nbytes != 4 * int(np.prod(shape, dtype=np.int64)):
+        width = {1: 4, 2: 2}.get(dtype if version >= dtype else 0)  # float16 (2): version 2 files
+        if width is None or off + nbytes > len(sec) or nbytes != width * int(np.prod(shape, dtype=np.int64)):
             raise ValueError(f"{path}: bad tensor entry {key}")
-        arr = np.frombuffer(sec, dtype="<f4", count=nbytes // 4, offset=off).reshape(shape)
-        tensors[key] = torch.from_numpy(arr.copy())
+        arr = np.frombuffer(sec, dtype="<f4" if width == 4 else "<f2", count=nbytes // width, offset=off)
+        tensors[key] = torch.from_numpy(arr.reshape(shape).astype(np.float32))
     return cfg, name, tensors
 
 

@@ -21,24 +21,25 @@ def load_photos(folder, workers=16):
 
 
 class CropSampler:
-    """All photos padded into one uint8 tensor; a batch of random crops (with horizontal flips)
-    is one gather on the device."""
+    """All photos in one flat uint8 tensor (each photo's pixels once, no padding: photos of mixed
+    sizes cost their own bytes only); a batch of random crops (with horizontal flips) is one
+    gather on the device."""
 
     def __init__(self, arrays, crop, device):
         self.crop = crop
         keep = [a for a in arrays if a.shape[0] >= crop and a.shape[1] >= crop]
-        hmax = max(a.shape[0] for a in keep)
-        wmax = max(a.shape[1] for a in keep)
-        buf = torch.zeros(len(keep), hmax, wmax, 3, dtype=torch.uint8)
-        for i, a in enumerate(keep):
-            buf[i, : a.shape[0], : a.shape[1]] = torch.from_numpy(a)
-        self.data = buf.to(device)
+        self.data = torch.cat([torch.from_numpy(a).reshape(-1) for a in keep]).to(device)
+        starts = [0]
+        for a in keep[:-1]:
+            starts.append(starts[-1] + a.size)
+        self.starts = torch.tensor(starts, dtype=torch.long, device=device)
         self.sizes = torch.tensor([[a.shape[0], a.shape[1]] for a in keep], device=device)
         self.device = device
         self.ar = torch.arange(crop, device=device)
+        self.channel = torch.arange(3, device=device)
 
     def __len__(self):
-        return self.data.shape[0]
+        return self.sizes.shape[0]
 
     def sample(self, batch, gen):
         d = self.device
@@ -50,7 +51,9 @@ class CropSampler:
         flip = torch.rand(batch, device=d, generator=gen) < 0.5
         cols = torch.where(flip[:, None], self.crop - 1 - self.ar, self.ar) + x0[:, None]
         rows = y0[:, None] + self.ar
-        crops = self.data[n[:, None, None], rows[:, :, None], cols[:, None, :]]  # B x c x c x 3
+        pixel = rows[:, :, None] * hw[:, 1, None, None] + cols[:, None, :]  # B x c x c
+        index = self.starts[n, None, None, None] + pixel[..., None] * 3 + self.channel
+        crops = self.data[index]  # B x c x c x 3
         x = crops.permute(0, 3, 1, 2).float() / 127.5 - 1.0
         return x.contiguous(memory_format=torch.channels_last)
 

@@ -63,6 +63,16 @@ def parse_args(argv=None):
     ap.add_argument("--dim", type=int, default=8)
     ap.add_argument("--levels", type=int, default=6)
     ap.add_argument("--compressor-dim", type=int, default=24)
+    ap.add_argument("--reverse-dim-mults", default="4,3,2,1",
+                    help="the context decoder's widths in units of --compressor-dim (first entry 4)")
+    ap.add_argument("--context-channels", type=int, default=0,
+                    help="channels of the finest context map (0: --compressor-dim)")
+    ap.add_argument("--init-skip", default="",
+                    help="with --init-partial: comma-separated name prefixes that stay fresh even where "
+                         "the shapes match (e.g. context_fn.dec. to retrain the context decoder)")
+    ap.add_argument("--init-partial", type=int, default=0,
+                    help="1: --init loads only the tensors this layout shares with the model (a wider "
+                         "layout); --head-warmup then trains the head and the fresh tensors only")
     ap.add_argument("--lmbda", type=float, default=0.0064)
     ap.add_argument("--target-bpp", type=float, default=0.0, help="steer lambda to this training bpp")
     ap.add_argument("--lmbda-start-frac", type=float, default=0.05)
@@ -205,7 +215,10 @@ class Trainer:
         # host-side agreements (step time, stop, object exchange) go over gloo, also next to nccl
         self.cgroup = dist.new_group(backend="gloo") if self.ddp and dist.get_backend() == "nccl" else None
         torch.manual_seed(a.seed)
-        self.cfg = default_config(a.dim, a.compressor_dim, dim_mults=tuple(range(1, a.levels + 1)))
+        rev = tuple(int(v) for v in a.reverse_dim_mults.split(","))
+        self.cfg = default_config(a.dim, a.compressor_dim, dim_mults=tuple(range(1, a.levels + 1)),
+                                  reverse_dim_mults=rev, context_channels=a.context_channels or None)
+        self.warm = set()  # names of the parameters a partial --init loaded
         self.model = to_channels_last(CDC(self.cfg).to(self.dev))
         self.head = to_channels_last(nn.Conv2d(self.cfg["out_channels"], 3, 3, padding=1).to(self.dev))
         prior = self.model.context_fn.prior
@@ -266,6 +279,15 @@ class Trainer:
                 self._apply_state(s)
                 share = s
                 self._say(f"resumed {self.state_path}: step {self.step}, {self.elapsed / 60:.1f} min")
+            elif self.a.init and self.a.init_partial:
+                skip = tuple(p for p in self.a.init_skip.split(",") if p)
+                self.warm = load_reference_checkpoint(self.model, self.a.init, partial=True, skip=skip)
+                self.ema.load_state_dict(self.model.state_dict())
+                n_all = len(self.model.state_dict())
+                self._say(f"initialised {len(self.warm)} of {n_all} tensors from {self.a.init}; "
+                          "the others are fresh; fresh optimizer and schedules")
+                if self.ddp:
+                    share = to_cpu(self._state())
             elif self.a.init:
                 load_reference_checkpoint(self.model, self.a.init)
                 self.ema.load_state_dict(self.model.state_dict())
@@ -291,6 +313,7 @@ class Trainer:
         self.opt_med.load_state_dict(s["opt_med"])
         self.step, self.elapsed, self.lam_ctrl = s["step"], s["elapsed"], s["lam_ctrl"]
         self.bpp_avg, self.history = s.get("bpp_avg"), s.get("history", [])
+        self.warm = set(s.get("warm", []))
         if s.get("bsum") is not None:
             self.bsum, self.nb = torch.tensor(s["bsum"], device=self.dev), s["nb"]
         if "gen" not in s:
@@ -316,7 +339,8 @@ class Trainer:
         return {"model": self.model.state_dict(), "ema": self.ema.state_dict(), "head": self.head.state_dict(),
                 "opt": self.opt.state_dict(), "opt_med": self.opt_med.state_dict(), "step": self.step,
                 "elapsed": self.elapsed, "lam_ctrl": self.lam_ctrl, "bpp_avg": self.bpp_avg,
-                "history": self.history, "bsum": None if self.bsum is None else self.bsum.item(), "nb": self.nb}
+                "history": self.history, "bsum": None if self.bsum is None else self.bsum.item(), "nb": self.nb,
+                "warm": sorted(self.warm)}
 
     def save(self):
         """Under DDP every rank calls this (the random streams of all slots are gathered); rank 0 writes."""
@@ -439,8 +463,9 @@ class Trainer:
         if n > 1:
             tot = tot / n
         if self.step < self.a.head_warmup:  # a fresh head first: the warm-started networks stay put
-            for p in self.model.parameters():
-                p.grad = None
+            for name, p in self.model.named_parameters():
+                if not self.a.init_partial or name in self.warm:
+                    p.grad = None
         if self.a.clip > 0:
             torch.nn.utils.clip_grad_norm_([p for g in self.opt.param_groups for p in g["params"]], self.a.clip)
         self.opt.step()
