@@ -451,7 +451,7 @@ PYBIND11_MODULE(_pycdc, m) {
   });
   m.def("convert_checkpoint",
         [](const std::string& checkpoint, const std::string& output, std::optional<std::string> name,
-           unsigned default_steps, double default_gamma) {
+           unsigned default_steps, double default_gamma, unsigned weight_format) {
           cdc_status status;
           std::string message;
           {
@@ -461,13 +461,15 @@ PYBIND11_MODULE(_pycdc, m) {
             options.name = name ? name->c_str() : nullptr;
             options.default_steps = default_steps;
             options.default_gamma = default_gamma;
+            options.weight_format = weight_format;
             status = cdc_convert_checkpoint(checkpoint.c_str(), output.c_str(), &options);
             if (status != CDC_STATUS_OK) message = cdc_last_error();
           }
           check(status, message.c_str());
         },
         py::arg("checkpoint"), py::arg("output"), py::arg("name") = py::none(),
-        py::arg("default_steps") = 0u, py::arg("default_gamma") = -1.0);
+        py::arg("default_steps") = 0u, py::arg("default_gamma") = -1.0,
+        py::arg("weight_format") = 0u);
 
   py::class_<Model>(m, "Model")
       .def_static("load_default", &Model::load_default)

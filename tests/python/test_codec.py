@@ -439,3 +439,25 @@ def test_thread_count_reproducibility(model):
         a, b = (pycdc.decode(streams[0], model, steps=2, gamma=gamma, seed=seed, threads=t)
                 for t in (1, 2))
         assert np.array_equal(a, b)
+
+
+def test_convert_float16_weights(tmp_path):
+    from conftest import GOLDEN_CHECKPOINT
+
+    if not os.path.isfile(GOLDEN_CHECKPOINT):
+        pytest.skip("needs the golden checkpoint")
+    full, half = tmp_path / "full.cdcm", tmp_path / "half.cdcm"
+    pycdc.convert_checkpoint(GOLDEN_CHECKPOINT, full)
+    pycdc.convert_checkpoint(full, half, weights="f16")
+    assert os.path.getsize(half) < 0.6 * os.path.getsize(full)
+    with open(half, "rb") as f:
+        assert f.read(12)[8] == 2  # model format version 2
+    a, b = pycdc.Model(full), pycdc.Model(half)
+    assert a.id != b.id
+    image = make_image(64, 96)
+    out_a = pycdc.decode(pycdc.encode(image, a), a, steps=2)
+    out_b = pycdc.decode(pycdc.encode(image, b), b, steps=2)
+    mse = np.mean((out_a.astype(np.float64) - out_b.astype(np.float64)) ** 2)
+    assert mse == 0 or 10 * np.log10(255 ** 2 / mse) > 35
+    with pytest.raises(ValueError):
+        pycdc.convert_checkpoint(full, tmp_path / "x.cdcm", weights="f8")

@@ -95,13 +95,22 @@ def option_bounds(name):
     return tuple(_pycdc.option_bounds(_option_id(name)))
 
 
-def convert_checkpoint(checkpoint, output, name=None, default_steps=0, default_gamma=-1.0):
-    """Converts a checkpoint of the reference PyTorch CDC implementation into a
-    libcdc model file (like ``cdc convert``). default_steps (0: the preset's)
-    and default_gamma (negative: the preset's) are stored as the model's
-    decoding defaults."""
+_WEIGHT_FORMATS = {"keep": 0, "f32": 1, "f16": 2}
+
+
+def convert_checkpoint(checkpoint, output, name=None, default_steps=0, default_gamma=-1.0,
+                       weights="keep"):
+    """Converts a checkpoint of the reference PyTorch CDC implementation (or a
+    libcdc model file) into a libcdc model file (like ``cdc convert``).
+    default_steps (0: the preset's) and default_gamma (negative: the
+    preset's) are stored as the model's decoding defaults. weights: "f16"
+    stores the convolution and linear weights as float16 (half the file,
+    model format version 2), "f32" all as float32, "keep" (default) the
+    input's."""
+    if weights not in _WEIGHT_FORMATS:
+        raise ValueError(f"weights must be one of {sorted(_WEIGHT_FORMATS)}, not {weights!r}")
     _pycdc.convert_checkpoint(_os.fspath(checkpoint), _os.fspath(output), name,
-                              int(default_steps), float(default_gamma))
+                              int(default_steps), float(default_gamma), _WEIGHT_FORMATS[weights])
 
 
 # --- models ------------------------------------------------------------------
