@@ -23,7 +23,7 @@ sed -e 's/@PROJECT_VERSION_MAJOR@/0/;s/@PROJECT_VERSION_MINOR@/0/;s/@PROJECT_VER
 common="-std=c++17 -g -O1 -I$root/lib -I$root/include -I$out/include -I$root/tests/unit \
         -isystem $TORCH_INCLUDE -DCDC_FORMAT_VERSION_VALUE=2"
 libs="-ltorch -ltorch_cpu -lc10 -lfmt -lxxhash -lz"
-model_srcs="$root/lib/model/model_file.cc $root/lib/model/model_file_reader.cc $root/lib/model/model_config.cc $root/lib/common/json.cc $root/lib/common/float_tensor.cc"
+model_srcs="$root/lib/model/model_file.cc $root/lib/model/model_file_reader.cc $root/lib/model/model_config.cc $root/lib/common/json.cc $root/lib/common/float_tensor.cc $root/lib/common/float16.cc"
 checkpoint_srcs="$root/lib/convert/torch_checkpoint.cc"
 # vptr: libtorch's classes come from uninstrumented libraries.
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize=vptr -fno-sanitize-recover=undefined \

@@ -259,8 +259,6 @@ typedef struct cdc_model_info {
 CDC_API cdc_status cdc_model_get_info(const cdc_model *model,
                                       cdc_model_info *info);
 
-/** Options of cdc_convert_checkpoint. Initialize with
- *  cdc_convert_default_options(), then change what you need. */
 /** Weight storage of a model file written by cdc_convert_checkpoint. */
 typedef enum cdc_weight_format {
   /** The input's: float32 for a checkpoint; a model file keeps its own. */
@@ -275,6 +273,8 @@ typedef enum cdc_weight_format {
   CDC_WEIGHTS_FLOAT16 = 2
 } cdc_weight_format;
 
+/** Options of cdc_convert_checkpoint. Initialize with
+ *  cdc_convert_default_options(), then change what you need. */
 typedef struct cdc_convert_options {
   /** Set by the caller: sizeof(cdc_convert_options). */
   size_t struct_size;

@@ -76,6 +76,16 @@ inline const std::vector<uint8_t>& golden_model_bytes() {
   return bytes;
 }
 
+// The status of loading a model file's bytes (OK, or the error's status).
+inline cdc_status load_status(const std::vector<uint8_t>& bytes) {
+  try {
+    cdc::Model::load_memory(bytes.data(), bytes.size());
+    return CDC_STATUS_OK;
+  } catch (const cdc::Error& e) {
+    return e.status();
+  }
+}
+
 inline std::shared_ptr<const cdc::Model> golden_model() {
   static const std::shared_ptr<const cdc::Model> model = cdc::Model::load_memory(
       golden_model_bytes().data(), golden_model_bytes().size());

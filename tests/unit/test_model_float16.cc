@@ -14,14 +14,7 @@
 
 namespace {
 
-cdc_status load_status(const std::vector<uint8_t>& bytes) {
-  try {
-    cdc::Model::load_memory(bytes.data(), bytes.size());
-    return CDC_STATUS_OK;
-  } catch (const cdc::Error& e) {
-    return e.status();
-  }
-}
+using cdc_test::load_status;
 
 uint16_t torch_half_bits(float f) {
   const c10::Half h(f);
