@@ -37,11 +37,7 @@ void write_f32(ByteWriter& w, const torch::Tensor& t) {
 void write_f16(ByteWriter& w, const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   const float* p = c.data_ptr<float>();
-  for (int64_t i = 0; i < c.numel(); ++i) {
-    const uint16_t h = float_to_half(p[i]);
-    const uint8_t b[2] = {static_cast<uint8_t>(h & 0xff), static_cast<uint8_t>(h >> 8)};
-    w.bytes(b, 2);
-  }
+  for (int64_t i = 0; i < c.numel(); ++i) w.u16(float_to_half(p[i]));
 }
 
 std::vector<uint8_t> tensor_section(const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
@@ -51,12 +47,13 @@ std::vector<uint8_t> tensor_section(const std::vector<std::pair<std::string, tor
   w.u32(static_cast<uint32_t>(tensors.size()));
   w.u32(0);
   std::vector<size_t> offset_slots;
-  for (const auto& [name, t] : tensors) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const auto& [name, t] = tensors[i];
     if (name.empty() || name.size() > kMaxNameLength)
       fail(CDC_STATUS_INVALID_ARGUMENT, "bad tensor name '{}'", name);
     w.u32(static_cast<uint32_t>(name.size()));
     w.bytes(name.data(), name.size());
-    const bool f16 = half[offset_slots.size()];
+    const bool f16 = half[i];
     w.u32(f16 ? kDtypeFloat16 : kDtypeFloat32);
     w.u32(static_cast<uint32_t>(t.dim()));
     for (int64_t d : t.sizes()) w.u64(static_cast<uint64_t>(d));

@@ -249,13 +249,11 @@ FloatTensor tensor_values(const ModelFileTensorView& t, const std::shared_ptr<co
   std::vector<float> v(static_cast<size_t>(t.numel));
   if (t.float16) {
     for (uint64_t k = 0; k < t.numel; ++k)
-      v[k] = half_to_float(static_cast<uint16_t>(t.data[2 * k] | t.data[2 * k + 1] << 8));
+      v[k] = half_to_float(load_u16(t.data + 2 * k));
     return FloatTensor::from_values(t.shape, std::move(v));
   }
   for (uint64_t k = 0; k < t.numel; ++k) {
-    const uint8_t* b = t.data + 4 * k;
-    const uint32_t u = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 |
-                       uint32_t{b[3]} << 24;
+    const uint32_t u = load_u32(t.data + 4 * k);
     std::memcpy(&v[k], &u, 4);
   }
   return FloatTensor::from_values(t.shape, std::move(v));
