@@ -101,10 +101,18 @@ TEST_CASE("train options: ranges and the LPIPS rule") {
   o = tiny_options();
   o.lr = 0;
   CHECK_THROWS_AS(o.validate(), cdc::Error);
+  o = tiny_options();
+  o.diffusion_weight = 0;  // the U-Net would have no loss
+  CHECK_THROWS_AS(o.validate(), cdc::Error);
+  o.decode_weight = 1;
+  CHECK_NOTHROW(o.validate());
+  o.decode_weight = -1;
+  CHECK_THROWS_AS(o.validate(), cdc::Error);
   // The result-shaping settings survive a JSON round trip; unknown keys fail.
   o = tiny_options();
   o.stage = Stage::kCompressor;
   o.target_bpp = 0.3;
+  o.decode_weight = 0.5;
   TrainOptions back;
   back.apply_json(o.to_json());
   CHECK(back.to_json().dump() == o.to_json().dump());
@@ -187,6 +195,42 @@ TEST_CASE("the head warm-up trains the head alone") {
   CHECK(losses.back() < losses.front());   // the head learns
   run_steps(t, photos, 1);
   CHECK_FALSE(same_weights(t.export_model_file(), before));  // then everything trains
+}
+
+TEST_CASE("the decoder stage trains the context decoder and U-Net on the 1-step decode") {
+  PhotoSet photos = synthetic_photos(4, 96, 128);
+  TrainOptions o = tiny_options();
+  o.stage = Stage::kDecoder;
+  o.diffusion_weight = 0;
+  o.decode_weight = 1;
+  o.aux_weight = 0;
+  o.validate();
+  Trainer t(o);
+  const std::vector<uint8_t> before = t.export_model_file();
+  const std::vector<double> losses = run_steps(t, photos, 30);
+  const double first = mean(losses, 0, 5), last = mean(losses, 25, 30);
+  MESSAGE("decoder stage: loss ", first, " -> ", last);
+  CHECK(last < 0.8 * first);
+  const std::vector<uint8_t> after = t.export_model_file();
+  const cdc::ModelFileContents x = cdc::read_model_file(before.data(), before.size());
+  const cdc::ModelFileContents y = cdc::read_model_file(after.data(), after.size());
+  CHECK(x.entropy_tables == y.entropy_tables);  // the prior and the bits stay
+  REQUIRE(x.tensors.size() == y.tensors.size());
+  int fixed = 0, trained = 0;
+  for (size_t i = 0; i < x.tensors.size(); ++i) {
+    const std::string& name = x.tensors[i].first;
+    const bool same = torch::equal(x.tensors[i].second, y.tensors[i].second);
+    const bool decoder = name.rfind("context_fn.dec.", 0) == 0 || name.rfind("denoise_fn.", 0) == 0;
+    CAPTURE(name);
+    if (!decoder) {
+      CHECK(same);
+      ++fixed;
+    } else if (!same) {
+      ++trained;
+    }
+  }
+  CHECK(fixed > 0);
+  CHECK(trained > 0);
 }
 
 TEST_CASE("exports store the training lambda as rate_lambda") {

@@ -175,7 +175,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--init", o.init, "warm start: a model file or a built-in model name (e.g. default-mid)");
   app.add_option("--name", o.name, "name of the exported model")->capture_default_str();
-  app.add_option("--stage", stage, "full (compressor + U-Net) or compressor (compressor + MSE head)")
+  app.add_option("--stage", stage,
+                 "full (compressor + U-Net), compressor (compressor + MSE head) or decoder (context "
+                 "decoder + U-Net; encoder and hyperprior fixed, the rate unchanged)")
       ->capture_default_str();
   app.add_option("--steps", o.steps, "total steps (schedules span these)")->capture_default_str();
   app.add_option("--batch", o.batch, "crops per step")->capture_default_str();
@@ -193,6 +195,11 @@ int main(int argc, char** argv) {
                  "first steps train only the MSE head (use with --init)")->capture_default_str();
   app.add_option("--snr-floor", o.snr_floor, "floor of the x0-MSE weight clamp(SNR)")->capture_default_str();
   app.add_option("--snr-cap", o.snr_cap, "cap of the x0-MSE weight clamp(SNR)")->capture_default_str();
+  app.add_option("--diffusion-weight", o.diffusion_weight,
+                 "weight of the SNR-weighted x0-MSE over uniform t")->capture_default_str();
+  app.add_option("--decode-weight", o.decode_weight,
+                 "weight of the MSE of the 1-step decode from x_N = 0 (the default decode path)")
+      ->capture_default_str();
   app.add_option("--rho", o.rho, "LPIPS weight (must be 0: no LPIPS network in this version)")
       ->capture_default_str();
   app.add_option("--rate-ste", o.rate_ste, "rate of straight-through rounded y (0: uniform noise)")

@@ -18,6 +18,74 @@ torch::Tensor uniform_noise_like(const torch::Tensor& v, at::Generator& gen) {
   return (torch::rand(v.sizes(), gen, torch::kFloat32) - 0.5).to(v.device());
 }
 
+// The U-Net's terms: the SNR-weighted x0-MSE at a random t and the MSE of the
+// default 1-step decode; mse is the first's (or the second's when alone).
+struct UnetTerms {
+  torch::Tensor loss, mse;
+};
+
+UnetTerms unet_terms(CdcNetworkImpl& net, const std::vector<torch::Tensor>& context,
+                     const torch::Tensor& x, const TrainOptions& options,
+                     const DiffusionTables& tables, at::Generator& gen) {
+  auto f32 = [](const torch::Tensor& t) { return t.to(torch::kFloat32); };
+  const int64_t batch = x.size(0);
+  const int64_t steps = net.train_alphas_cumprod.size(0);
+  torch::Tensor loss = torch::zeros({}, x.options());
+  torch::Tensor mse = torch::zeros({}, x.options());
+  if (options.diffusion_weight > 0) {
+    torch::Tensor t = torch::randint(0, steps, {batch}, gen, torch::kLong).to(x.device());
+    torch::Tensor noise = torch::randn(x.sizes(), gen, torch::kFloat32)
+                              .to(x.device())
+                              .contiguous(x.suggest_memory_format());
+    torch::Tensor x_t = tables.sqrt_alphas_cumprod.index({t}).view({-1, 1, 1, 1}) * x +
+                        tables.sqrt_one_minus_alphas_cumprod.index({t}).view({-1, 1, 1, 1}) * noise;
+    torch::Tensor t_in = (t.to(torch::kFloat32) / static_cast<double>(steps)).unsqueeze(1);
+    torch::Tensor pred = f32(net.denoise_fn->forward(x_t, t_in, context));
+    torch::Tensor mse_b = (pred - x).pow(2).mean({1, 2, 3});
+    torch::Tensor weight = tables.snr.index({t}).clamp(options.snr_floor, options.snr_cap);
+    loss = loss + options.diffusion_weight * (weight * mse_b).mean();
+    mse = mse_b.mean().detach();
+  }
+  if (options.decode_weight > 0) {
+    // The library's 1-step decode (diffusion/ddim_schedule.cc): one U-Net call
+    // on x_N = 0 at the last training step, t = (T-1)/T.
+    torch::Tensor x_n = torch::zeros_like(x);
+    torch::Tensor t_in = torch::full({batch, 1}, static_cast<double>(steps - 1) / steps,
+                                     x.options().dtype(torch::kFloat32));
+    torch::Tensor decoded = f32(net.denoise_fn->forward(x_n, t_in, context));
+    torch::Tensor decode_mse = (decoded - x).pow(2).mean();
+    loss = loss + options.decode_weight * decode_mse;
+    if (options.diffusion_weight <= 0) mse = decode_mse.detach();
+  }
+  return {loss, mse};
+}
+
+// The decoder stage: the coded latent is fixed, the context decoder and U-Net learn.
+LossTerms compute_decoder_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head,
+                               const torch::Tensor& x, const TrainOptions& options,
+                               const DiffusionTables& tables, at::Generator& gen) {
+  CompressorImpl& cf = *net.context_fn;
+  const nn::CpuBf16Autocast autocast(options.bf16);
+  torch::Tensor y_hat, bpp;
+  {
+    // The coded latent exactly as the encoder writes it; its bits, for the log.
+    torch::NoGradGuard no_grad;
+    torch::Tensor y = cf.enc->forward(x).to(torch::kFloat32);
+    torch::Tensor z = cf.hyper_enc->forward(y).to(torch::kFloat32);
+    torch::Tensor z_hat = quantize_with_offset(z, cf.prior->medians_param);
+    auto [mean, scale] = split_mean_scale(cf.hyper_dec->forward(z_hat).to(torch::kFloat32));
+    y_hat = quantize_with_offset(y, mean);
+    const nn::CpuBf16Autocast float32_rates(false);
+    torch::Tensor bits = -(torch::log2(gaussian_likelihood(y_hat, mean, scale)).sum() +
+                           torch::log2(cf.prior->likelihood(z_hat)).sum());
+    bpp = bits / static_cast<double>(x.size(0) * x.size(2) * x.size(3));
+  }
+  std::vector<torch::Tensor> context = cf.dec->forward(y_hat);
+  torch::Tensor head_mse = (head.forward(context[0]).to(torch::kFloat32) - x).pow(2).mean();
+  auto [unet_loss, mse] = unet_terms(net, context, x, options, tables, gen);
+  return {unet_loss + options.aux_weight * head_mse, bpp, mse, head_mse.detach()};
+}
+
 }  // namespace
 
 DiffusionTables DiffusionTables::make(const ModelConfig& config, const torch::Device& device) {
@@ -32,6 +100,7 @@ DiffusionTables DiffusionTables::make(const ModelConfig& config, const torch::De
 LossTerms compute_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head, const torch::Tensor& x,
                        double lambda, const TrainOptions& options, const DiffusionTables& tables,
                        at::Generator& gen) {
+  if (options.stage == Stage::kDecoder) return compute_decoder_loss(net, head, x, options, tables, gen);
   CompressorImpl& cf = *net.context_fn;
   const int64_t batch = x.size(0);
   const double pixels = static_cast<double>(batch * x.size(2) * x.size(3));
@@ -60,24 +129,10 @@ LossTerms compute_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head, const t
   std::vector<torch::Tensor> context = cf.dec->forward(y_hat);
   torch::Tensor head_mse = (f32(head.forward(context[0])) - x).pow(2).mean();
   torch::Tensor loss = lambda * bpp + options.aux_weight * head_mse;
-
-  torch::Tensor mse = torch::zeros({}, x.options());
-  if (options.stage == Stage::kFull) {
-    const int64_t steps = net.train_alphas_cumprod.size(0);
-    torch::Tensor t = torch::randint(0, steps, {batch}, gen, torch::kLong).to(x.device());
-    torch::Tensor noise = torch::randn(x.sizes(), gen, torch::kFloat32)
-                              .to(x.device())
-                              .contiguous(x.suggest_memory_format());
-    torch::Tensor x_t = tables.sqrt_alphas_cumprod.index({t}).view({-1, 1, 1, 1}) * x +
-                        tables.sqrt_one_minus_alphas_cumprod.index({t}).view({-1, 1, 1, 1}) * noise;
-    torch::Tensor t_in = (t.to(torch::kFloat32) / static_cast<double>(steps)).unsqueeze(1);
-    torch::Tensor pred = f32(net.denoise_fn->forward(x_t, t_in, context));
-    torch::Tensor mse_b = (pred - x).pow(2).mean({1, 2, 3});
-    torch::Tensor weight = tables.snr.index({t}).clamp(options.snr_floor, options.snr_cap);
-    loss = loss + (weight * mse_b).mean();
-    mse = mse_b.mean();
-  }
-  return {loss, bpp.detach(), mse.detach(), head_mse.detach()};
+  if (options.stage == Stage::kCompressor)
+    return {loss, bpp.detach(), torch::zeros({}, x.options()), head_mse.detach()};
+  auto [unet_loss, mse] = unet_terms(net, context, x, options, tables, gen);
+  return {loss + unet_loss, bpp.detach(), mse, head_mse.detach()};
 }
 
 LossTerms compute_head_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head,

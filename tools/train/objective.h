@@ -4,11 +4,16 @@
 //                                coded) or uniform noise; z under the factorized
 //                                prior with uniform noise, rounded around the
 //                                medians (straight-through) into the hyper decoder
-//   + mean_b clamp(SNR(t_b), floor, cap) * |x0 - X(x_t, t, ctx)|^2
-//                                t uniform over the T training steps (full stage)
+//   + diffusion_weight * mean_b clamp(SNR(t_b), floor, cap) * |x0 - X(x_t, t, ctx)|^2
+//                                t uniform over the T training steps
+//   + decode_weight * |x0 - X(0, (T-1)/T, ctx)|^2
+//                                the library's default 1-step decode (x_N = 0)
 //   + aux_weight * |x0 - head(ctx_0)|^2
 //                                a 3x3 conv from the finest context map to RGB,
 //                                training only (keeps the latent in use early on)
+// The U-Net terms are left out in the compressor stage. In the decoder stage y
+// and z are rounded as at test time with no gradient (no rate term: the bits
+// stay as they are) and only the context decoder, U-Net and head learn.
 // The prior's median loss is separate (its own optimizer, see Trainer).
 #pragma once
 
@@ -29,7 +34,8 @@ struct DiffusionTables {
 struct LossTerms {
   torch::Tensor loss;  // the scalar to minimise (with gradients)
   torch::Tensor bpp;   // detached scalars
-  torch::Tensor mse;       // unweighted x0 MSE of the U-Net (0 in the compressor stage)
+  torch::Tensor mse;       // unweighted x0 MSE of the U-Net (0 in the compressor stage; the
+                           // 1-step decode's with --diffusion-weight 0)
   torch::Tensor head_mse;  // MSE of the head
 };
 

@@ -6,13 +6,19 @@
 namespace cdc::train {
 
 const char* to_string(Stage stage) {
-  return stage == Stage::kCompressor ? "compressor" : "full";
+  switch (stage) {
+    case Stage::kCompressor: return "compressor";
+    case Stage::kDecoder: return "decoder";
+    case Stage::kFull: break;
+  }
+  return "full";
 }
 
 Stage stage_from_string(const std::string& text) {
   if (text == "full") return Stage::kFull;
   if (text == "compressor") return Stage::kCompressor;
-  fail(CDC_STATUS_INVALID_ARGUMENT, "unknown stage '{}' (full or compressor)", text);
+  if (text == "decoder") return Stage::kDecoder;
+  fail(CDC_STATUS_INVALID_ARGUMENT, "unknown stage '{}' (full, compressor or decoder)", text);
 }
 
 json::Value TrainOptions::to_json() const {
@@ -33,6 +39,8 @@ json::Value TrainOptions::to_json() const {
   v.set("head_warmup", head_warmup);
   v.set("snr_floor", snr_floor);
   v.set("snr_cap", snr_cap);
+  v.set("diffusion_weight", diffusion_weight);
+  v.set("decode_weight", decode_weight);
   v.set("rho", rho);
   v.set("rate_ste", rate_ste);
   v.set("lr", lr);
@@ -64,6 +72,8 @@ void TrainOptions::apply_json(const json::Value& v) {
     else if (key == "head_warmup") head_warmup = item.as_int(key, kBad, 0, int64_t{1} << 40);
     else if (key == "snr_floor") snr_floor = item.as_number(key, kBad);
     else if (key == "snr_cap") snr_cap = item.as_number(key, kBad);
+    else if (key == "diffusion_weight") diffusion_weight = item.as_number(key, kBad);
+    else if (key == "decode_weight") decode_weight = item.as_number(key, kBad);
     else if (key == "rho") rho = item.as_number(key, kBad);
     else if (key == "rate_ste") rate_ste = item.as_bool(key, kBad);
     else if (key == "lr") lr = item.as_number(key, kBad);
@@ -97,6 +107,10 @@ void TrainOptions::validate() const {
   check(aux_weight >= 0, "--aux-weight must be >= 0");
   check(head_warmup >= 0 && head_warmup < steps, "--head-warmup must be in [0, --steps)");
   check(snr_floor >= 0 && snr_cap >= snr_floor, "need 0 <= --snr-floor <= --snr-cap");
+  check(diffusion_weight >= 0 && decode_weight >= 0,
+        "--diffusion-weight and --decode-weight must be >= 0");
+  check(stage == Stage::kCompressor || diffusion_weight > 0 || decode_weight > 0,
+        "the U-Net needs a loss: --diffusion-weight or --decode-weight above 0");
   check(lr > 0 && lr < 1, "--lr must be in (0, 1)");
   check(lr_min_frac >= 0 && lr_min_frac <= 1, "--lr-min-frac must be in [0, 1]");
   check(lr_warmup_frac >= 0 && lr_warmup_frac < 1, "--lr-warmup-frac must be in [0, 1)");

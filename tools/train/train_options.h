@@ -14,6 +14,8 @@ namespace cdc::train {
 enum class Stage {
   kFull,        // compressor, U-Net and MSE head together
   kCompressor,  // compressor and MSE head only (no U-Net call: ~4x more steps per hour)
+  kDecoder,     // context decoder, U-Net and head; the encoder and hyperprior stay fixed
+                // (test-time rounding, no rate term), so every stream's bits stay as they are
 };
 
 const char* to_string(Stage stage);
@@ -38,6 +40,9 @@ struct TrainOptions {
                                    // head's gradients would disturb a trained compressor)
   double snr_floor = 1.0;          // the x0-MSE weight is clamp(SNR(t), floor, cap)
   double snr_cap = 5.0;
+  double diffusion_weight = 1.0;   // weight of the SNR-weighted x0-MSE over uniform t
+  double decode_weight = 0.0;      // weight of the MSE of the 1-step decode (x_N = 0 at
+                                   // t = (T-1)/T): the path the library decodes by default
   double rho = 0.0;                // LPIPS weight; must be 0 (no LPIPS network in this version)
   bool rate_ste = true;            // rate of straight-through rounded y (else uniform noise)
   double lr = 4e-4;

@@ -361,7 +361,8 @@ class CDC(nn.Module):
         """Deterministic DDIM-style x-param decode from x_N = x_start (zeros by default)."""
         T = self.num_timesteps
         x = torch.zeros(shape, device=context[0].device) if x_start is None else x_start
-        idx = torch.linspace(0, T - 1, steps).long()
+        # one step: the x-param decode at the last train step (the library's sample_indices)
+        idx = torch.tensor([T - 1]) if steps == 1 else torch.linspace(0, T - 1, steps).long()
         ac = self.train_alphas_cumprod
         for i in reversed(range(steps)):
             a = ac[idx[i]]

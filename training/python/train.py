@@ -6,6 +6,10 @@ Objective per batch (training/README.md and shared/docs/training-notes.md give t
                                    z: uniform noise under the factorized prior
   + mean(clamp(SNR(t), 1, 5) * |x0 - X(x_t, t, context)|^2)   t uniform over the T train steps
   + aux_weight * |x0 - head(context_0)|^2   (one 3x3 conv, training only, never exported)
+  + decode_weight * |x0 - X(0, (T-1)/T, context)|^2   the library's default 1-step decode
+                                   (x_N = 0), the exact path a stream is decoded by
+(--diffusion-weight scales the second term; --freeze keeps named parts fixed, e.g. the encoder and
+hyperprior for a decoder-only fine-tune that leaves every stream's bits unchanged)
 and the prior's median loss on its own Adam. lambda warms up from lambda * start_frac
 (log-linearly over warmup_frac of the schedule); with --target-bpp it is then steered slowly so the
 training rate meets the target. LR: linear warm-up then cosine decay over --total-minutes, measured
@@ -86,6 +90,13 @@ def parse_args(argv=None):
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--aux-weight", type=float, default=1.0)
+    ap.add_argument("--diffusion-weight", type=float, default=1.0,
+                    help="weight of the SNR-weighted diffusion loss over uniform t")
+    ap.add_argument("--decode-weight", type=float, default=0.0,
+                    help="weight of the MSE of the 1-step decode from x_N = 0 (what the library decodes)")
+    ap.add_argument("--freeze", default="",
+                    help="comma-separated parameter name prefixes that are not trained (e.g. "
+                         "context_fn.enc,context_fn.hyper,context_fn.prior: the rate stays as it is)")
     ap.add_argument("--rate", choices=("ste", "noise"), default="ste")
     ap.add_argument("--snr-floor", type=float, default=1.0)
     ap.add_argument("--snr-cap", type=float, default=5.0)
@@ -195,12 +206,25 @@ class Objective(nn.Module):
         with ac:
             ctx = cf.decode(yq)
             aux = self.head(ctx[0])
-            pred = m.denoise_fn(xt, (t.float() / T)[:, None], ctx)
-        w = m.train_snr[t].clamp(a.snr_floor, a.snr_cap)
-        mse_t = ((pred.float() - x) ** 2).mean(dim=(1, 2, 3))
-        dist_loss = (w * mse_t).mean()
+        loss = lam * bpp
+        mse_t = torch.zeros(x.shape[0], device=x.device)
+        if a.diffusion_weight > 0:
+            with ac:
+                pred = m.denoise_fn(xt, (t.float() / T)[:, None], ctx)
+            w = m.train_snr[t].clamp(a.snr_floor, a.snr_cap)
+            mse_t = ((pred.float() - x) ** 2).mean(dim=(1, 2, 3))
+            loss = loss + a.diffusion_weight * (w * mse_t).mean()
+        if a.decode_weight > 0:
+            # the 1-step deterministic decode: x_N = 0 at t = (T-1)/T (cdc_model.CDC.decode)
+            tn = torch.full((x.shape[0], 1), float(T - 1) / T, device=x.device)
+            with ac:
+                x0 = m.denoise_fn(torch.zeros_like(x), tn, ctx)
+            mse_d = ((x0.float() - x) ** 2).mean(dim=(1, 2, 3))
+            loss = loss + a.decode_weight * mse_d.mean()
+            if a.diffusion_weight <= 0:
+                mse_t = mse_d
         aux_mse = ((aux.float() - x) ** 2).mean()
-        loss = lam * bpp + dist_loss + a.aux_weight * aux_mse
+        loss = loss + a.aux_weight * aux_mse
         return loss, bpp.detach(), mse_t.mean().detach(), aux_mse.detach()
 
 
@@ -221,6 +245,11 @@ class Trainer:
         self.warm = set()  # names of the parameters a partial --init loaded
         self.model = to_channels_last(CDC(self.cfg).to(self.dev))
         self.head = to_channels_last(nn.Conv2d(self.cfg["out_channels"], 3, 3, padding=1).to(self.dev))
+        frozen = tuple(p for p in a.freeze.split(",") if p)
+        for n, p in self.model.named_parameters():
+            if n.startswith(frozen):
+                p.requires_grad_(False)
+        self.medians_frozen = not self.model.context_fn.prior._medians.requires_grad
         prior = self.model.context_fn.prior
         main = [p for n, p in self.model.named_parameters() if not n.endswith("prior._medians")]
         self.opt = torch.optim.Adam(main + list(self.head.parameters()), lr=a.lr)
@@ -241,6 +270,12 @@ class Trainer:
         self.gen = self.gens[0]
         self.state_path = os.path.join(a.state_dir or a.out, f"{a.tag}.state.pt")
         self._resume()
+        # frozen parameters: the EMA holds them exactly (an EMA step d * e + (1 - d) * e need not
+        # round back to e), also where an earlier state let them drift
+        with torch.no_grad():
+            for p, e in zip(self.model.parameters(), self.ema.parameters()):
+                if not p.requires_grad:
+                    e.copy_(p)
         if len(self.slots) == 1:
             if self.rngs[0] is not None:  # the one slot of this process owns the torch RNG
                 rng_set(self.rngs[0], self.dev)
@@ -472,15 +507,16 @@ class Trainer:
         prior = self.model.context_fn.prior
         med_loss = prior.aux_loss()
         self.opt_med.zero_grad(set_to_none=True)
-        med_loss.backward()
-        if self.ddp:  # the same on every rank already (it depends on the weights only); kept exactly equal
-            prior._medians.grad = self.mean_over_ranks(prior._medians.grad)
-        self.opt_med.step()
+        if not self.medians_frozen:
+            med_loss.backward()
+            if self.ddp:  # the same on every rank already (it depends on the weights only); kept exactly equal
+                prior._medians.grad = self.mean_over_ranks(prior._medians.grad)
+            self.opt_med.step()
         self.step += 1
         with torch.no_grad():
             d = min(self.a.ema, (1 + self.step) / (10 + self.step))
-            ep = list(self.ema.parameters())
-            mp = list(self.model.parameters())
+            pairs = [(e, p) for e, p in zip(self.ema.parameters(), self.model.parameters()) if p.requires_grad]
+            ep, mp = [e for e, _ in pairs], [p for _, p in pairs]
             torch._foreach_mul_(ep, d)
             torch._foreach_add_(ep, mp, alpha=1 - d)
         return tot[0], tot[1], tot[2], med_loss.detach(), tot[3]

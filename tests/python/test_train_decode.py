@@ -1,0 +1,87 @@
+"""training/python: the 1-step decode path and decoder-only fine-tuning.
+
+- CDC.decode(steps=1) is the library's 1-step decode: one U-Net call on x_N = 0 at t = (T-1)/T.
+- train.py --freeze (encoder, hyperprior, prior) --diffusion-weight 0 --decode-weight 1 trains the
+  context decoder and U-Net only: the exported encoder, hyperprior and prior tensors are exactly
+  the ones it started from, so every stream keeps its bits.
+
+No pycdc needed; skipped without numpy or Pillow.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+np = pytest.importorskip("numpy")
+Image = pytest.importorskip("PIL.Image")
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PY = os.path.join(REPO, "training", "python")
+TRAIN = os.path.join(PY, "train.py")
+sys.path.insert(0, PY)
+
+from cdc_model import CDC, default_config  # noqa: E402
+
+FROZEN = ("context_fn.enc.", "context_fn.hyper_enc.", "context_fn.hyper_dec.", "context_fn.prior.")
+
+
+def test_one_step_decode_is_the_library_path():
+    torch.manual_seed(0)
+    m = CDC(default_config(8, 8, dim_mults=(1, 2))).eval()
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        ctx = m.context_fn(x)["context"]
+        T = m.num_timesteps
+        want = m.denoise_fn(torch.zeros_like(x), torch.full((1, 1), (T - 1) / T), ctx).clamp(-1, 1)
+        got = m.decode(ctx, x.shape, steps=1)
+        at_zero = m.denoise_fn(torch.zeros_like(x), torch.zeros(1, 1), ctx).clamp(-1, 1)
+    assert torch.equal(got, want)
+    assert not torch.allclose(got, at_zero)  # t matters: the test can tell the two apart
+
+
+def make_photos(root):
+    rng = np.random.default_rng(1)
+    for split, n in (("train", 3), ("val", 1)):
+        os.makedirs(root / split)
+        for i in range(n):
+            y, x = np.mgrid[0:72, 0:80]
+            img = 128 + (70 * np.sin(x / (4 + i)) * np.cos(y / (6 + i)))[..., None]
+            img = img + rng.normal(0, 8, (72, 80, 3))
+            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(root / split / f"{i}.png")
+
+
+def train(args):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(k, None)
+    p = subprocess.run([sys.executable, TRAIN, "--device", "cpu", "--bf16", "0", "--dim", "8", "--levels", "2",
+                        "--compressor-dim", "8", "--crop", "64", "--batch", "2", "--minutes", "10",
+                        "--eval-every", "1e9", "--log-every", "1", "--val-max-side", "64"] + args,
+                       capture_output=True, text=True, env=env, timeout=240)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-4000:]
+    return p.stdout
+
+
+def test_decoder_fine_tune_keeps_the_coding_path(tmp_path):
+    make_photos(tmp_path / "data")
+    train(["--tag", "base", "--out", str(tmp_path / "base"), "--data", str(tmp_path / "data"), "--max-steps", "2"])
+    init = str(tmp_path / "base" / "base.pt")
+    out = train(["--tag", "dec", "--out", str(tmp_path / "dec"), "--data", str(tmp_path / "data"),
+                 "--init", init, "--freeze", "context_fn.enc,context_fn.hyper,context_fn.prior",
+                 "--diffusion-weight", "0", "--decode-weight", "1", "--lr", "1e-3", "--max-steps", "4"])
+    assert "step 4 " in out
+    before = torch.load(init, map_location="cpu")["ema"]
+    after = torch.load(str(tmp_path / "dec" / "dec.pt"), map_location="cpu")["ema"]
+    assert before.keys() == after.keys()
+    fixed = trained = 0
+    for k, v in before.items():
+        name = k[len("ema_model."):]
+        if name.startswith(FROZEN):
+            assert torch.equal(v, after[k]), name
+            fixed += 1
+        elif name.startswith(("context_fn.dec.", "denoise_fn.")) and not torch.equal(v, after[k]):
+            trained += 1
+    assert fixed > 0 and trained > 0
