@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 import pytest
+from train_photos import make_photos
 
 torch = pytest.importorskip("torch")
 np = pytest.importorskip("numpy")
@@ -38,17 +39,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def make_photos(root):
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 4), ("val", 1)):
-        os.makedirs(root / split)
-        for i in range(n):
-            y, x = np.mgrid[0:72, 0:80]
-            img = 128 + (80 * np.sin(x / (5 + i)) * np.cos(y / (7 + i)))[..., None]
-            img = img + rng.normal(0, 10, (72, 80, 3))
-            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(root / split / f"{i}.png")
 
 
 def common_args(data, out, steps):

@@ -24,6 +24,7 @@ TRAIN = os.path.join(PY, "train.py")
 sys.path.insert(0, PY)
 
 from cdc_model import CDC, default_config  # noqa: E402
+from train_photos import make_photos  # noqa: E402
 
 FROZEN = ("context_fn.enc.", "context_fn.hyper_enc.", "context_fn.hyper_dec.", "context_fn.prior.")
 
@@ -42,17 +43,6 @@ def test_one_step_decode_is_the_library_path():
     assert not torch.allclose(got, at_zero)  # t matters: the test can tell the two apart
 
 
-def make_photos(root):
-    rng = np.random.default_rng(1)
-    for split, n in (("train", 3), ("val", 1)):
-        os.makedirs(root / split)
-        for i in range(n):
-            y, x = np.mgrid[0:72, 0:80]
-            img = 128 + (70 * np.sin(x / (4 + i)) * np.cos(y / (6 + i)))[..., None]
-            img = img + rng.normal(0, 8, (72, 80, 3))
-            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(root / split / f"{i}.png")
-
-
 def train(args):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
@@ -66,7 +56,7 @@ def train(args):
 
 
 def test_decoder_fine_tune_keeps_the_coding_path(tmp_path):
-    make_photos(tmp_path / "data")
+    make_photos(tmp_path / "data", n_train=3, seed=1)
     train(["--tag", "base", "--out", str(tmp_path / "base"), "--data", str(tmp_path / "data"), "--max-steps", "2"])
     init = str(tmp_path / "base" / "base.pt")
     out = train(["--tag", "dec", "--out", str(tmp_path / "dec"), "--data", str(tmp_path / "data"),
