@@ -1,5 +1,6 @@
 #include "train/objective.h"
 
+#include "diffusion/ddim_schedule.h"
 #include "diffusion/noise_schedule.h"
 #include "hyperprior/gaussian_conditional.h"
 #include "hyperprior/hyper_transforms.h"
@@ -16,6 +17,21 @@ torch::Tensor straight_through_round(const torch::Tensor& v, const torch::Tensor
 
 torch::Tensor uniform_noise_like(const torch::Tensor& v, at::Generator& gen) {
   return (torch::rand(v.sizes(), gen, torch::kFloat32) - 0.5).to(v.device());
+}
+
+// The latent as the encoder codes it (test-time rounding of z around the
+// medians and of y around the hyper-decoder mean), float32, no gradient.
+struct CodedLatent {
+  torch::Tensor y_hat, z_hat, mean, scale;
+};
+
+CodedLatent coded_latent(CompressorImpl& cf, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor y = cf.enc->forward(x).to(torch::kFloat32);
+  torch::Tensor z = cf.hyper_enc->forward(y).to(torch::kFloat32);
+  torch::Tensor z_hat = quantize_with_offset(z, cf.prior->medians_param);
+  auto [mean, scale] = split_mean_scale(cf.hyper_dec->forward(z_hat).to(torch::kFloat32));
+  return {quantize_with_offset(y, mean), z_hat, mean, scale};
 }
 
 // The U-Net's terms: the SNR-weighted x0-MSE at a random t and the MSE of the
@@ -47,10 +63,11 @@ UnetTerms unet_terms(CdcNetworkImpl& net, const std::vector<torch::Tensor>& cont
     mse = mse_b.mean().detach();
   }
   if (options.decode_weight > 0) {
-    // The library's 1-step decode (diffusion/ddim_schedule.cc): one U-Net call
-    // on x_N = 0 at the last training step, t = (T-1)/T.
+    // The library's 1-step decode: one U-Net call on x_N = 0 at the step
+    // sample_indices gives a 1-step x-param decode.
+    const int64_t last = sample_indices(static_cast<int>(steps), 1, ModelVariant::kXParam).front();
     torch::Tensor x_n = torch::zeros_like(x);
-    torch::Tensor t_in = torch::full({batch, 1}, static_cast<double>(steps - 1) / steps,
+    torch::Tensor t_in = torch::full({batch, 1}, static_cast<double>(last) / steps,
                                      x.options().dtype(torch::kFloat32));
     torch::Tensor decoded = f32(net.denoise_fn->forward(x_n, t_in, context));
     torch::Tensor decode_mse = (decoded - x).pow(2).mean();
@@ -66,21 +83,17 @@ LossTerms compute_decoder_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head,
                                const DiffusionTables& tables, at::Generator& gen) {
   CompressorImpl& cf = *net.context_fn;
   const nn::CpuBf16Autocast autocast(options.bf16);
-  torch::Tensor y_hat, bpp;
+  const CodedLatent c = coded_latent(cf, x);
+  torch::Tensor bpp;
   {
-    // The coded latent exactly as the encoder writes it; its bits, for the log.
+    // The coded latent's bits, for the log.
     torch::NoGradGuard no_grad;
-    torch::Tensor y = cf.enc->forward(x).to(torch::kFloat32);
-    torch::Tensor z = cf.hyper_enc->forward(y).to(torch::kFloat32);
-    torch::Tensor z_hat = quantize_with_offset(z, cf.prior->medians_param);
-    auto [mean, scale] = split_mean_scale(cf.hyper_dec->forward(z_hat).to(torch::kFloat32));
-    y_hat = quantize_with_offset(y, mean);
     const nn::CpuBf16Autocast float32_rates(false);
-    torch::Tensor bits = -(torch::log2(gaussian_likelihood(y_hat, mean, scale)).sum() +
-                           torch::log2(cf.prior->likelihood(z_hat)).sum());
+    torch::Tensor bits = -(torch::log2(gaussian_likelihood(c.y_hat, c.mean, c.scale)).sum() +
+                           torch::log2(cf.prior->likelihood(c.z_hat)).sum());
     bpp = bits / static_cast<double>(x.size(0) * x.size(2) * x.size(3));
   }
-  std::vector<torch::Tensor> context = cf.dec->forward(y_hat);
+  std::vector<torch::Tensor> context = cf.dec->forward(c.y_hat);
   torch::Tensor head_mse = (head.forward(context[0]).to(torch::kFloat32) - x).pow(2).mean();
   auto [unet_loss, mse] = unet_terms(net, context, x, options, tables, gen);
   return {unet_loss + options.aux_weight * head_mse, bpp, mse, head_mse.detach()};
@@ -141,11 +154,7 @@ LossTerms compute_head_loss(CdcNetworkImpl& net, torch::nn::Conv2dImpl& head,
   torch::Tensor finest;
   {
     torch::NoGradGuard no_grad;
-    torch::Tensor y = cf.enc->forward(x);
-    torch::Tensor z = cf.hyper_enc->forward(y);
-    torch::Tensor z_hat = quantize_with_offset(z, cf.prior->medians_param);
-    torch::Tensor mean = split_mean_scale(cf.hyper_dec->forward(z_hat)).first;
-    finest = cf.dec->forward(quantize_with_offset(y, mean))[0];
+    finest = cf.dec->forward(coded_latent(cf, x).y_hat)[0];
   }
   torch::Tensor head_mse = (head.forward(finest) - x).pow(2).mean();
   torch::Tensor zero = torch::zeros({}, x.options());

@@ -149,23 +149,18 @@ void Trainer::build() {
   for (auto& p : ema_->parameters()) p.set_requires_grad(false);
 
   torch::Tensor medians = net_->context_fn->prior->medians_param;
-  main_params_.clear();
   if (options_.stage == Stage::kDecoder) {
-    // The encoder, hyperprior and prior stay as they are.
-    for (auto& p : net_->context_fn->dec->parameters()) main_params_.push_back(p);
-    for (auto& p : net_->denoise_fn->parameters()) main_params_.push_back(p);
-  } else {
-    for (auto& p : net_->parameters())
-      if (!p.is_same(medians)) main_params_.push_back(p);
+    // The encoder, hyperprior and prior (medians too) stay as they are.
+    CompressorImpl& cf = *net_->context_fn;
+    for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(cf.enc.get()),
+                                 static_cast<torch::nn::Module*>(cf.hyper_enc.get()),
+                                 static_cast<torch::nn::Module*>(cf.hyper_dec.get()),
+                                 static_cast<torch::nn::Module*>(cf.prior.get())})
+      for (auto& p : m->parameters()) p.set_requires_grad(false);
   }
-  // The EMA leaves fixed parameters exactly as they are (d * e + (1 - d) * e
-  // need not round back to e).
-  ema_follows_.clear();
-  for (auto& p : net_->parameters()) {
-    bool trained = options_.stage != Stage::kDecoder;
-    for (const auto& q : main_params_) trained = trained || p.is_same(q);
-    ema_follows_.push_back(trained);
-  }
+  main_params_.clear();
+  for (auto& p : net_->parameters())
+    if (p.requires_grad() && !p.is_same(medians)) main_params_.push_back(p);
   for (auto& p : head_->parameters()) main_params_.push_back(p);
   adam_ = std::make_unique<torch::optim::Adam>(main_params_, torch::optim::AdamOptions(options_.lr));
   median_adam_ = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{medians},
@@ -235,7 +230,7 @@ StepStats Trainer::step(const torch::Tensor& x_in) {
   adam_->step();
 
   torch::Tensor median_loss = net_->context_fn->prior->median_loss();
-  if (options_.stage != Stage::kDecoder) {
+  if (net_->context_fn->prior->medians_param.requires_grad()) {
     median_adam_->zero_grad();
     median_loss.backward();
     median_adam_->step();
@@ -246,8 +241,9 @@ StepStats Trainer::step(const torch::Tensor& x_in) {
     torch::NoGradGuard no_grad;
     const double d = std::min(options_.ema, (1.0 + step_) / (10.0 + step_));
     auto e = ema_->parameters(), m = net_->parameters();
+    // Fixed parameters stay exact (d * e + (1 - d) * e need not round back to e).
     for (size_t i = 0; i < e.size(); ++i)
-      if (ema_follows_[i]) e[i].mul_(d).add_(m[i].detach(), 1.0 - d);
+      if (m[i].requires_grad()) e[i].mul_(d).add_(m[i].detach(), 1.0 - d);
   }
   s.loss = terms.loss.item<double>();
   s.bpp = terms.bpp.item<double>();

@@ -75,7 +75,6 @@ class Trainer {
   torch::nn::Conv2d head_{nullptr};
   std::unique_ptr<torch::optim::Adam> adam_, median_adam_;
   std::vector<torch::Tensor> main_params_;
-  std::vector<bool> ema_follows_;  // per net_->parameters(): false where a stage keeps it fixed
   DiffusionTables tables_;
   at::Generator gen_;
   int64_t step_ = 0;

@@ -357,12 +357,20 @@ class CDC(nn.Module):
         self.register_buffer("train_sqrt_recipm1_alphas_cumprod", f32(np.sqrt(1 / ac - 1)))
 
     @torch.no_grad()
-    def decode(self, context, shape, steps=1, x_start=None):
-        """Deterministic DDIM-style x-param decode from x_N = x_start (zeros by default)."""
+    def one_step_decode(self, context, shape, x_start=None):
+        """The library's 1-step x-param decode, unclamped and differentiable: one U-Net call on
+        x_N = x_start (zeros by default) at the last train step, t = (T-1)/T."""
         T = self.num_timesteps
         x = torch.zeros(shape, device=context[0].device) if x_start is None else x_start
-        # one step: the x-param decode at the last train step (the library's sample_indices)
-        idx = torch.tensor([T - 1]) if steps == 1 else torch.linspace(0, T - 1, steps).long()
+        return self.denoise_fn(x, torch.full((shape[0], 1), float(T - 1) / T, device=x.device), context)
+
+    def decode(self, context, shape, steps=1, x_start=None):
+        """Deterministic DDIM-style x-param decode from x_N = x_start (zeros by default)."""
+        if steps == 1:
+            return self.one_step_decode(context, shape, x_start).clamp(-1, 1)
+        T = self.num_timesteps
+        x = torch.zeros(shape, device=context[0].device) if x_start is None else x_start
+        idx = torch.linspace(0, T - 1, steps).long()
         ac = self.train_alphas_cumprod
         for i in reversed(range(steps)):
             a = ac[idx[i]]

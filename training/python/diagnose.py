@@ -52,18 +52,12 @@ def load_model(path):
 def decode(model, y, shape, steps=1):
     """Context decoder + U-Net decode of latents y with the library's schedule: 1 step is one
     U-Net call at t = (T-1)/T on x = 0; n > 1 steps are the reference's linspace(0, T-1, n)."""
-    if steps == 1:
-        return decode_grad(model, y, shape).clamp(-1, 1)
     return model.decode(model.context_fn.decode(y), shape, steps=steps)
 
 
 def decode_grad(model, y, shape):
     """The 1-step decode with gradients: one U-Net call at t = (T-1)/T on x = 0."""
-    T = model.num_timesteps
-    ctx = model.context_fn.decode(y)
-    x = torch.zeros(shape)
-    t = torch.full((shape[0], 1), float(T - 1) / T)
-    return model.denoise_fn(x, t, ctx)
+    return model.one_step_decode(model.context_fn.decode(y), shape)
 
 
 def ceiling(model, x, y0, iters, lr):

@@ -215,10 +215,8 @@ class Objective(nn.Module):
             mse_t = ((pred.float() - x) ** 2).mean(dim=(1, 2, 3))
             loss = loss + a.diffusion_weight * (w * mse_t).mean()
         if a.decode_weight > 0:
-            # the 1-step deterministic decode: x_N = 0 at t = (T-1)/T (cdc_model.CDC.decode)
-            tn = torch.full((x.shape[0], 1), float(T - 1) / T, device=x.device)
             with ac:
-                x0 = m.denoise_fn(torch.zeros_like(x), tn, ctx)
+                x0 = m.one_step_decode(ctx, x.shape)
             mse_d = ((x0.float() - x) ** 2).mean(dim=(1, 2, 3))
             loss = loss + a.decode_weight * mse_d.mean()
             if a.diffusion_weight <= 0:
@@ -249,7 +247,6 @@ class Trainer:
         for n, p in self.model.named_parameters():
             if n.startswith(frozen):
                 p.requires_grad_(False)
-        self.medians_frozen = not self.model.context_fn.prior._medians.requires_grad
         prior = self.model.context_fn.prior
         main = [p for n, p in self.model.named_parameters() if not n.endswith("prior._medians")]
         self.opt = torch.optim.Adam(main + list(self.head.parameters()), lr=a.lr)
@@ -507,7 +504,7 @@ class Trainer:
         prior = self.model.context_fn.prior
         med_loss = prior.aux_loss()
         self.opt_med.zero_grad(set_to_none=True)
-        if not self.medians_frozen:
+        if prior._medians.requires_grad:
             med_loss.backward()
             if self.ddp:  # the same on every rank already (it depends on the weights only); kept exactly equal
                 prior._medians.grad = self.mean_over_ranks(prior._medians.grad)
