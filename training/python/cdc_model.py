@@ -411,10 +411,83 @@ def config_from_reference(ref):
     return cfg
 
 
-def load_reference_checkpoint(model, path, prefix="ema_model.", partial=False, skip=()):
+def _copy_index(n_src, n_dst):
+    """Source channel of each channel of a widened space. Where n_dst is a multiple of n_src the
+    space is tiled (channel j copies j mod n_src); otherwise the first 2 * n_src - n_dst channels
+    are kept (the U-Net's own features) and the rest, a context map, is tiled."""
+    if n_dst % n_src == 0:
+        return torch.arange(n_dst) % n_src
+    keep = 2 * n_src - n_dst
+    if keep <= 0 or keep >= n_src:
+        raise ValueError(f"cannot widen {n_src} channels to {n_dst}")
+    extra = n_src - keep
+    j = torch.arange(n_dst)
+    return torch.where(j < keep, j, keep + (j - keep) % extra)
+
+
+def _split_weights(index, n_src, gen):
+    """Per-channel factors of a widened input space: the copies of one source channel get random
+    positive shares that sum to 1, so the sum over the copies is the source weight (the layer
+    computes the same function) while the copies' gradients differ (they do not stay twins)."""
+    w = 1.0 + 0.5 * (2 * torch.rand(len(index), generator=gen) - 1)
+    tot = torch.zeros(n_src).index_add_(0, index, w)
+    return w / tot[index]
+
+
+def widen_state(model, sd, seed=0):
+    """A wider layout's state from a narrower model's state dict `sd`, computing the same function
+    (Net2Net-style widening): every widened channel copies a source channel, every layer that reads
+    a widened space shares each source weight among its copies. Exact through the layer norms here,
+    which normalise over channels: a space tiled k times has the same mean and variance. Tensors of
+    equal shape are taken as they are; the result has every key of model.state_dict()."""
+    gen = torch.Generator().manual_seed(seed)
+    kinds = {}
+    for name, mod in model.named_modules():
+        if isinstance(mod, nn.ConvTranspose2d):
+            kinds[name + ".weight"] = (1, 0)  # (duplicated dim, shared dim): weight is in x out
+        elif isinstance(mod, (nn.Conv2d, nn.Linear)):
+            kinds[name + ".weight"] = (0, 1)
+    out = {}
+    for k, dst in model.state_dict().items():
+        if k in sd:
+            v = sd[k].float()
+        elif k.endswith(".res_conv.weight") and dst.shape[2:] == (1, 1):
+            # the narrow block's input had as many channels as its output: its shortcut was the
+            # identity, which the wider input now needs as a 1x1 convolution
+            v = torch.eye(dst.shape[0])[:, :, None, None]
+        elif k.endswith(".res_conv.bias"):
+            v = torch.zeros(dst.shape)
+        else:
+            raise KeyError(f"widen: {k} is not in the source")
+        if v.shape == dst.shape:
+            out[k] = sd[k] if k in sd else v.to(dst.dtype)
+            continue
+        if v.dim() != dst.dim():
+            raise ValueError(f"widen: {k} has shape {tuple(v.shape)}, the layout wants {tuple(dst.shape)}")
+        dup, shared = kinds.get(k, (None, None))
+        for d in range(v.dim()):
+            if v.shape[d] == dst.shape[d]:
+                continue
+            if dst.shape[d] < v.shape[d]:
+                raise ValueError(f"widen: {k} is narrower in the layout ({tuple(dst.shape)}) than in the source")
+            idx = _copy_index(v.shape[d], dst.shape[d])
+            n_src = v.shape[d]
+            v = v.index_select(d, idx)
+            if d == shared:
+                f = _split_weights(idx, n_src, gen)
+                v = v * f.view([-1 if i == d else 1 for i in range(v.dim())])
+            elif dup is not None and d != dup:
+                raise ValueError(f"widen: {k} changes in dimension {d}")
+        out[k] = v.to(dst.dtype)
+    return out
+
+
+def load_reference_checkpoint(model, path, prefix="ema_model.", partial=False, skip=(), widen=False):
     """Loads a reference-layout checkpoint (.pt) or a libcdc model file (.cdcm) into model.
     partial: load only the tensors whose name and shape the model shares (a warm start of a
-    wider layout), except names starting with a prefix in skip; returns the names loaded."""
+    wider layout), except names starting with a prefix in skip; returns the names loaded.
+    widen: load a narrower model into this wider layout, computing the same function
+    (widen_state)."""
     if path.endswith(".cdcm"):
         from cdcm import as_reference_checkpoint, read_cdcm
         ckpt = as_reference_checkpoint(read_cdcm(path)[2])
@@ -426,6 +499,9 @@ def load_reference_checkpoint(model, path, prefix="ema_model.", partial=False, s
     else:
         ckpt = torch.load(path, map_location="cpu")
     sd = {k[len(prefix):]: v for k, v in ckpt["ema"].items() if k.startswith(prefix)}
+    if widen:
+        model.load_state_dict(widen_state(model, sd))
+        return model
     if partial:
         own = model.state_dict()
         sd = {k: v for k, v in sd.items()

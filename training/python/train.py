@@ -77,6 +77,11 @@ def parse_args(argv=None):
     ap.add_argument("--init-partial", type=int, default=0,
                     help="1: --init loads only the tensors this layout shares with the model (a wider "
                          "layout); --head-warmup then trains the head and the fresh tensors only")
+    ap.add_argument("--init-widen", type=int, default=0,
+                    help="1: --init is a narrower model of this family (e.g. the compact context decoder "
+                         "under --reverse-dim-mults 4,6,4,2 --context-channels 48): every widened layer "
+                         "starts as copies of the narrow one's channels, so training starts from the same "
+                         "decoded images (cdc_model.widen_state)")
     ap.add_argument("--lmbda", type=float, default=0.0064)
     ap.add_argument("--target-bpp", type=float, default=0.0, help="steer lambda to this training bpp")
     ap.add_argument("--lmbda-start-frac", type=float, default=0.05)
@@ -234,6 +239,8 @@ class Trainer:
         self.ddp = dist.is_available() and dist.is_initialized()
         if a.accum < 1:
             raise SystemExit("--accum must be at least 1")
+        if a.init_widen and (a.init_partial or not a.init):
+            raise SystemExit("--init-widen needs --init and excludes --init-partial")
         # host-side agreements (step time, stop, object exchange) go over gloo, also next to nccl
         self.cgroup = dist.new_group(backend="gloo") if self.ddp and dist.get_backend() == "nccl" else None
         torch.manual_seed(a.seed)
@@ -318,6 +325,12 @@ class Trainer:
                 n_all = len(self.model.state_dict())
                 self._say(f"initialised {len(self.warm)} of {n_all} tensors from {self.a.init}; "
                           "the others are fresh; fresh optimizer and schedules")
+                if self.ddp:
+                    share = to_cpu(self._state())
+            elif self.a.init and self.a.init_widen:
+                load_reference_checkpoint(self.model, self.a.init, widen=True)
+                self.ema.load_state_dict(self.model.state_dict())
+                self._say(f"initialised from {self.a.init}, widened to this layout; fresh optimizer")
                 if self.ddp:
                     share = to_cpu(self._state())
             elif self.a.init:
