@@ -356,7 +356,6 @@ class CDC(nn.Module):
         self.register_buffer("train_sqrt_recip_alphas_cumprod", f32(np.sqrt(1 / ac)))
         self.register_buffer("train_sqrt_recipm1_alphas_cumprod", f32(np.sqrt(1 / ac - 1)))
 
-    @torch.no_grad()
     def one_step_decode(self, context, shape, x_start=None):
         """The library's 1-step x-param decode, unclamped and differentiable: one U-Net call on
         x_N = x_start (zeros by default) at the last train step, t = (T-1)/T."""
@@ -364,8 +363,10 @@ class CDC(nn.Module):
         x = torch.zeros(shape, device=context[0].device) if x_start is None else x_start
         return self.denoise_fn(x, torch.full((shape[0], 1), float(T - 1) / T, device=x.device), context)
 
+    @torch.no_grad()
     def decode(self, context, shape, steps=1, x_start=None):
-        """Deterministic DDIM-style x-param decode from x_N = x_start (zeros by default)."""
+        """Deterministic DDIM-style x-param decode from x_N = x_start (zeros by default); no
+        gradients (training and diagnose.py take one_step_decode's)."""
         if steps == 1:
             return self.one_step_decode(context, shape, x_start).clamp(-1, 1)
         T = self.num_timesteps
