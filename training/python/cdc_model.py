@@ -460,9 +460,6 @@ def widen_state(model, sd, seed=0):
             v = torch.zeros(dst.shape)
         else:
             raise KeyError(f"widen: {k} is not in the source")
-        if v.shape == dst.shape:
-            out[k] = sd[k] if k in sd else v.to(dst.dtype)
-            continue
         if v.dim() != dst.dim():
             raise ValueError(f"widen: {k} has shape {tuple(v.shape)}, the layout wants {tuple(dst.shape)}")
         dup, shared = kinds.get(k, (None, None))
