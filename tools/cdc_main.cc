@@ -767,9 +767,14 @@ int run_codec(const Options& o, const CodecRequest& r) {
     }
   };
 
+  // The workers (and the OpenMP threads they start) run with SIGINT blocked,
+  // so Ctrl-C never interrupts their computation; the main thread takes it
+  // while it waits, and the workers see the flag at their next progress call.
   std::vector<std::thread> pool;
-  for (size_t t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
+  {
+    const SigintBlock block;
+    for (size_t t = 0; t < workers; ++t) pool.emplace_back(work);
+  }
   for (std::thread& thread : pool) thread.join();
   batch.finish();
 

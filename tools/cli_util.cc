@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <csignal>
@@ -176,14 +179,19 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
 
 namespace {
 
-volatile std::sig_atomic_t g_interrupted = 0;
+// Read by every worker thread, written by the handler on whichever thread the
+// signal lands: an atomic (lock-free, so usable in a handler), not a plain
+// sig_atomic_t, which is only safe within one thread.
+std::atomic<int> g_interrupted{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the Ctrl-C flag must be lock-free");
 
 extern "C" void on_sigint(int) {
-  if (g_interrupted != 0) _exit(128 + SIGINT);  // second Ctrl-C: stop now
-  g_interrupted = 1;
+  const int saved_errno = errno;  // the interrupted code may be about to read it
+  if (g_interrupted.exchange(1) != 0) _exit(128 + SIGINT);  // second Ctrl-C: stop now
   static const char kMessage[] = "\ncdc: interrupted, stopping (Ctrl-C again to kill)\n";
   const ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
   (void)ignored;
+  errno = saved_errno;
 }
 
 }  // namespace
@@ -196,7 +204,16 @@ void install_interrupt_handler() {
   sigaction(SIGINT, &action, nullptr);
 }
 
-bool interrupted() { return g_interrupted != 0; }
+bool interrupted() { return g_interrupted.load() != 0; }
+
+SigintBlock::SigintBlock() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, &saved_);
+}
+
+SigintBlock::~SigintBlock() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
 
 std::string json_escape(const std::string& s) {
   std::string out;

@@ -4,6 +4,7 @@
 #define CDC_TOOLS_CLI_UTIL_H_
 
 #include <cdc.h>
+#include <signal.h>
 
 #include <chrono>
 #include <cstdint>
@@ -60,6 +61,21 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
 // a cancellation; a second one ends the process at once.
 void install_interrupt_handler();
 bool interrupted();
+
+// Blocks SIGINT in the calling thread while it lives (restoring the mask
+// after). Threads started meanwhile inherit the blocked mask: the batch
+// workers, and the OpenMP threads they start, are never interrupted by the
+// handler; the signal goes to the main thread, which only waits for them.
+class SigintBlock {
+ public:
+  SigintBlock();
+  ~SigintBlock();
+  SigintBlock(const SigintBlock&) = delete;
+  SigintBlock& operator=(const SigintBlock&) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 // Progress display through cdc_context_set_progress: a bar on a terminal,
 // plain lines otherwise, nothing with quiet. Returns non-zero (cancel) once

@@ -1,5 +1,7 @@
 #include "onednn/convolution.h"
 
+#include <omp.h>
+
 #include <string>
 
 #include "common/error.h"
@@ -58,10 +60,12 @@ dnnl::convolution_forward::primitive_desc make_primitive_desc(
 
 const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool accumulate,
                                            bool relu, float negative_slope, bool bf16) const {
+  // The thread count oneDNN gives a primitive created now (its nthr).
+  const int threads = omp_get_max_threads();
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& p : plans_)
     if (p->n == n && p->h == h && p->w == w && p->accumulate == accumulate && p->relu == relu &&
-        p->negative_slope == negative_slope && p->bf16_asked == bf16)
+        p->negative_slope == negative_slope && p->bf16_asked == bf16 && p->threads == threads)
       return *p;
 
   const auto& eng = cpu_engine();
@@ -94,6 +98,7 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
   p->relu = relu;
   p->negative_slope = negative_slope;
   p->bf16_asked = bf16;
+  p->threads = threads;
   dnnl::convolution_forward::primitive_desc pd;
   if (bf16) pd = make_primitive_desc(describe(memory::data_type::bf16), attr, true);
   p->bf16 = bf16 && pd;
@@ -158,6 +163,11 @@ void Convolution::run(const Activation& src, const Activation& dst, BufferPool& 
   ProfileScope profile(what, src);
   p.primitive.execute(s, args);
   s.wait();
+}
+
+size_t Convolution::plan_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return plans_.size();
 }
 
 Activation Convolution::operator()(const Activation& src, BufferPool& pool) const {

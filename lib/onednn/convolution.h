@@ -1,6 +1,9 @@
 // A convolution of NHWC activations with oneDNN. The weights (OIHW, dense)
 // are reordered once per primitive layout; the
-// primitive for an input shape is created on first use and cached. Bias, a
+// primitive for an input shape and the caller's OpenMP thread count is
+// created on first use and cached (a oneDNN primitive keeps the thread count
+// it was created for: run under more threads it would use only those, and
+// its scratchpad is sized for them). Bias, a
 // ReLU and a residual sum are fused into the primitive as post-ops.
 // Thread-safe: one instance serves concurrent calls (scratchpads are the
 // caller's, primitives are read-only).
@@ -40,6 +43,10 @@ class Convolution {
   // Allocates dst from the pool.
   Activation operator()(const Activation& src, BufferPool& pool) const;
 
+  // The primitives created so far (one per input shape, fusion, precision
+  // and thread count met); for tests and diagnostics.
+  size_t plan_count() const;
+
  private:
   struct Plan {
     int64_t n, h, w;
@@ -47,6 +54,7 @@ class Convolution {
     float negative_slope;
     bool bf16_asked;  // the precision asked for
     bool bf16;        // the precision the primitive runs in
+    int threads;      // omp_get_max_threads() when it was created
     dnnl::primitive primitive;
     dnnl::memory weights;  // in the primitive's layout
     dnnl::memory::desc scratchpad;
