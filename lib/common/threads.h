@@ -8,9 +8,15 @@ namespace cdc {
 int hardware_threads();
 
 // Threads of other processes that are runnable now at a priority near ours
-// (Linux: state R in /proc/PID/task/TID/stat, nice at most ours + 5); 0
-// where unknown. Costs a scan of /proc (about a millisecond).
+// (Linux: state R in /proc/PID/task/TID/stat, nice at most ours + 5; for a
+// process in another autogroup (/proc/PID/autogroup, e.g. a job started in
+// another terminal or session) the group's nice instead, since the kernel
+// shares the CPU between autogroups by their nice, whatever the tasks' own);
+// 0 where unknown. Costs a scan of /proc (about a millisecond). Control
+// groups with CPU weights are not looked at.
 int other_runnable_tasks();
+// The runnable threads of process pid that other_runnable_tasks() counts.
+int competing_tasks_of(int pid);
 // The thread count a call uses: threads (0 = hardware_threads()), capped to
 // the cores, and to the cores that other runnable tasks leave free (at least
 // one): libtorch's OpenMP threads wait for each other at every layer by

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -48,4 +49,69 @@ TEST_CASE("threads: busy processes at our priority take their cores away") {
   for (pid_t pid : children) waitpid(pid, nullptr, 0);
   CHECK(most >= 1);
   CHECK(fewest_threads == 1);  // every core has a busy process beside us
+}
+
+namespace {
+
+// A child that spins at nice 19, in a session (and so an autogroup) of its
+// own when new_session.
+pid_t spin_niced(bool new_session) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (new_session) setsid();
+    const int ignored = nice(19);
+    (void)ignored;
+    for (volatile unsigned long k = 0;; ++k) {
+    }
+  }
+  return pid;
+}
+
+// The most tasks of pid that count as competing over a few samples.
+int most_competing(pid_t pid) {
+  int most = 0;
+  for (int i = 0; i < 30; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    most = std::max(most, cdc::competing_tasks_of(static_cast<int>(pid)));
+  }
+  return most;
+}
+
+bool autogroups_on() {
+  std::FILE* f = std::fopen("/proc/sys/kernel/sched_autogroup_enabled", "r");
+  if (f == nullptr) return false;
+  int on = 0;
+  const bool ok = std::fscanf(f, "%d", &on) == 1;
+  std::fclose(f);
+  if (!ok || on == 0) return false;
+  std::FILE* own = std::fopen("/proc/self/autogroup", "r");
+  if (own == nullptr) return false;
+  std::fclose(own);
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("threads: a niced process competes only from another autogroup") {
+  // Beside a nice-19 busy loop in our own session, 2 threads beat 1; beside
+  // the same loop started in another session (another autogroup, whose
+  // share the kernel sets by the group's nice, not the task's), 2 threads
+  // were 6.7x slower than 1.
+  const pid_t same = spin_niced(false);
+  REQUIRE(same > 0);
+  const int same_count = most_competing(same);
+  kill(same, SIGKILL);
+  waitpid(same, nullptr, 0);
+  CHECK(same_count == 0);
+
+  const pid_t other = spin_niced(true);
+  REQUIRE(other > 0);
+  const int other_count = most_competing(other);
+  kill(other, SIGKILL);
+  waitpid(other, nullptr, 0);
+  if (autogroups_on()) {
+    CHECK(other_count == 1);
+  } else {
+    CHECK(other_count == 0);  // nice alone ranks it
+  }
 }
