@@ -72,16 +72,18 @@ bool autogroup_of(const char* pid, std::string* group, long* nice) {
   return ok;
 }
 
-bool autogroup_enabled() {
+}  // namespace
+
+bool autogroups_in_force() {
   std::FILE* f = std::fopen("/proc/sys/kernel/sched_autogroup_enabled", "r");
   if (f == nullptr) return false;
   int on = 0;
   const bool ok = std::fscanf(f, "%d", &on) == 1;
   std::fclose(f);
-  return ok && on != 0;
+  std::string group;
+  long nice = 0;
+  return ok && on != 0 && autogroup_of("self", &group, &nice);
 }
-
-}  // namespace
 
 namespace {
 
@@ -96,7 +98,7 @@ struct OwnPriority {
 OwnPriority own_priority() {
   OwnPriority own;
   own.nice = getpriority(PRIO_PROCESS, 0);
-  own.groups = autogroup_enabled() && autogroup_of("self", &own.group, &own.group_nice);
+  own.groups = autogroups_in_force() && autogroup_of("self", &own.group, &own.group_nice);
   return own;
 }
 

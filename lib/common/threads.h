@@ -15,6 +15,8 @@ int hardware_threads();
 // 0 where unknown. Costs a scan of /proc (about a millisecond). Control
 // groups with CPU weights are not looked at.
 int other_runnable_tasks();
+// Whether the kernel's autogroups are on and this process's group is known.
+bool autogroups_in_force();
 // The runnable threads of process pid that other_runnable_tasks() counts.
 int competing_tasks_of(int pid);
 // The thread count a call uses: threads (0 = hardware_threads()), capped to

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -77,19 +76,6 @@ int most_competing(pid_t pid) {
   return most;
 }
 
-bool autogroups_on() {
-  std::FILE* f = std::fopen("/proc/sys/kernel/sched_autogroup_enabled", "r");
-  if (f == nullptr) return false;
-  int on = 0;
-  const bool ok = std::fscanf(f, "%d", &on) == 1;
-  std::fclose(f);
-  if (!ok || on == 0) return false;
-  std::FILE* own = std::fopen("/proc/self/autogroup", "r");
-  if (own == nullptr) return false;
-  std::fclose(own);
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("threads: a niced process competes only from another autogroup") {
@@ -109,7 +95,7 @@ TEST_CASE("threads: a niced process competes only from another autogroup") {
   const int other_count = most_competing(other);
   kill(other, SIGKILL);
   waitpid(other, nullptr, 0);
-  if (autogroups_on()) {
+  if (cdc::autogroups_in_force()) {
     CHECK(other_count == 1);
   } else {
     CHECK(other_count == 0);  // nice alone ranks it
