@@ -72,20 +72,15 @@ bool autogroup_of(const char* pid, std::string* group, long* nice) {
   return ok;
 }
 
-}  // namespace
-
-bool autogroups_in_force() {
+// Whether the kernel's autogroup switch is on.
+bool autogroup_switch_on() {
   std::FILE* f = std::fopen("/proc/sys/kernel/sched_autogroup_enabled", "r");
   if (f == nullptr) return false;
   int on = 0;
   const bool ok = std::fscanf(f, "%d", &on) == 1;
   std::fclose(f);
-  std::string group;
-  long nice = 0;
-  return ok && on != 0 && autogroup_of("self", &group, &nice);
+  return ok && on != 0;
 }
-
-namespace {
 
 // Who we are, for the comparisons of competing_tasks_in.
 struct OwnPriority {
@@ -98,7 +93,7 @@ struct OwnPriority {
 OwnPriority own_priority() {
   OwnPriority own;
   own.nice = getpriority(PRIO_PROCESS, 0);
-  own.groups = autogroups_in_force() && autogroup_of("self", &own.group, &own.group_nice);
+  own.groups = autogroup_switch_on() && autogroup_of("self", &own.group, &own.group_nice);
   return own;
 }
 
@@ -154,6 +149,8 @@ int other_runnable_tasks() {
   closedir(proc);
   return count;
 }
+
+bool autogroups_in_force() { return own_priority().groups; }
 
 int competing_tasks_of(int pid) {
   char name[32];
