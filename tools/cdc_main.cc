@@ -621,6 +621,38 @@ void prepare_output_dir(const std::string& dir) {
     throw CliError(kExitWriteFailed, fmt::format("-o {}: the folder is not writable", dir));
 }
 
+// True when the -o value reads as an output file rather than a folder: it
+// ends in the output's extension (.cdc when encoding; .png, .jpg or .jpeg when
+// decoding) and is not an existing folder.
+bool names_output_file(const std::string& path, bool decode) {
+  if (path.empty() || path.back() == '/') return false;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return false;
+  if (decode) return format_from_extension(path) != ImageFormat::kUnknown;
+  const size_t slash = path.find_last_of('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.size() <= 4) return false;
+  std::string ext = base.substr(base.size() - 4);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".cdc";
+}
+
+// `-o out.cdc` (cwebp's and avifenc's spelling of the output file) with one
+// input is the IN OUT form; with several it is refused. Throws
+// CliError(kExitUsage).
+CodecRequest resolve_output_file(CodecRequest r) {
+  if (r.output_dir.empty() || !names_output_file(r.output_dir, r.decode)) return r;
+  if (r.files.size() != 1)
+    throw CliError(kExitUsage,
+                   fmt::format("-o {} names a file, but {} inputs were given: several inputs "
+                               "need an output folder",
+                               r.output_dir, r.files.size()));
+  r.files.push_back(r.output_dir);
+  r.output_dir.clear();
+  return r;
+}
+
 // Turns the command line into jobs. Throws CliError(kExitUsage) on misuse.
 std::vector<FileJob> plan_jobs(const CodecRequest& r) {
   std::vector<FileJob> jobs;
@@ -695,7 +727,8 @@ std::string file_message(const std::string& in, const std::string& message) {
 // files: --jobs workers, each with its own context, share the models; a
 // failed file is reported and the others go on; the exit code is that of the
 // first failed file in command-line order (6 when cancelled).
-int run_codec(const Options& o, const CodecRequest& r) {
+int run_codec(const Options& o, const CodecRequest& request) {
+  const CodecRequest r = resolve_output_file(request);
   std::vector<FileJob> jobs = plan_jobs(r);
   if (jobs.size() == 1) {
     // Options first: a bad value fails before any file is read.
@@ -1103,7 +1136,8 @@ int run(int argc, char** argv) {
     sub->add_option("-o,--output-dir", codec.output_dir,
                     "Output folder: every file name is an input, written as DIR/NAME.cdc "
                     "(encode) or DIR/NAME.png|.jpg (decode); a failed file does not stop the "
-                    "others");
+                    "others. With one input, a name ending in .cdc (encode) or .png/.jpg "
+                    "(decode) that is not a folder is the output file");
     sub->add_option("-j,--jobs", codec.jobs,
                     "Files processed in parallel with -o (default 1); each job gets "
                     "cores/N compute threads unless --threads is given")

@@ -111,6 +111,8 @@ expect 1 "--jobs 0" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/img/gray.png" -o "
 expect 1 "decode --format bmp" -- "$cdc" decode - - --format bmp
 expect 1 "decode --format contradicting the output name" -- "$cdc" decode "$tmp/nope.cdc" "$tmp/out.png" --format jpg
 [ ! -e "$tmp/batch" ] || { echo "FAILED: a usage error created the output folder" >&2; failures=$((failures + 1)); }
+expect 1 "-o NAME.cdc (a file name) with two inputs" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/img/gray.png" -o "$tmp/two.cdc"
+[ ! -e "$tmp/two.cdc" ] || { echo "FAILED: -o NAME.cdc with two inputs created $tmp/two.cdc" >&2; failures=$((failures + 1)); }
 touch "$tmp/plainfile"
 expect 7 "-o naming a file, not a folder" -- "$cdc" encode "$tmp/img/rgb.png" "$tmp/img/gray.png" -o "$tmp/plainfile"
 # Every file is tried; the exit code is the first failure's in command-line order.
@@ -285,6 +287,14 @@ else
   [ ! -s "$tmp/out.txt" ] || { echo "FAILED: --quiet batch printed to stdout" >&2; failures=$((failures + 1)); }
   expect 0 "decode one file with -o DIR (PNG)" -- "$cdc" decode --quiet --steps 3 "${model_args[@]}" "$tmp/many_cdc/a.cdc" -o "$tmp/one_png"
   cmp -s "$tmp/one_png/a.png" "$tmp/rgb.png.out.png" || { echo "FAILED: -o decode differs from IN OUT decode" >&2; failures=$((failures + 1)); }
+  # -o with a file name (cwebp's and avifenc's spelling) and one input: that file.
+  expect 0 "encode one file with -o NAME.cdc" -- "$cdc" encode --quiet "${model_args[@]}" "$tmp/many/a.png" -o "$tmp/named.cdc"
+  cmp -s "$tmp/named.cdc" "$tmp/many_cdc/a.cdc" || { echo "FAILED: -o NAME.cdc did not write the stream to NAME.cdc" >&2; failures=$((failures + 1)); }
+  expect 0 "decode one file with -o NAME.png" -- "$cdc" decode --quiet --steps 3 "${model_args[@]}" "$tmp/many_cdc/a.cdc" -o "$tmp/named.png"
+  cmp -s "$tmp/named.png" "$tmp/rgb.png.out.png" || { echo "FAILED: -o NAME.png did not write the image to NAME.png" >&2; failures=$((failures + 1)); }
+  mkdir -p "$tmp/dir.cdc"
+  expect 0 "encode with -o naming an existing folder that ends in .cdc" -- "$cdc" encode --quiet "${model_args[@]}" "$tmp/many/a.png" -o "$tmp/dir.cdc"
+  [ -s "$tmp/dir.cdc/a.cdc" ] || { echo "FAILED: -o EXISTING_FOLDER.cdc did not write into the folder" >&2; failures=$((failures + 1)); }
 
   # `-`: standard input and output; stdout carries only the data.
   expect 0 "encode - - (stdin to stdout)" -- "$cdc" encode "${model_args[@]}" - - < "$tmp/img/rgb.png"
