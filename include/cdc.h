@@ -368,7 +368,9 @@ typedef enum cdc_option {
    *  the image size: the side of a tile in pixels (at least 64; rounded up to
    *  the model's size multiple), 0 = the whole image at once, -1 = automatic
    *  (default: the whole image when it fits in one tile of the model's
-   *  automatic size, tiles of that size otherwise; see docs/limits.md).
+   *  automatic size and its overlap; otherwise the grid that computes the
+   *  fewest pixels with no tile larger in area than that; see
+   *  docs/limits.md).
    *  Decoding blends neighbouring tiles across their overlap. The stream
    *  does not depend on how it is decoded: any tile size decodes any stream.
    *  Encoding with tiles changes the latents only near tile borders (the

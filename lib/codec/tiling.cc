@@ -1,6 +1,7 @@
 #include "codec/tiling.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/error.h"
 
@@ -10,12 +11,10 @@ namespace {
 
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
-// Splits [0, size) into cores of at most `tile` (multiples of `multiple`,
-// near-equal) and widens each by `overlap`.
-std::vector<AxisTile> split_axis(int64_t size, int64_t tile, int64_t overlap, int64_t multiple) {
+// Splits [0, size) into n near-equal cores (multiples of `multiple`; n at
+// most size / multiple) and widens each by `overlap`.
+std::vector<AxisTile> split_axis_into(int64_t size, int64_t n, int64_t overlap, int64_t multiple) {
   const int64_t units = size / multiple;
-  const int64_t per_tile = std::max<int64_t>(1, tile / multiple);
-  const int64_t n = (units + per_tile - 1) / per_tile;
   std::vector<AxisTile> out;
   int64_t begin = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -27,6 +26,57 @@ std::vector<AxisTile> split_axis(int64_t size, int64_t tile, int64_t overlap, in
     begin = end;
   }
   return out;
+}
+
+// Splits [0, size) into cores of at most `tile` (near-equal).
+std::vector<AxisTile> split_axis(int64_t size, int64_t tile, int64_t overlap, int64_t multiple) {
+  const int64_t units = size / multiple;
+  const int64_t per_tile = std::max<int64_t>(1, tile / multiple);
+  return split_axis_into(size, (units + per_tile - 1) / per_tile, overlap, multiple);
+}
+
+// What n tiles along one axis compute: the sum and the largest of their
+// regions' sizes.
+struct AxisCost {
+  int64_t n = 0, total = 0, largest = 0;
+};
+
+std::vector<AxisCost> axis_costs(int64_t size, int64_t overlap, int64_t multiple) {
+  std::vector<AxisCost> costs;
+  for (int64_t n = 1; n <= size / multiple; ++n) {
+    AxisCost c{n, 0, 0};
+    for (const AxisTile& t : split_axis_into(size, n, overlap, multiple)) {
+      c.total += t.region.size();
+      c.largest = std::max(c.largest, t.region.size());
+    }
+    costs.push_back(c);
+  }
+  return costs;
+}
+
+// The automatic grid of an image that does not fit in one tile: of the
+// splits into two or more tiles whose largest tile (region) has at most
+// max_area pixels, the one that computes the fewest pixels in all (the
+// overlaps are computed twice), then the fewest tiles.
+std::pair<int64_t, int64_t> automatic_grid(int64_t height, int64_t width, int64_t overlap,
+                                           int64_t multiple, int64_t max_area) {
+  const std::vector<AxisCost> rows = axis_costs(height, overlap, multiple);
+  const std::vector<AxisCost> cols = axis_costs(width, overlap, multiple);
+  std::pair<int64_t, int64_t> best{rows.back().n, cols.back().n};
+  int64_t best_pixels = -1, best_tiles = 0;
+  for (const AxisCost& r : rows) {
+    for (const AxisCost& c : cols) {
+      if (r.largest * c.largest > max_area || r.n * c.n == 1) continue;
+      const int64_t pixels = r.total * c.total, tiles = r.n * c.n;
+      if (best_pixels < 0 || pixels < best_pixels || (pixels == best_pixels && tiles < best_tiles)) {
+        best = {r.n, c.n};
+        best_pixels = pixels;
+        best_tiles = tiles;
+      }
+      break;  // more columns only compute more
+    }
+  }
+  return best;
 }
 
 }  // namespace
@@ -41,9 +91,19 @@ TilePlan plan_tiles(int64_t height, int64_t width, int64_t multiple, const Codec
       round_up(settings.tile_overlap >= 0 ? settings.tile_overlap : defaults.overlap, multiple);
   int64_t tile = settings.tile;
   if (tile < 0) {
-    // Automatic: one pass when the image fits in a tile and its context.
-    const int64_t fits = defaults.tile + 2 * overlap;
-    tile = height <= fits && width <= fits ? 0 : defaults.tile;
+    // Automatic: one pass when the image fits in a default tile and its
+    // context; otherwise the grid that computes the fewest pixels with no
+    // tile larger in area than that.
+    const int64_t side = round_up(std::max<int64_t>(defaults.tile, 64), multiple) + 2 * overlap;
+    if (height <= side && width <= side) {
+      tile = 0;
+    } else {
+      const auto [rows, cols] = automatic_grid(height, width, overlap, multiple, side * side);
+      plan.overlap = overlap;
+      plan.rows = split_axis_into(height, rows, overlap, multiple);
+      plan.cols = split_axis_into(width, cols, overlap, multiple);
+      return plan;
+    }
   }
   if (tile == 0) {
     plan.rows = {AxisTile{{0, height}, {0, height}}};

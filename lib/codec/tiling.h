@@ -44,9 +44,12 @@ struct TileDefaults {
 };
 
 // Cuts a padded height x width image (multiples of `multiple`) by the
-// settings' tile and tile_overlap (see CDC_OPTION_TILE): -1 takes the
-// defaults, tile 0 is the whole image; sides and overlaps are rounded up to
-// `multiple`. The cores split each axis into near-equal parts.
+// settings' tile and tile_overlap (see CDC_OPTION_TILE): tile 0 is the whole
+// image; a tile > 0 caps the cores' side; -1 (automatic) codes the image
+// whole when both its sides fit in a default tile with its overlap on both
+// sides, and otherwise picks the grid that computes the fewest pixels with no
+// tile (core and overlap) larger in area than that. Sides and overlaps are
+// rounded up to `multiple`. The cores split each axis into near-equal parts.
 TilePlan plan_tiles(int64_t height, int64_t width, int64_t multiple, const CodecSettings& settings,
                     const TileDefaults& defaults);
 

@@ -63,6 +63,39 @@ TEST_CASE("tiling: the cores partition the image and the regions stay inside it"
   CHECK(p.rows.size() == 4);  // 320-pixel cores at most
 }
 
+TEST_CASE("tiling: the automatic grid computes the fewest pixels within the tile area") {
+  const cdc::TileDefaults def{768, 64};
+  const int64_t max_area = (768 + 2 * 64) * (768 + 2 * 64);
+  auto computed = [](const cdc::TilePlan& p) {
+    int64_t rows = 0, cols = 0;
+    for (const cdc::AxisTile& t : p.rows) rows += t.region.size();
+    for (const cdc::AxisTile& t : p.cols) cols += t.region.size();
+    return rows * cols;
+  };
+  // 1155x866 (padded 1216x896): two tiles side by side, where tiles of at
+  // most 768 on each side need four and compute 15% more pixels.
+  const cdc::TilePlan p = cdc::plan_tiles(896, 1216, 64, tiled(-1), def);
+  CHECK(p.rows.size() == 1);
+  CHECK(p.cols.size() == 2);
+  const cdc::TilePlan sides = cdc::plan_tiles(896, 1216, 64, tiled(768), def);
+  CHECK(sides.count() == 4);
+  CHECK(computed(p) * 1.1 < computed(sides));
+  // The paper layout's tiles (512): 768x512 still goes in two tiles of 384.
+  const cdc::TilePlan paper = cdc::plan_tiles(512, 768, 64, tiled(-1), cdc::TileDefaults{512, 64});
+  CHECK(paper.rows.size() == 1);
+  REQUIRE(paper.cols.size() == 2);
+  CHECK(paper.cols[0].core.size() == 384);
+  for (auto [h, w] : {std::pair<int64_t, int64_t>{960, 960}, {1088, 1920}, {3008, 4032},
+                      {4288, 5696}, {64, 8192}, {8192, 128}}) {
+    const cdc::TilePlan a = cdc::plan_tiles(h, w, 64, tiled(-1), def);
+    int64_t largest = 0;
+    for (const cdc::AxisTile& r : a.rows)
+      for (const cdc::AxisTile& c : a.cols) largest = std::max(largest, r.region.size() * c.region.size());
+    CHECK(largest <= max_area);
+    CHECK(computed(a) <= computed(cdc::plan_tiles(h, w, 64, tiled(768), def)));
+  }
+}
+
 TEST_CASE("tiling: blending weights sum to one at every pixel") {
   const cdc::TileDefaults def{1024, 64};
   for (auto [tile, overlap] : {std::pair{256, 0}, {256, 64}, {256, 128}, {64, 256}, {128, 512}}) {
