@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
+#include <utility>
 
 #include "bitstream/format.h"
 #include "bitstream/latent_coding.h"
@@ -207,6 +209,18 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
                                    model.size_multiple(), settings, tile_defaults(config));
   const int64_t f = plan.height / yh;
   const ContextDecoderOneDnn& context_decoder = model.context_decoder();
+  {
+    // The networks' plans for every tile size, made in parallel up front.
+    std::set<std::pair<int64_t, int64_t>> sizes;
+    for (const AxisTile& row : plan.rows)
+      for (const AxisTile& col : plan.cols) sizes.emplace(row.region.size(), col.region.size());
+    onednn::PlanJobs jobs;
+    for (const auto& [h, w] : sizes) {
+      context_decoder.plan_jobs(h / f, w / f, jobs);
+      model.unet().plan_jobs(1, h, w, jobs);
+    }
+    onednn::run_plan_jobs(jobs);
+  }
   std::vector<uint8_t> preview;
   // The output goes to a staging copy: the caller's buffer is written only
   // when every tile is done (a cancelled or failed decode leaves it as it was).

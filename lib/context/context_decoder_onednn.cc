@@ -31,4 +31,13 @@ std::vector<onednn::Activation> ContextDecoderOneDnn::forward(const onednn::Acti
   return out;
 }
 
+void ContextDecoderOneDnn::plan_jobs(int64_t h, int64_t w, onednn::PlanJobs& jobs) const {
+  for (size_t i = 0; i < resnets_.size(); ++i) {
+    resnets_[i]->plan_jobs(1, h, w, false, jobs);
+    ups_[i]->plan_jobs(1, h, w, jobs);
+    h *= 2;
+    w *= 2;
+  }
+}
+
 }  // namespace cdc

@@ -19,6 +19,9 @@ class ContextDecoderOneDnn {
   explicit ContextDecoderOneDnn(const onednn::ParamMap& params);
   // y_hat: NHWC. Each feature map is a buffer of its own (not from a pool).
   std::vector<onednn::Activation> forward(const onednn::Activation& y_hat) const;
+  // Jobs that create the convolution plans of forward() for a latent of
+  // h x w (onednn::run_plan_jobs).
+  void plan_jobs(int64_t h, int64_t w, onednn::PlanJobs& jobs) const;
 
  private:
   std::vector<std::unique_ptr<onednn::ResnetBlock>> resnets_;

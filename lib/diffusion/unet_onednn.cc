@@ -107,18 +107,27 @@ struct UNetOneDnn::Prepared {
   std::optional<onednn::ResnetBlock::ContextTerms> first_terms;
 };
 
+namespace {
+
+// CDC_CONTEXT_TERMS=0 in the environment convolves [x, context 0] at every
+// step instead of computing context 0's terms once (for before/after
+// measurements).
+bool context_terms_enabled() {
+  static const bool terms = [] {
+    const char* v = std::getenv("CDC_CONTEXT_TERMS");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return terms;
+}
+
+}  // namespace
+
 std::shared_ptr<const UNetOneDnn::Prepared> UNetOneDnn::prepare(
     const std::vector<Activation>& context, BufferPool& pool) const {
   auto prepared = std::make_shared<Prepared>();
   prepared->contexts = context;
   const onednn::ResnetBlock& first = *downs_.front().block1;
-  // CDC_CONTEXT_TERMS=0 in the environment convolves [x, context 0] at every
-  // step instead (for before/after measurements).
-  static const bool terms = [] {
-    const char* v = std::getenv("CDC_CONTEXT_TERMS");
-    return v == nullptr || std::string(v) != "0";
-  }();
-  if (!prepared->contexts.empty() && first.splits() && terms) {
+  if (!prepared->contexts.empty() && first.splits() && context_terms_enabled()) {
     prepared->first_terms = first.context_terms(prepared->contexts.front(), pool);
     prepared->contexts.front() = Activation();
   }
@@ -174,6 +183,39 @@ void UNetOneDnn::forward(const Activation& x_in, float t, const Prepared& prepar
     final_conv_->run(x, out, pool);
   else
     final_direct_->run(x, out, pool);
+}
+
+void UNetOneDnn::plan_jobs(int64_t n, int64_t h, int64_t w, onednn::PlanJobs& jobs) const {
+  // The shapes forward() meets, level by level.
+  const int64_t full_h = h, full_w = w;
+  for (size_t i = 0; i < downs_.size(); ++i) {
+    const Level& lv = downs_[i];
+    lv.block1->plan_jobs(n, h, w, i == 0 && context_terms_enabled(), jobs);
+    lv.block2->plan_jobs(n, h, w, false, jobs);
+    lv.attn->plan_jobs(n, h, w, jobs);
+    if (lv.down) {
+      const Convolution* down = lv.down.get();
+      jobs.push_back([=] { down->prepare(n, h, w); });
+      const int64_t next_h = down->output_height(h), next_w = down->output_width(w);
+      h = next_h;
+      w = next_w;
+    }
+  }
+  mid1_->plan_jobs(n, h, w, false, jobs);
+  mid_attn_->plan_jobs(n, h, w, jobs);
+  mid2_->plan_jobs(n, h, w, false, jobs);
+  for (const Level& lv : ups_) {
+    lv.block1->plan_jobs(n, h, w, false, jobs);
+    lv.block2->plan_jobs(n, h, w, false, jobs);
+    lv.attn->plan_jobs(n, h, w, jobs);
+    lv.up->plan_jobs(n, h, w, jobs);
+    h *= 2;
+    w *= 2;
+  }
+  if (final_direct_) {
+    const Convolution* last = final_direct_.get();
+    jobs.push_back([=] { last->prepare(n, full_h, full_w); });
+  }
 }
 
 }  // namespace cdc

@@ -46,6 +46,13 @@ class UNetOneDnn {
   void forward(const onednn::Activation& x, float t, const Prepared& prepared,
                onednn::BufferPool& pool, const onednn::Activation& out) const;
 
+  // Jobs that create the convolution plans of prepare() and forward() for
+  // n images of h x w (onednn::run_plan_jobs), so that a decode at a new
+  // size builds them in parallel instead of one by one as the first step
+  // meets them. The narrow final convolution (wide U-Nets) is left to its
+  // first use.
+  void plan_jobs(int64_t n, int64_t h, int64_t w, onednn::PlanJobs& jobs) const;
+
  private:
   struct Level;
 

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <atomic>
 #include <string>
 
 #include "common/error.h"
@@ -58,8 +59,16 @@ dnnl::convolution_forward::primitive_desc make_primitive_desc(
 
 }  // namespace
 
+namespace {
+std::atomic<size_t> plans_made{0}, plans_made_ahead{0};
+}  // namespace
+
+size_t Convolution::plans_created() { return plans_made.load(); }
+size_t Convolution::plans_created_ahead() { return plans_made_ahead.load(); }
+
 const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool accumulate,
-                                           bool relu, float negative_slope, bool bf16) const {
+                                           bool relu, float negative_slope, bool bf16,
+                                           bool ahead) const {
   // The thread count oneDNN gives a primitive created now (its nthr).
   const int threads = omp_get_max_threads();
   std::lock_guard<std::mutex> lock(mutex_);
@@ -122,6 +131,8 @@ const Convolution::Plan& Convolution::plan(int64_t n, int64_t h, int64_t w, bool
     s.wait();
   }
   plans_.push_back(std::move(p));
+  ++plans_made;
+  if (ahead) ++plans_made_ahead;
   return *plans_.back();
 }
 
@@ -163,6 +174,12 @@ void Convolution::run(const Activation& src, const Activation& dst, BufferPool& 
   ProfileScope profile(what, src);
   p.primitive.execute(s, args);
   s.wait();
+}
+
+void Convolution::prepare(int64_t n, int64_t h, int64_t w, bool accumulate, bool relu,
+                          float negative_slope) const {
+  plan(n, h, w, accumulate, relu, negative_slope, current_precision() == Precision::kBfloat16,
+       /*ahead=*/true);
 }
 
 size_t Convolution::plan_count() const {

@@ -42,10 +42,20 @@ class Convolution {
            bool relu = false, float negative_slope = 0.0f) const;
   // Allocates dst from the pool.
   Activation operator()(const Activation& src, BufferPool& pool) const;
+  // Creates now the primitive that run() would create on first use for a
+  // source of n x h x w and these flags, under the calling thread's thread
+  // count and precision (nothing when it exists). Thread-safe.
+  void prepare(int64_t n, int64_t h, int64_t w, bool accumulate = false, bool relu = false,
+               float negative_slope = 0.0f) const;
 
   // The primitives created so far (one per input shape, fusion, precision
   // and thread count met); for tests and diagnostics.
   size_t plan_count() const;
+  // Primitives created in this process by all convolutions: in all, and by
+  // prepare() (for tests: a network's plan_jobs() meet every shape its run
+  // does when a run creates none itself).
+  static size_t plans_created();
+  static size_t plans_created_ahead();
 
  private:
   struct Plan {
@@ -60,7 +70,7 @@ class Convolution {
     dnnl::memory::desc scratchpad;
   };
   const Plan& plan(int64_t n, int64_t h, int64_t w, bool accumulate, bool relu,
-                   float negative_slope, bool bf16) const;
+                   float negative_slope, bool bf16, bool ahead = false) const;
 
   FloatTensor weight_, bias_;
   int64_t in_ = 0, out_ = 0, kernel_ = 0, stride_ = 1;

@@ -160,4 +160,9 @@ void LinearAttentionBlock::run(const Activation& x, BufferPool& pool) const {
   out_.run(normed, x, pool, /*accumulate=*/true);
 }
 
+void LinearAttentionBlock::plan_jobs(int64_t n, int64_t h, int64_t w, PlanJobs& jobs) const {
+  const Convolution* out = &out_;
+  jobs.push_back([=] { out->prepare(n, h, w, /*accumulate=*/true); });
+}
+
 }  // namespace cdc::onednn

@@ -23,6 +23,8 @@ class LinearAttentionBlock {
                        const FloatTensor& to_out_bias);
   // x += attention(norm(x)), in place.
   void run(const Activation& x, BufferPool& pool) const;
+  // Jobs that create the plans of run() for an n x h x w input.
+  void plan_jobs(int64_t n, int64_t h, int64_t w, PlanJobs& jobs) const;
 
  private:
   int64_t c_;

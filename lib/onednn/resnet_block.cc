@@ -127,4 +127,23 @@ Activation ResnetBlock::run_split(const Activation& x, const ContextTerms& terms
   return out;
 }
 
+void ResnetBlock::plan_jobs(int64_t n, int64_t h, int64_t w, bool split, PlanJobs& jobs) const {
+  const Convolution* c2 = conv2_.get();
+  const int64_t h2 = conv1_->output_height(h), w2 = conv1_->output_width(w);
+  jobs.push_back([=] { c2->prepare(n, h2, w2); });
+  if (split && splits()) {
+    for (const Convolution* c : {conv1_c_.get(), res_c_.get()})
+      jobs.push_back([=] { c->prepare(n, h, w); });
+    for (const Convolution* c : {conv1_x_.get(), res_x_.get()})
+      jobs.push_back([=] { c->prepare(n, h, w, /*accumulate=*/true); });
+    return;
+  }
+  const Convolution* c1 = conv1_.get();
+  jobs.push_back([=] { c1->prepare(n, h, w); });
+  if (res_) {
+    const Convolution* r = res_.get();
+    jobs.push_back([=] { r->prepare(n, h, w, /*accumulate=*/true); });
+  }
+}
+
 }  // namespace cdc::onednn

@@ -40,6 +40,9 @@ class ResnetBlock {
   // run() of [x, c] for the c of `terms` (splits() must hold).
   Activation run_split(const Activation& x, const ContextTerms& terms, const FloatTensor& time,
                        BufferPool& pool) const;
+  // Jobs that create the plans of run() (split: of context_terms() and
+  // run_split()) for an input of n x h x w (run_plan_jobs).
+  void plan_jobs(int64_t n, int64_t h, int64_t w, bool split, PlanJobs& jobs) const;
 
  private:
   // The block's two norms and its time term around conv2, given h = conv1(x)

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/memory.h"
@@ -135,6 +138,36 @@ void parallel_chunks(int64_t count, int64_t chunk,
     CDC_HAPPENS_BEFORE(&join);
   }
   CDC_HAPPENS_AFTER(&join);
+  if (error) std::rethrow_exception(error);
+}
+
+void run_plan_jobs(const PlanJobs& jobs) {
+  const int threads = omp_get_max_threads();
+  const Precision precision = current_precision();
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  auto work = [&] {
+    for (size_t i = next.fetch_add(1); i < jobs.size(); i = next.fetch_add(1)) {
+      try {
+        jobs[i]();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  const size_t helpers =
+      std::min(jobs.size(), static_cast<size_t>(std::max(threads, 1))) - (jobs.empty() ? 0 : 1);
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < helpers; ++t)
+    pool.emplace_back([&] {
+      omp_set_num_threads(threads);
+      const PrecisionScope scope(precision);
+      work();
+    });
+  work();
+  for (std::thread& thread : pool) thread.join();
   if (error) std::rethrow_exception(error);
 }
 

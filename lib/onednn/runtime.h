@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 // Compiles a function for AVX-512, AVX2 and the baseline, picked at load
 // time by the CPU (GCC function multiversioning). Not under ThreadSanitizer:
@@ -77,6 +78,17 @@ struct Activation {
 // order are the same with any number of threads.
 void parallel_chunks(int64_t count, int64_t chunk,
                      const std::function<void(int64_t chunk_index, int64_t begin, int64_t end)>& body);
+
+// Jobs that create convolution plans ahead of a network's first run at a new
+// input size (Convolution::prepare), collected by the networks' plan_jobs().
+using PlanJobs = std::vector<std::function<void()>>;
+// Runs the jobs in parallel on the caller's OpenMP thread count, each worker
+// with the caller's thread count and precision, so that the plans made are
+// the ones the caller's runs look up. Creating a primitive (JIT code
+// generation) runs on one thread: a network's first run at a new size
+// otherwise creates its primitives one by one while the other cores wait.
+// Rethrows the first error.
+void run_plan_jobs(const PlanJobs& jobs);
 
 // With CDC_ONEDNN_PROFILE set in the environment, prints one line per
 // operation to stderr when it ends (what, its shape, milliseconds): the

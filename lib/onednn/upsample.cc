@@ -64,4 +64,12 @@ Activation Upsample2x::operator()(const Activation& src, BufferPool& pool) const
   return dst;
 }
 
+void Upsample2x::plan_jobs(int64_t n, int64_t h, int64_t w, PlanJobs& jobs) const {
+  for (const auto& row : parity_)
+    for (const auto& conv : row) {
+      const Convolution* c = conv.get();
+      jobs.push_back([=] { c->prepare(n, h, w); });
+    }
+}
+
 }  // namespace cdc::onednn

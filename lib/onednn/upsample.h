@@ -19,6 +19,8 @@ class Upsample2x {
   // weight: I x O x 4 x 4 (torch's ConvTranspose2d layout); bias: O.
   Upsample2x(const FloatTensor& weight, const FloatTensor& bias);
   Activation operator()(const Activation& src, BufferPool& pool) const;
+  // Jobs that create the plans of operator() for an n x h x w source.
+  void plan_jobs(int64_t n, int64_t h, int64_t w, PlanJobs& jobs) const;
 
  private:
   std::unique_ptr<Convolution> parity_[2][2];  // [row parity][column parity]

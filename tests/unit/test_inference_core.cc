@@ -21,6 +21,7 @@
 #include "model/model_export.h"
 #include "model/network.h"
 #include "model_test_util.h"
+#include "onednn/convolution.h"
 
 namespace {
 
@@ -153,6 +154,33 @@ TEST_CASE("core: decodes give the libtorch decoder's pixels, whole and tiled, an
     CHECK(e.status() == CDC_STATUS_CANCELLED);
   }
   CHECK(std::all_of(out.begin(), out.end(), [](uint8_t v) { return v == 7; }));
+}
+
+TEST_CASE("core: a decode makes its convolution plans ahead, in parallel, for every tile size") {
+  const std::vector<uint8_t>& bytes = cdc_test::golden_model_bytes();
+  auto model = cdc_test::golden_model();
+  auto core = cdc::InferenceModel::load_copy(bytes.data(), bytes.size());
+  const uint32_t w = 448, h = 192;  // a size no other test decodes
+  const std::vector<uint8_t> px = cdc_test::test_image(w, h, 5);
+  const cdc::ImageView image{px.data(), w, h, 3, size_t{w} * 3};
+  const std::vector<uint8_t> stream = cdc::encode_image(*model, image, settings(0, 2), {});
+  std::vector<uint8_t> first(px.size()), again(px.size());
+  for (int tile : {0, 128}) {
+    INFO("tile " << tile);
+    const size_t made = cdc::onednn::Convolution::plans_created();
+    const size_t ahead = cdc::onednn::Convolution::plans_created_ahead();
+    cdc::MutableImageView view{first.data(), w, h, 3, size_t{w} * 3};
+    cdc::decode_image_core(*core, stream.data(), stream.size(), view, settings(tile, 2), {});
+    const size_t new_plans = cdc::onednn::Convolution::plans_created() - made;
+    if (tile == 0) CHECK(new_plans > 0);
+    // Every plan the networks used was made before they ran.
+    CHECK(cdc::onednn::Convolution::plans_created_ahead() - ahead == new_plans);
+    // The same size again: nothing new, the same pixels.
+    cdc::MutableImageView view2{again.data(), w, h, 3, size_t{w} * 3};
+    cdc::decode_image_core(*core, stream.data(), stream.size(), view2, settings(tile, 2), {});
+    CHECK(cdc::onednn::Convolution::plans_created() - made == new_plans);
+    CHECK(again == first);
+  }
 }
 
 TEST_CASE("core: encodes decode to the libtorch encoder's quality; any threads, same stream") {
