@@ -24,4 +24,15 @@ onednn::Activation AnalysisOneDnn::forward(const onednn::Activation& x,
   return h;
 }
 
+void AnalysisOneDnn::plan_jobs(int64_t h, int64_t w, onednn::PlanJobs& jobs) const {
+  for (size_t i = 0; i < resnets_.size(); ++i) {
+    resnets_[i]->plan_jobs(1, h, w, false, jobs);
+    const onednn::Convolution* down = downs_[i].get();
+    jobs.push_back([=] { down->prepare(1, h, w); });
+    const int64_t next_h = down->output_height(h), next_w = down->output_width(w);
+    h = next_h;
+    w = next_w;
+  }
+}
+
 }  // namespace cdc

@@ -18,6 +18,9 @@ class AnalysisOneDnn {
   explicit AnalysisOneDnn(const onednn::ParamMap& params);
   // x: NHWC image in [-1, 1]; returns y (NHWC).
   onednn::Activation forward(const onednn::Activation& x, onednn::BufferPool& pool) const;
+  // Jobs that create the convolution plans of forward() for an h x w image
+  // (onednn::run_plan_jobs).
+  void plan_jobs(int64_t h, int64_t w, onednn::PlanJobs& jobs) const;
 
  private:
   std::vector<std::unique_ptr<onednn::ResnetBlock>> resnets_;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <utility>
 
 #include "analysis/analysis_onednn.h"
 #include "bitstream/format.h"
@@ -98,6 +100,16 @@ std::vector<uint8_t> encode_image_core(const InferenceModel& model, const ImageV
   report_core_progress(progress, CDC_STAGE_ANALYSIS, 0, tiles + 1);
   const int64_t f = limits.y_factor;
   const AnalysisOneDnn& analysis = model.analysis();
+  {
+    // The networks' plans for every tile size, made in parallel up front.
+    std::set<std::pair<int64_t, int64_t>> sizes;
+    for (const AxisTile& row : plan.rows)
+      for (const AxisTile& col : plan.cols) sizes.emplace(row.region.size(), col.region.size());
+    onednn::PlanJobs jobs;
+    for (const auto& [h, w] : sizes) analysis.plan_jobs(h, w, jobs);
+    model.hyper_analysis().plan_jobs(yh, yw, jobs);
+    onednn::run_plan_jobs(jobs);
+  }
   onednn::BufferPool pool;
   Activation y = Activation::make(pool, 1, yh, yw, yc);
   for (uint32_t i = 0; i < tiles; ++i) {

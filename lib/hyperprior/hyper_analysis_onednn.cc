@@ -28,4 +28,15 @@ onednn::Activation HyperAnalysisOneDnn::forward(const onednn::Activation& y,
   return h;
 }
 
+void HyperAnalysisOneDnn::plan_jobs(int64_t h, int64_t w, onednn::PlanJobs& jobs) const {
+  for (size_t i = 0; i < convs_.size(); ++i) {
+    const onednn::Convolution* conv = convs_[i].get();
+    const bool relu = i + 1 < convs_.size();
+    jobs.push_back([=] { conv->prepare(1, h, w, /*accumulate=*/false, relu, 0.2f); });
+    const int64_t next_h = conv->output_height(h), next_w = conv->output_width(w);
+    h = next_h;
+    w = next_w;
+  }
+}
+
 }  // namespace cdc

@@ -16,6 +16,9 @@ class HyperAnalysisOneDnn {
   // params: "<i>.0.weight" / "<i>.0.bias" of every layer.
   explicit HyperAnalysisOneDnn(const onednn::ParamMap& params);
   onednn::Activation forward(const onednn::Activation& y, onednn::BufferPool& pool) const;
+  // Jobs that create the convolution plans of forward() for a latent of
+  // h x w (onednn::run_plan_jobs).
+  void plan_jobs(int64_t h, int64_t w, onednn::PlanJobs& jobs) const;
 
  private:
   std::vector<std::unique_ptr<onednn::Convolution>> convs_;

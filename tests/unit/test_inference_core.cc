@@ -183,6 +183,25 @@ TEST_CASE("core: a decode makes its convolution plans ahead, in parallel, for ev
   }
 }
 
+TEST_CASE("core: an encode makes its convolution plans ahead, in parallel, for every tile size") {
+  const std::vector<uint8_t>& bytes = cdc_test::golden_model_bytes();
+  auto core = cdc::InferenceModel::load_copy(bytes.data(), bytes.size());
+  const uint32_t w = 448, h = 192;
+  const std::vector<uint8_t> px = cdc_test::test_image(w, h, 6);
+  const cdc::ImageView image{px.data(), w, h, 3, size_t{w} * 3};
+  for (int tile : {0, 128}) {
+    INFO("tile " << tile);
+    const size_t made = cdc::onednn::Convolution::plans_created();
+    const size_t ahead = cdc::onednn::Convolution::plans_created_ahead();
+    const std::vector<uint8_t> stream = cdc::encode_image_core(*core, image, settings(tile, 2), {});
+    const size_t new_plans = cdc::onednn::Convolution::plans_created() - made;
+    if (tile == 0) CHECK(new_plans > 0);
+    CHECK(cdc::onednn::Convolution::plans_created_ahead() - ahead == new_plans);
+    CHECK(cdc::encode_image_core(*core, image, settings(tile, 2), {}) == stream);
+    CHECK(cdc::onednn::Convolution::plans_created() - made == new_plans);
+  }
+}
+
 TEST_CASE("core: encodes decode to the libtorch encoder's quality; any threads, same stream") {
   auto model = cdc_test::golden_model();
   const std::vector<uint8_t>& bytes = cdc_test::golden_model_bytes();
