@@ -9,8 +9,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
-#include <utility>
 
 #include "bitstream/format.h"
 #include "bitstream/latent_coding.h"
@@ -211,11 +209,8 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
   const ContextDecoderOneDnn& context_decoder = model.context_decoder();
   {
     // The networks' plans for every tile size, made in parallel up front.
-    std::set<std::pair<int64_t, int64_t>> sizes;
-    for (const AxisTile& row : plan.rows)
-      for (const AxisTile& col : plan.cols) sizes.emplace(row.region.size(), col.region.size());
     onednn::PlanJobs jobs;
-    for (const auto& [h, w] : sizes) {
+    for (const auto& [h, w] : region_sizes(plan)) {
       context_decoder.plan_jobs(h / f, w / f, jobs);
       model.unet().plan_jobs(1, h, w, jobs);
     }

@@ -6,8 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
-#include <utility>
 
 #include "analysis/analysis_onednn.h"
 #include "bitstream/format.h"
@@ -102,11 +100,8 @@ std::vector<uint8_t> encode_image_core(const InferenceModel& model, const ImageV
   const AnalysisOneDnn& analysis = model.analysis();
   {
     // The networks' plans for every tile size, made in parallel up front.
-    std::set<std::pair<int64_t, int64_t>> sizes;
-    for (const AxisTile& row : plan.rows)
-      for (const AxisTile& col : plan.cols) sizes.emplace(row.region.size(), col.region.size());
     onednn::PlanJobs jobs;
-    for (const auto& [h, w] : sizes) analysis.plan_jobs(h, w, jobs);
+    for (const auto& [h, w] : region_sizes(plan)) analysis.plan_jobs(h, w, jobs);
     model.hyper_analysis().plan_jobs(yh, yw, jobs);
     onednn::run_plan_jobs(jobs);
   }

@@ -1,6 +1,7 @@
 #include "codec/tiling.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "common/error.h"
@@ -115,6 +116,13 @@ TilePlan plan_tiles(int64_t height, int64_t width, int64_t multiple, const Codec
   plan.rows = split_axis(height, tile, overlap, multiple);
   plan.cols = split_axis(width, tile, overlap, multiple);
   return plan;
+}
+
+std::vector<std::pair<int64_t, int64_t>> region_sizes(const TilePlan& plan) {
+  std::set<std::pair<int64_t, int64_t>> sizes;
+  for (const AxisTile& row : plan.rows)
+    for (const AxisTile& col : plan.cols) sizes.emplace(row.region.size(), col.region.size());
+  return {sizes.begin(), sizes.end()};
 }
 
 int64_t blend_band(const TilePlan& plan) {

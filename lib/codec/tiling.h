@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "common/codec_settings.h"
@@ -52,6 +53,9 @@ struct TileDefaults {
 // rounded up to `multiple`. The cores split each axis into near-equal parts.
 TilePlan plan_tiles(int64_t height, int64_t width, int64_t multiple, const CodecSettings& settings,
                     const TileDefaults& defaults);
+
+// The distinct region sizes (height, width) of a plan's tiles, in order.
+std::vector<std::pair<int64_t, int64_t>> region_sizes(const TilePlan& plan);
 
 // The width of the blending band across core borders: the overlap, but no
 // wider than the smallest core (so that the two ramps of a tile never meet).
