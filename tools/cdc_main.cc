@@ -1064,7 +1064,10 @@ int run(int argc, char** argv) {
                  "Built-in model name (see `cdc models`) or model file "
                  "(default: the built-in default model)");
   o.threads_opt = app.add_option("--threads", o.threads, "Computation threads (0 = all cores)");
-  o.steps_opt = app.add_option("--steps", o.steps, "Diffusion decoding steps (0 = model default)");
+  o.steps_opt = app.add_option("--steps", o.steps,
+                               "Diffusion decoding steps (0 = model default; default-low, -mid "
+                               "and -high are tuned for their default of 1, and more steps lower "
+                               "their quality)");
   o.gamma_opt =
       app.add_option("--gamma", o.gamma, "Decoding noise scale (0 = deterministic; -1 = default)");
   o.seed_opt = app.add_option("--seed", o.seed, "Seed of the decoding noise");
