@@ -629,13 +629,10 @@ bool names_output_file(const std::string& path, bool decode) {
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return false;
   if (decode) return format_from_extension(path) != ImageFormat::kUnknown;
+  // ".cdc" alone is a name without a stem, not a stream's name.
   const size_t slash = path.find_last_of('/');
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (base.size() <= 4) return false;
-  std::string ext = base.substr(base.size() - 4);
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext == ".cdc";
+  const size_t name = path.size() - (slash == std::string::npos ? 0 : slash + 1);
+  return lowercase_extension(path) == ".cdc" && name > 4;
 }
 
 // `-o out.cdc` (cwebp's and avifenc's spelling of the output file) with one

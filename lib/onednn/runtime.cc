@@ -107,6 +107,28 @@ extern "C" void __tsan_release(void* addr);
 #define CDC_HAPPENS_AFTER(addr) static_cast<void>(addr)
 #endif
 
+namespace {
+
+// The first exception thrown by any of several threads, kept to be rethrown
+// on the caller's thread once they are done.
+class FirstError {
+ public:
+  // Call from a catch block.
+  void capture() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_) error_ = std::current_exception();
+  }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+};
+
+}  // namespace
+
 void parallel_chunks(int64_t count, int64_t chunk,
                      const std::function<void(int64_t, int64_t, int64_t)>& body) {
   if (count <= 0) return;
@@ -120,8 +142,7 @@ void parallel_chunks(int64_t count, int64_t chunk,
     return;
   }
   char fork = 0, join = 0;
-  std::exception_ptr error;
-  std::mutex error_mutex;
+  FirstError error;
   CDC_HAPPENS_BEFORE(&fork);
 #pragma omp parallel num_threads(static_cast<int>(threads))
   {
@@ -131,29 +152,26 @@ void parallel_chunks(int64_t count, int64_t chunk,
       try {
         body(i, i * chunk, std::min(count, (i + 1) * chunk));
       } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
+        error.capture();
       }
     }
     CDC_HAPPENS_BEFORE(&join);
   }
   CDC_HAPPENS_AFTER(&join);
-  if (error) std::rethrow_exception(error);
+  error.rethrow();
 }
 
 void run_plan_jobs(const PlanJobs& jobs) {
   const int threads = omp_get_max_threads();
   const Precision precision = current_precision();
   std::atomic<size_t> next{0};
-  std::mutex error_mutex;
-  std::exception_ptr error;
+  FirstError error;
   auto work = [&] {
     for (size_t i = next.fetch_add(1); i < jobs.size(); i = next.fetch_add(1)) {
       try {
         jobs[i]();
       } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
+        error.capture();
       }
     }
   };
@@ -168,7 +186,7 @@ void run_plan_jobs(const PlanJobs& jobs) {
     });
   work();
   for (std::thread& thread : pool) thread.join();
-  if (error) std::rethrow_exception(error);
+  error.rethrow();
 }
 
 namespace {

@@ -156,6 +156,19 @@ TEST_CASE("core: decodes give the libtorch decoder's pixels, whole and tiled, an
   CHECK(std::all_of(out.begin(), out.end(), [](uint8_t v) { return v == 7; }));
 }
 
+namespace {
+
+// The convolution plans created from now on: in all, and ahead of the
+// networks' runs (Convolution::prepare).
+struct PlansSince {
+  size_t made = cdc::onednn::Convolution::plans_created();
+  size_t ahead = cdc::onednn::Convolution::plans_created_ahead();
+  size_t made_now() const { return cdc::onednn::Convolution::plans_created() - made; }
+  size_t ahead_now() const { return cdc::onednn::Convolution::plans_created_ahead() - ahead; }
+};
+
+}  // namespace
+
 TEST_CASE("core: a decode makes its convolution plans ahead, in parallel, for every tile size") {
   const std::vector<uint8_t>& bytes = cdc_test::golden_model_bytes();
   auto model = cdc_test::golden_model();
@@ -167,22 +180,18 @@ TEST_CASE("core: a decode makes its convolution plans ahead, in parallel, for ev
   std::vector<uint8_t> first(px.size()), again(px.size());
   for (int tile : {0, 128}) {
     INFO("tile " << tile);
-    const size_t made = cdc::onednn::Convolution::plans_created();
-    const size_t ahead = cdc::onednn::Convolution::plans_created_ahead();
+    const PlansSince plans;
     cdc::MutableImageView view{first.data(), w, h, 3, size_t{w} * 3};
     cdc::decode_image_core(*core, stream.data(), stream.size(), view, settings(tile, 2), {});
-    const size_t new_plans = cdc::onednn::Convolution::plans_created() - made;
-    if (tile == 0) CHECK(new_plans > 0);
+    if (tile == 0) CHECK(plans.made_now() > 0);
     // Every plan the networks used was made before they ran.
-    CHECK(cdc::onednn::Convolution::plans_created_ahead() - ahead == new_plans);
+    CHECK(plans.ahead_now() == plans.made_now());
     // The same size again: the same pixels, and any plan made (only where the
     // machine's load changed the thread count) made ahead too.
-    const size_t made2 = cdc::onednn::Convolution::plans_created();
-    const size_t ahead2 = cdc::onednn::Convolution::plans_created_ahead();
+    const PlansSince plans2;
     cdc::MutableImageView view2{again.data(), w, h, 3, size_t{w} * 3};
     cdc::decode_image_core(*core, stream.data(), stream.size(), view2, settings(tile, 2), {});
-    CHECK(cdc::onednn::Convolution::plans_created() - made2 ==
-          cdc::onednn::Convolution::plans_created_ahead() - ahead2);
+    CHECK(plans2.made_now() == plans2.ahead_now());
     CHECK(again == first);
   }
 }
@@ -195,17 +204,13 @@ TEST_CASE("core: an encode makes its convolution plans ahead, in parallel, for e
   const cdc::ImageView image{px.data(), w, h, 3, size_t{w} * 3};
   for (int tile : {0, 128}) {
     INFO("tile " << tile);
-    const size_t made = cdc::onednn::Convolution::plans_created();
-    const size_t ahead = cdc::onednn::Convolution::plans_created_ahead();
+    const PlansSince plans;
     const std::vector<uint8_t> stream = cdc::encode_image_core(*core, image, settings(tile, 2), {});
-    const size_t new_plans = cdc::onednn::Convolution::plans_created() - made;
-    if (tile == 0) CHECK(new_plans > 0);
-    CHECK(cdc::onednn::Convolution::plans_created_ahead() - ahead == new_plans);
-    const size_t made2 = cdc::onednn::Convolution::plans_created();
-    const size_t ahead2 = cdc::onednn::Convolution::plans_created_ahead();
+    if (tile == 0) CHECK(plans.made_now() > 0);
+    CHECK(plans.ahead_now() == plans.made_now());
+    const PlansSince plans2;
     CHECK(cdc::encode_image_core(*core, image, settings(tile, 2), {}) == stream);
-    CHECK(cdc::onednn::Convolution::plans_created() - made2 ==
-          cdc::onednn::Convolution::plans_created_ahead() - ahead2);
+    CHECK(plans2.made_now() == plans2.ahead_now());
   }
 }
 

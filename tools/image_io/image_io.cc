@@ -14,17 +14,20 @@ ImageFormat sniff_image_format(const uint8_t* data, size_t size) {
   return ImageFormat::kUnknown;
 }
 
-ImageFormat format_from_extension(const std::string& path) {
+std::string lowercase_extension(const std::string& path) {
   const size_t dot = path.find_last_of('.');
   const size_t slash = path.find_last_of('/');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) {
-    return ImageFormat::kUnknown;
-  }
-  std::string ext = path.substr(dot + 1);
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return {};
+  std::string ext = path.substr(dot);
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (ext == "png") return ImageFormat::kPng;
-  if (ext == "jpg" || ext == "jpeg") return ImageFormat::kJpeg;
+  return ext;
+}
+
+ImageFormat format_from_extension(const std::string& path) {
+  const std::string ext = lowercase_extension(path);
+  if (ext == ".png") return ImageFormat::kPng;
+  if (ext == ".jpg" || ext == ".jpeg") return ImageFormat::kJpeg;
   return ImageFormat::kUnknown;
 }
 

@@ -47,6 +47,10 @@ enum class ImageFormat { kUnknown, kPng, kJpeg };
 // Guesses the format from the first bytes (signature), not from a name.
 ImageFormat sniff_image_format(const uint8_t* data, size_t size);
 
+// The extension of the file name in path, lowercased, with its dot (".png");
+// empty when the name has none.
+std::string lowercase_extension(const std::string& path);
+
 // Guesses the format wanted for an output file from its extension
 // (.png, .jpg, .jpeg; case-insensitive). kUnknown otherwise.
 ImageFormat format_from_extension(const std::string& path);
