@@ -1,0 +1,45 @@
+// The residual layer (docs/format.md, "Residual section"): what the diffusion
+// decoder's image misses of the original, coded as a transform code. The
+// difference source - base (base: the image the stream's latents decode to)
+// is taken to YCbCr (JPEG's full-range matrix; gray images: one plane),
+// cut into 8x8 blocks, transformed by the orthonormal 2-D DCT-II, quantized
+// with one uniform step per plane kind (luma, chroma) and coded with the
+// adaptive binary range coder (binary_coder.h) in block-row order: per block
+// and plane a coded-block flag, then per coefficient in zigzag order a
+// significance flag, for nonzero ones the magnitude (greater-than-1,
+// greater-than-2, an Exp-Golomb remainder) and the sign, and a last flag;
+// contexts depend only on symbols already coded (the neighbours' quantized
+// coefficients), never on the base image, so any decoder reads the code
+// whatever its base image's floating-point details.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "image/image_view.h"
+
+namespace cdc::residual {
+
+// Quantizer steps in 1/16 of an 8-bit level (the section stores them so).
+struct Steps {
+  uint16_t luma = 0;    // 1 .. 65535
+  uint16_t chroma = 0;  // 1 .. 65535
+};
+
+// The planes coded for an image of `channels` channels: 1 for gray, 3 for RGB
+// and RGBA (alpha is coded losslessly elsewhere).
+int plane_count(int channels);
+
+// Codes source - base (the same size; channels 1, 3 or 4, the same for both).
+std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& base,
+                                     const Steps& steps);
+
+// Adds the residual coded in data[0, size) to image (the base, overwritten
+// with the result: rounded to the nearest level and clamped to 0..255).
+// Throws cdc::Error(CDC_STATUS_CORRUPT_STREAM) for data that does not decode
+// to image's size; image is then partly written.
+void decode_residual(const uint8_t* data, size_t size, const Steps& steps,
+                     const MutableImageView& image);
+
+}  // namespace cdc::residual
