@@ -210,13 +210,27 @@ CDC_API const char *cdc_builtin_model_name(size_t index);
 
 /**
  * The built-in model for a quality setting, like the quality of JPEG or
- * WebP: 1..100, higher gives more bits and a closer image. The built-in
- * models form a ladder of rates (README: the bits per pixel and PSNR of each)
- * and the qualities are split evenly among its steps, so the mapping is
- * monotonic. NULL for a quality outside 1..100 or a library without built-in
- * models. Static storage; load the model with cdc_model_load_builtin.
+ * WebP: 1..100; the model part of cdc_quality_settings (which also gives the
+ * residual layer's step that the quality needs). NULL for a quality outside
+ * 1..100 or a library without built-in models. Static storage; load the
+ * model with cdc_model_load_builtin.
  */
 CDC_API const char *cdc_builtin_model_for_quality(int quality);
+
+/**
+ * The encoding settings of a quality 1..100 (JPEG's convention: higher gives
+ * more bits and a closer image): *model_name receives the built-in model to
+ * load (static storage; the lowest-rate model of the library's ladder) and
+ * *residual the CDC_OPTION_RESIDUAL value to set (0 for the lowest
+ * qualities: the model's stream alone; otherwise a step that halves every
+ * 18 qualities, down to 4 levels at quality 100). The rate grows and the
+ * distortion falls monotonically with the quality (README: bits per pixel
+ * and PSNR per quality). Either pointer may be NULL.
+ * Errors: INVALID_ARGUMENT for a quality outside 1..100, NOT_FOUND for a
+ * library without built-in models.
+ */
+CDC_API cdc_status cdc_quality_settings(int quality, const char **model_name,
+                                        double *residual);
 
 /** Releases a model. NULL is accepted and ignored. */
 CDC_API void cdc_model_free(cdc_model *model);
@@ -412,7 +426,29 @@ typedef enum cdc_option {
    *  either device decodes with the other. CUDA decodes in float32
    *  (CDC_OPTION_PRECISION 1 is a CPU option: decoding with both fails with
    *  CDC_STATUS_UNSUPPORTED). Bounds 0..1. */
-  CDC_OPTION_DEVICE = 10
+  CDC_OPTION_DEVICE = 10,
+  /** The residual layer (encoding): 0 (default) writes the model's stream
+   *  alone; a value v in 0.25..255 also codes what the model's decoded
+   *  image misses of the original (the residual: YCbCr, 8x8 DCT, quantizer
+   *  step v in 8-bit levels, stored in 1/16 of a level) after it, so the
+   *  stream decodes closer to the original at more bits: smaller steps give
+   *  more bits and a closer image (README: bits per pixel and PSNR per step;
+   *  cdc_quality_settings maps a quality 1..100 onto a model and a step).
+   *  The encoder decodes its own stream once to find the residual (a
+   *  decode's time more). Such streams are format version 3; they decode
+   *  with the steps the encoder used (stored in the stream) and
+   *  deterministically: CDC_OPTION_STEPS, CDC_OPTION_GAMMA and
+   *  CDC_OPTION_SEED do not apply to them. Ignored by decoding.
+   *  Bounds 0..255 (values between 0 and 0.25 are refused). */
+  CDC_OPTION_RESIDUAL = 11,
+  /** Encoding to a rate: a value b > 0 picks the residual layer's step for
+   *  this image (0.25..255, or no residual layer) whose stream comes closest
+   *  to b bits per pixel, instead of CDC_OPTION_RESIDUAL (the base image is
+   *  decoded once and the residual coded a few times: about 0.1 s more per
+   *  megapixel). A rate below the model's own stream gives the stream
+   *  without a residual layer. 0 = off (default). Ignored by decoding.
+   *  Bounds 0..64. */
+  CDC_OPTION_TARGET_BPP = 12
 } cdc_option;
 
 /**
@@ -452,12 +488,15 @@ typedef enum cdc_stage {
   CDC_STAGE_DIFFUSION = 5,
   /** Encoder, effort > 0: latent refinement (done/total count iterations
    *  over all tiles). */
-  CDC_STAGE_REFINE = 6
+  CDC_STAGE_REFINE = 6,
+  /** Encoder and decoder, streams with a residual layer (CDC_OPTION_RESIDUAL):
+   *  coding or decoding the residual (done/total: 0/1, then 1/1). */
+  CDC_STAGE_RESIDUAL = 7
 } cdc_stage;
 
 /**
  * A static, human-readable name of a stage: "analysis", "entropy encode",
- * "entropy decode", "context", "diffusion" or "refine"; "unknown stage" for any other
+ * "entropy decode", "context", "diffusion", "refine" or "residual"; "unknown stage" for any other
  * value. Never NULL.
  */
 CDC_API const char *cdc_stage_string(cdc_stage stage);
@@ -550,17 +589,27 @@ typedef struct cdc_stream_info {
   uint64_t stream_size;
   /** Bytes of the fixed-size header and of the coded payload. */
   uint64_t header_size;
-  /** Bytes of the coded payload (stream_size - header_size - metadata_size). */
+  /** Bytes of the coded payload (stream_size - header_size - metadata_size
+   *  - residual_size). */
   uint64_t payload_size;
   /** The encoder model's own estimate of the payload, in bits. */
   double estimated_bits;
   /**
    * Bytes of the metadata section (format version 2; 0 when the stream has
-   * no metadata). stream_size = header_size + payload_size + metadata_size.
-   * Added with format version 2: callers built against older headers pass a
-   * smaller struct_size and do not get it.
+   * no metadata). stream_size = header_size + payload_size + residual_size
+   * + metadata_size. Added with format version 2: callers built against
+   * older headers pass a smaller struct_size and do not get it.
    */
   uint64_t metadata_size;
+  /** Bytes of the residual section (format version 3, CDC_OPTION_RESIDUAL;
+   *  0 when the stream has no residual layer). Added with format version 3,
+   *  like the two fields below. */
+  uint64_t residual_size;
+  /** The residual layer's quantizer step in 8-bit levels (0: none). */
+  double residual_step;
+  /** The decoding steps the stream's base image is decoded with when it has
+   *  a residual layer (0: none). */
+  uint32_t residual_base_steps;
 } cdc_stream_info;
 
 /**

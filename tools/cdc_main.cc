@@ -59,6 +59,8 @@ struct Options {
   int tile = -1;
   int tile_overlap = -1;
   int effort = 0;
+  double residual = -1;    // CDC_OPTION_RESIDUAL to set (encode); < 0: leave the default
+  double target_bpp = 0;   // CDC_OPTION_TARGET_BPP to set (encode); 0: leave the default
   std::string precision = "fp32";
   std::string device = "cpu";
   bool quiet = false;
@@ -73,6 +75,10 @@ struct Options {
   CLI::Option* precision_opt = nullptr;
   CLI::Option* device_opt = nullptr;
 };
+
+// The quality of `cdc encode` without --model, --quality, --target-bpp or
+// --residual.
+constexpr int kDefaultQuality = 50;
 
 using cdc::BufferPtr;
 using cdc::ContextPtr;
@@ -190,6 +196,9 @@ ContextPtr make_context(const Options& o, cdc_progress_fn fn = nullptr, void* us
     const bool word = s.option == CDC_OPTION_PRECISION || s.option == CDC_OPTION_DEVICE;
     set_option(context.get(), s.option, s.flag, s.value, word ? s.opt->as<std::string>() : "");
   }
+  if (o.residual >= 0) set_option(context.get(), CDC_OPTION_RESIDUAL, "--residual", o.residual);
+  if (o.target_bpp > 0)
+    set_option(context.get(), CDC_OPTION_TARGET_BPP, "--target-bpp", o.target_bpp);
   if (threads > 0 && (o.threads_opt == nullptr || o.threads_opt->count() == 0))
     set_option(context.get(), CDC_OPTION_THREADS, "--threads", static_cast<double>(threads));
   if (fn != nullptr) {
@@ -382,18 +391,8 @@ cdc_metadata metadata_for_stream(Image& image) {
 // One file of `cdc encode`, with the caller's context (its options and
 // progress callback). stage_progress: the per-stage display to end after the
 // call, if any. strip: store no metadata.
-// The built-in models of the quality ladder, in increasing rate.
-std::vector<std::string> quality_ladder() {
-  std::vector<std::string> names;
-  for (int q = 1; q <= 100; ++q) {
-    const char* name = cdc_builtin_model_for_quality(q);
-    if (name != nullptr && (names.empty() || names.back() != name)) names.emplace_back(name);
-  }
-  return names;
-}
-
 void encode_one(const Options& o, cdc_context* context, ModelCache& models, const std::string& in,
-                const std::string& out, bool strip, double target_bpp, const Reporter& reporter,
+                const std::string& out, bool strip, const Reporter& reporter,
                 Progress* stage_progress) {
   const auto t0 = Clock::now();
   check_distinct(in, out);
@@ -421,33 +420,15 @@ void encode_one(const Options& o, cdc_context* context, ModelCache& models, cons
   };
 
   const auto t1 = Clock::now();
-  std::vector<uint8_t> stream;
+  check_interrupted();
+  std::vector<uint8_t> stream = encode_with(models.requested());
+  // What the residual layer took (a step chosen for --target-bpp, or given).
   std::string chosen;
-  if (target_bpp > 0) {
-    // The ladder's rates grow with its index: encode upwards until the rate
-    // passes the target, then keep whichever of the last two is closer (in
-    // log rate).
-    const std::vector<std::string> ladder = quality_ladder();
-    if (ladder.empty())
-      throw CliError(kExitUsage, "--target-bpp needs the built-in models, and this library has none");
-    double best = 0;
-    for (const std::string& name : ladder) {
-      check_interrupted();
-      std::vector<uint8_t> candidate = encode_with(models.builtin(name));
-      const double bpp = candidate.size() * 8.0 / pixels;
-      const double distance = std::fabs(std::log(bpp / target_bpp));
-      if (chosen.empty() || distance < best) {
-        best = distance;
-        stream = std::move(candidate);
-        chosen = name;
-      }
-      if (bpp >= target_bpp) break;
-    }
-  } else {
-    const cdc_model* model = models.requested();
-    check_interrupted();
-    stream = encode_with(model);
-  }
+  cdc_stream_info info{};
+  info.struct_size = sizeof info;
+  if (cdc_stream_get_info(stream.data(), stream.size(), &info) == CDC_STATUS_OK &&
+      info.residual_size > 0)
+    chosen = fmt::format(" (residual step {:g}: {} bytes)", info.residual_step, info.residual_size);
   const size_t size = stream.size();
   const double encode_s = seconds_since(t1);
   write_output(out, stream);
@@ -458,7 +439,7 @@ void encode_one(const Options& o, cdc_context* context, ModelCache& models, cons
                               display_name(in), image.width, image.height, image.channels,
                               image.channels == 1 ? "" : "s",
                               is_stdio(out) ? "standard output" : out, size, size * 8.0 / pixels,
-                              chosen.empty() ? "" : fmt::format(" (model {})", chosen),
+                              chosen,
                               encode_s, seconds_since(t0)));
   }
 }
@@ -587,6 +568,7 @@ struct CodecRequest {
   int quality = 90;                // decode: JPEG quality
   int cdc_quality = 0;             // encode --quality: picks a built-in model; 0: not given
   double target_bpp = 0;           // encode --target-bpp; 0: not given
+  double residual = -1;            // encode --residual; < 0: not given
   bool strip = false;              // --strip: no metadata stored (encode) or written (decode)
 };
 
@@ -708,7 +690,7 @@ void run_one(const Options& o, const CodecRequest& r, cdc_context* context, Mode
     decode_one(o, context, models, job.in, job.out, job.format, r.quality, r.strip, reporter,
                stage_progress);
   } else {
-    encode_one(o, context, models, job.in, job.out, r.strip, r.target_bpp, reporter,
+    encode_one(o, context, models, job.in, job.out, r.strip, reporter,
                stage_progress);
   }
 }
@@ -863,6 +845,9 @@ void run_info(const std::string& in, bool json, uint64_t max_pixels) {
         .integer("header_size", info.header_size)
         .integer("payload_size", info.payload_size)
         .integer("metadata_size", info.metadata_size)
+        .integer("residual_size", info.residual_size)
+        .number("residual_step", info.residual_step)
+        .integer("residual_base_steps", info.residual_base_steps)
         .raw("metadata", blocks.str())
         .number("bpp", bpp)
         .number("payload_bpp", payload_bpp)
@@ -877,13 +862,14 @@ void run_info(const std::string& in, bool json, uint64_t max_pixels) {
              info.channels == 1 ? "" : "s");
   fmt::print("format version:  {}\n", info.format_version);
   fmt::print("model id:        {}\n", info.model_id);
-  if (info.metadata_size > 0) {
-    fmt::print("stream size:     {} bytes ({} header + {} payload + {} metadata)\n",
-               info.stream_size, info.header_size, info.payload_size, info.metadata_size);
-  } else {
-    fmt::print("stream size:     {} bytes ({} header + {} payload)\n", info.stream_size,
-               info.header_size, info.payload_size);
-  }
+  fmt::print("stream size:     {} bytes ({} header + {} payload{}{})\n", info.stream_size,
+             info.header_size, info.payload_size,
+             info.residual_size > 0 ? fmt::format(" + {} residual", info.residual_size) : "",
+             info.metadata_size > 0 ? fmt::format(" + {} metadata", info.metadata_size) : "");
+  if (info.residual_size > 0)
+    fmt::print("residual layer:  step {:g} ({:.4f} bpp), base image decoded in {} step{}\n",
+               info.residual_step, info.residual_size * 8.0 / (double(info.width) * info.height),
+               info.residual_base_steps, info.residual_base_steps == 1 ? "" : "s");
   std::vector<std::string> listed;
   if (!metadata.icc.empty()) listed.push_back(fmt::format("ICC profile {} bytes", metadata.icc.size()));
   if (!metadata.exif.empty()) listed.push_back(fmt::format("EXIF {} bytes", metadata.exif.size()));
@@ -1118,14 +1104,24 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({"png", "jpg", "jpeg"}));
   auto* quality_opt =
       encode->add_option("--quality", codec.cdc_quality,
-                         "Quality 1-100, like JPEG's: picks the built-in model of the quality "
-                         "ladder (higher = more bits, closer image; see `cdc models`)")
+                         fmt::format("Quality 1-100 (default {} when no --model is given): the "
+                                     "built-in base model alone at the lowest qualities, then "
+                                     "with a residual layer whose step halves every 18 "
+                                     "qualities (higher = more bits, closer image)",
+                                     kDefaultQuality))
           ->check(CLI::Range(1, 100));
-  encode->add_option("--target-bpp", codec.target_bpp,
-                     "Pick the built-in model of the quality ladder whose stream comes "
-                     "closest to this rate (bits per pixel) for each image")
-      ->check(CLI::Range(0.001, 64.0))
-      ->excludes(quality_opt);
+  auto* target_opt =
+      encode->add_option("--target-bpp", codec.target_bpp,
+                         "Encode each image as close to this rate (bits per pixel) as the "
+                         "built-in base model and its residual layer's step allow")
+          ->check(CLI::Range(0.001, 64.0))
+          ->excludes(quality_opt);
+  encode->add_option("--residual", codec.residual,
+                     "Residual layer step in 8-bit levels (0.25-255; 0 = none) with the model "
+                     "of --model: smaller = more bits, closer image")
+      ->check(CLI::Range(0.0, 255.0))
+      ->excludes(quality_opt)
+      ->excludes(target_opt);
   encode->add_flag("--strip", codec.strip,
                    "Store no metadata (by default the image's ICC profile, EXIF and XMP are "
                    "kept in the stream)");
@@ -1211,12 +1207,24 @@ int run(int argc, char** argv) {
           throw CliError(kExitUsage, fmt::format("--model and {} both choose the model: give one",
                                                  codec.cdc_quality > 0 ? "--quality" : "--target-bpp"));
       }
-      if (codec.cdc_quality > 0) {
-        const char* name = cdc_builtin_model_for_quality(codec.cdc_quality);
-        if (name == nullptr)
-          throw CliError(kExitUsage, "--quality needs the built-in models, and this library has none");
+      // Encoding without --model, --quality, --target-bpp or --residual
+      // uses the default quality.
+      int quality = codec.cdc_quality;
+      if (*encode && quality == 0 && codec.target_bpp == 0 && o.model.empty() &&
+          codec.residual < 0 && cdc_builtin_model_count() > 0)
+        quality = kDefaultQuality;
+      if (*encode && (quality > 0 || codec.target_bpp > 0)) {
+        const char* name = nullptr;
+        double residual = 0;
+        if (cdc_quality_settings(quality > 0 ? quality : 1, &name, &residual) != CDC_STATUS_OK)
+          throw CliError(kExitUsage, fmt::format("{} needs the built-in models, and this library "
+                                                 "has none",
+                                                 quality > 0 ? "--quality" : "--target-bpp"));
         o.model = name;
+        if (quality > 0) o.residual = residual;
+        o.target_bpp = codec.target_bpp;
       }
+      if (*encode && codec.residual >= 0) o.residual = codec.residual;
       return run_codec(o, codec);
     } else if (*info) {
       make_context(o);  // checks the options (e.g. --max-pixels)

@@ -61,6 +61,9 @@ py::dict stream_info_dict(const cdc_stream_info& info) {
   d["payload_size"] = info.payload_size;
   d["estimated_bits"] = info.estimated_bits;
   d["metadata_size"] = info.metadata_size;
+  d["residual_size"] = info.residual_size;
+  d["residual_step"] = info.residual_step;
+  d["residual_base_steps"] = info.residual_base_steps;
   return d;
 }
 
@@ -431,6 +434,12 @@ PYBIND11_MODULE(_pycdc, m) {
     }
     return names;
   });
+  m.def("quality_settings", [](int quality) -> py::object {
+    const char* name = nullptr;
+    double residual = 0;
+    if (cdc_quality_settings(quality, &name, &residual) != CDC_STATUS_OK) return py::none();
+    return py::make_tuple(std::string(name), residual);
+  });
   m.def("builtin_model_for_quality", [](int quality) -> py::object {
     const char* name = cdc_builtin_model_for_quality(quality);
     if (name == nullptr) return py::none();
@@ -502,5 +511,7 @@ PYBIND11_MODULE(_pycdc, m) {
   m.attr("OPTION_EFFORT") = static_cast<int>(CDC_OPTION_EFFORT);
   m.attr("OPTION_PRECISION") = static_cast<int>(CDC_OPTION_PRECISION);
   m.attr("OPTION_DEVICE") = static_cast<int>(CDC_OPTION_DEVICE);
+  m.attr("OPTION_RESIDUAL") = static_cast<int>(CDC_OPTION_RESIDUAL);
+  m.attr("OPTION_TARGET_BPP") = static_cast<int>(CDC_OPTION_TARGET_BPP);
   m.attr("METADATA_MAX_SIZE") = static_cast<uint64_t>(CDC_METADATA_MAX_SIZE);
 }

@@ -147,7 +147,10 @@ void stream_info(const void* data, size_t size, cdc_stream_info* info) {
   full.header_size = s.header_size;
   full.payload_size = s.payload_size;
   full.estimated_bits = s.estimated_bits;
-  full.metadata_size = s.stream_size - s.header_size - s.payload_size;
+  full.metadata_size = s.metadata_size;
+  full.residual_size = s.residual_size;
+  full.residual_step = s.residual_step;
+  full.residual_base_steps = s.residual_base_steps;
   std::memcpy(info, &full, std::min(info->struct_size, sizeof(full)));
 }
 

@@ -172,6 +172,29 @@ void parse_metadata(const uint8_t* p, uint64_t size, ParsedStream& ps) {
          end - pos);
 }
 
+// The residual section: u32 size, u16 luma step, u16 chroma step, u16 base
+// steps, u16 transform, the code, then the CRC-32 of everything before it.
+void check_residual_parameters(const ResidualParameters& r) {
+  if (r.luma_step == 0 || r.chroma_step == 0)
+    fail(CDC_STATUS_CORRUPT_STREAM, "residual section: a quantizer step of 0");
+  if (r.base_steps == 0)
+    fail(CDC_STATUS_CORRUPT_STREAM, "residual section: 0 decoding steps for the base image");
+}
+
+void parse_residual(const uint8_t* p, uint64_t size, bool check_crc, ParsedStream& ps) {
+  if (kCheckCrc && check_crc && crc32_of(p, static_cast<size_t>(size - 4)) != load_u32(p + size - 4))
+    fail(CDC_STATUS_CORRUPT_STREAM, "residual section: checksum mismatch");
+  ResidualParameters& r = ps.residual;
+  r.luma_step = load_u16(p + 4);
+  r.chroma_step = load_u16(p + 6);
+  r.base_steps = load_u16(p + 8);
+  const uint32_t transform = load_u16(p + 10);
+  if (transform != kResidualTransformDct8)
+    fail(CDC_STATUS_CORRUPT_STREAM, "residual section: unknown transform {}", transform);
+  check_residual_parameters(r);
+  ps.residual_code = {p + 12, static_cast<size_t>(size - kResidualSectionOverhead)};
+}
+
 void put_shape(std::vector<uint8_t>& out, const LatentShape& s) {
   put_u32(out, s.channels);
   put_u32(out, s.height);
@@ -212,13 +235,15 @@ ParsedStream parse(const uint8_t* data, size_t size, const Limits& limits, bool 
   StreamHeader& h = ps.header;
   h.format_version = version;
   const uint32_t flags = load_u32(data + kOffFlags);
-  const uint32_t known_flags =
-      kFlagAlpha | (version >= kFormatVersionMetadata ? kFlagMetadata : 0u);
+  const uint32_t known_flags = kFlagAlpha |
+                               (version >= kFormatVersionMetadata ? kFlagMetadata : 0u) |
+                               (version >= kFormatVersionResidual ? kFlagResidual : 0u);
   if ((flags & ~known_flags) != 0)
     fail(CDC_STATUS_CORRUPT_STREAM, "stream header: unknown flags {:#x} for format version {}",
          flags, version);
   h.has_alpha = (flags & kFlagAlpha) != 0;
   const bool has_metadata = (flags & kFlagMetadata) != 0;
+  const bool has_residual = (flags & kFlagResidual) != 0;
   std::memcpy(h.model_id.data(), data + kOffModelId, 16);
   h.width = load_u32(data + kOffWidth);
   h.height = load_u32(data + kOffHeight);
@@ -257,17 +282,31 @@ ParsedStream parse(const uint8_t* data, size_t size, const Limits& limits, bool 
          "stream truncated: the payload needs {} + {} + {} bytes, {} are present", z_size,
          y_size, alpha_size, available);
   const uint64_t payload = z_size + y_size + alpha_size;
-  if (metadata_size > available - payload)
+  const uint8_t* p = data + kHeaderSize;
+  uint64_t residual_size = 0;
+  if (has_residual) {
+    if (available - payload < 4)
+      fail(CDC_STATUS_TRUNCATED_STREAM, "stream truncated: the residual section is missing");
+    residual_size = load_u32(p + payload);
+    if (residual_size < kResidualSectionOverhead)
+      fail(CDC_STATUS_CORRUPT_STREAM, "residual section: {} bytes is too small", residual_size);
+    if (residual_size > available - payload)
+      fail(CDC_STATUS_TRUNCATED_STREAM,
+           "stream truncated: the residual section needs {} bytes, {} are present",
+           residual_size, available - payload);
+  }
+  if (metadata_size > available - payload - residual_size)
     fail(CDC_STATUS_TRUNCATED_STREAM,
          "stream truncated: the metadata section needs {} bytes, {} are present", metadata_size,
-         available - payload);
-  if (payload + metadata_size != available)
+         available - payload - residual_size);
+  if (payload + residual_size + metadata_size != available)
     fail(CDC_STATUS_CORRUPT_STREAM, "stream has {} bytes after its declared end",
-         available - payload - metadata_size);
-  const uint8_t* p = data + kHeaderSize;
+         available - payload - residual_size - metadata_size);
   if (kCheckCrc && check_payload && crc32_of(p, static_cast<size_t>(payload)) != load_u32(data + kOffPayloadCrc))
     fail(CDC_STATUS_CORRUPT_STREAM, "stream payload: checksum mismatch");
-  if (metadata_size != 0) parse_metadata(p + payload, metadata_size, ps);
+  if (residual_size != 0) parse_residual(p + payload, residual_size, check_payload, ps);
+  if (metadata_size != 0) parse_metadata(p + payload + residual_size, metadata_size, ps);
+  ps.residual_size = residual_size;
   ps.header_size = kHeaderSize;
   ps.payload_size = payload;
   ps.metadata_size = metadata_size;
@@ -351,9 +390,8 @@ void attach_metadata(std::vector<uint8_t>& stream, const MetadataBlocks& metadat
   } catch (const Error& e) {
     fail(CDC_STATUS_INVALID_ARGUMENT, "attach_metadata: {}", e.what());
   }
-  if (parsed.metadata_size != 0 || parsed.header.format_version >= kFormatVersionMetadata)
-    fail(CDC_STATUS_INVALID_ARGUMENT, "attach_metadata: the stream already is version {}",
-         parsed.header.format_version);
+  if (parsed.metadata_size != 0)
+    fail(CDC_STATUS_INVALID_ARGUMENT, "attach_metadata: the stream already has metadata");
   std::vector<uint8_t> section;
   uint32_t count = 0;
   for (const ByteSpan& b : metadata.blocks) count += b.size != 0 ? 1 : 0;
@@ -367,9 +405,45 @@ void attach_metadata(std::vector<uint8_t>& stream, const MetadataBlocks& metadat
   }
   put_u32(section, crc32_of(section.data(), section.size()));
   CDC_CHECK(section.size() <= kMaxMetadataSection);
-  store_u16(stream.data() + kOffVersion, static_cast<uint16_t>(kFormatVersionMetadata));
+  if (parsed.header.format_version < kFormatVersionMetadata)
+    store_u16(stream.data() + kOffVersion, static_cast<uint16_t>(kFormatVersionMetadata));
   store_u32(stream.data() + kOffFlags, load_u32(stream.data() + kOffFlags) | kFlagMetadata);
   store_u32(stream.data() + kOffMetadataSize, static_cast<uint32_t>(section.size()));
+  store_u32(stream.data() + kOffHeaderCrc, crc32_of(stream.data(), kOffHeaderCrc));
+  stream.insert(stream.end(), section.begin(), section.end());
+}
+
+void attach_residual(std::vector<uint8_t>& stream, const ResidualParameters& parameters,
+                     const std::vector<uint8_t>& code, const Limits& limits) {
+  try {
+    check_residual_parameters(parameters);
+  } catch (const Error& e) {
+    fail(CDC_STATUS_INVALID_ARGUMENT, "attach_residual: {}", e.what());
+  }
+  ParsedStream parsed;
+  try {
+    parsed = parse_header(stream.data(), stream.size(), limits);
+  } catch (const Error& e) {
+    fail(CDC_STATUS_INVALID_ARGUMENT, "attach_residual: {}", e.what());
+  }
+  if (parsed.metadata_size != 0 || parsed.residual_size != 0)
+    fail(CDC_STATUS_INVALID_ARGUMENT,
+         "attach_residual: the stream already has a residual section or metadata");
+  const uint64_t size = kResidualSectionOverhead + code.size();
+  if (size > UINT32_MAX)
+    fail(CDC_STATUS_LIMIT_EXCEEDED, "the residual layer's code ({} bytes) is too large",
+         code.size());
+  std::vector<uint8_t> section;
+  section.reserve(static_cast<size_t>(size));
+  put_u32(section, static_cast<uint32_t>(size));
+  put_u16(section, parameters.luma_step);
+  put_u16(section, parameters.chroma_step);
+  put_u16(section, parameters.base_steps);
+  put_u16(section, kResidualTransformDct8);
+  section.insert(section.end(), code.begin(), code.end());
+  put_u32(section, crc32_of(section.data(), section.size()));
+  store_u16(stream.data() + kOffVersion, static_cast<uint16_t>(kFormatVersionResidual));
+  store_u32(stream.data() + kOffFlags, load_u32(stream.data() + kOffFlags) | kFlagResidual);
   store_u32(stream.data() + kOffHeaderCrc, crc32_of(stream.data(), kOffHeaderCrc));
   stream.insert(stream.end(), section.begin(), section.end());
 }

@@ -1,7 +1,9 @@
 // The .cdc container (specified in docs/format.md): a fixed 120-byte header
 // followed by the payload, the concatenation of the hyper-latent (z) substream,
-// the latent (y) substream and an optional alpha substream; in format version 2
-// an optional metadata section (ICC profile, EXIF, XMP) follows the payload.
+// the latent (y) substream and an optional alpha substream; in format version 3
+// an optional residual section (the residual layer) follows the payload, and
+// from version 2 an optional metadata section (ICC profile, EXIF, XMP) ends
+// the stream.
 #pragma once
 
 #include <array>
@@ -17,19 +19,22 @@
 
 namespace cdc::bitstream {
 
-// The newest version read and written. A stream without metadata is written as
-// version 1 (byte for byte what version-1 writers produce); one with metadata
-// as version 2.
+// The newest version read and written. A stream without metadata and without
+// a residual layer is written as version 1 (byte for byte what version-1
+// writers produce); one with metadata as version 2; one with a residual layer
+// as version 3.
 inline constexpr uint32_t kFormatVersion = CDC_FORMAT_VERSION_VALUE;
 inline constexpr uint32_t kFormatVersionBase = 1;      // what write_stream writes
 inline constexpr uint32_t kFormatVersionMetadata = 2;  // what attach_metadata makes
-static_assert(kFormatVersion >= kFormatVersionMetadata, "CDC_FORMAT_VERSION is too old");
+inline constexpr uint32_t kFormatVersionResidual = 3;  // what attach_residual makes
+static_assert(kFormatVersion >= kFormatVersionResidual, "CDC_FORMAT_VERSION is too old");
 inline constexpr size_t kMagicSize = 8;
 inline constexpr uint8_t kMagic[kMagicSize] = {0x89, 'C', 'D', 'C', 0x0D, 0x0A, 0x1A, 0x0A};
 inline constexpr size_t kHeaderSize = 120;  // format version 1
 inline constexpr uint32_t kMaxDimension = 65535;
 inline constexpr uint32_t kFlagAlpha = 1u << 0;
 inline constexpr uint32_t kFlagMetadata = 1u << 1;  // format version 2 and later
+inline constexpr uint32_t kFlagResidual = 1u << 2;  // format version 3 and later
 
 // Metadata blocks carried unchanged through the codec (docs/format.md,
 // "Metadata section"). The values are the kinds stored in the stream and
@@ -83,11 +88,24 @@ struct ByteSpan {
   size_t size = 0;
 };
 
+// The residual layer's parameters (docs/format.md, "Residual section").
+struct ResidualParameters {
+  uint16_t luma_step = 0;    // quantizer steps in 1/16 of an 8-bit level, >= 1
+  uint16_t chroma_step = 0;
+  uint16_t base_steps = 0;   // decoding steps of the base image (deterministic), >= 1
+};
+inline constexpr uint16_t kResidualTransformDct8 = 1;
+inline constexpr uint64_t kResidualSectionOverhead = 16;  // size, parameters, CRC
+
 struct ParsedStream {
   StreamHeader header;
   size_t header_size = 0;
   uint64_t payload_size = 0;    // z + y + alpha
+  uint64_t residual_size = 0;   // the residual section (0 when absent)
   uint64_t metadata_size = 0;   // the metadata section (0 when absent)
+  // The residual layer, when residual_size != 0: its parameters and its code.
+  ResidualParameters residual;
+  ByteSpan residual_code;
   // Views into the parsed buffer (valid while it is).
   ByteSpan z, y, alpha;
   // The metadata blocks, indexed by kind - 1 (size 0: absent).
@@ -108,12 +126,20 @@ struct MetadataBlocks {
 };
 
 // Adds a metadata section to a complete stream without one (as write_stream
-// makes it): the stream becomes format version 2. With no blocks the stream
+// or attach_residual make it): the stream becomes format version 2 (or stays
+// 3). With no blocks the stream
 // is left as it is. Throws cdc::Error: INVALID_ARGUMENT for a stream that does
 // not parse or already has metadata, LIMIT_EXCEEDED for a block over
 // kMaxMetadataBlock.
 void attach_metadata(std::vector<uint8_t>& stream, const MetadataBlocks& metadata,
                      const Limits& limits = Limits());
+
+// Adds a residual section to a complete stream as write_stream makes it (no
+// residual section, no metadata): the stream becomes format version 3.
+// Throws cdc::Error(CDC_STATUS_INVALID_ARGUMENT) for a stream that does not
+// parse, already has a residual section or metadata, or bad parameters.
+void attach_residual(std::vector<uint8_t>& stream, const ResidualParameters& parameters,
+                     const std::vector<uint8_t>& code, const Limits& limits = Limits());
 
 // Serializes header and substreams into a complete stream (lengths and CRCs
 // are computed here). Throws cdc::Error(CDC_STATUS_INVALID_ARGUMENT) when the
@@ -124,8 +150,8 @@ std::vector<uint8_t> write_stream(const StreamHeader& header, const std::vector<
                                   const Limits& limits = Limits());
 
 // Parses and fully validates a stream: magic, version, header CRC, fields,
-// geometry, substream lengths, payload CRC and the metadata section (its
-// size, CRC and blocks). Throws cdc::Error with
+// geometry, substream lengths, payload CRC, the residual section (its size,
+// parameters and CRC) and the metadata section (its size, CRC and blocks). Throws cdc::Error with
 // CORRUPT_STREAM (bad magic, CRC, field, trailing bytes), TRUNCATED_STREAM
 // (the data ends before the declared end), UNSUPPORTED (newer version) or
 // LIMIT_EXCEEDED (dimensions, pixels or channels beyond the limits).

@@ -13,6 +13,7 @@
 #include "codec/inference_decoder.h"
 #include "codec/latent_symbols.h"
 #include "codec/progress.h"
+#include "codec/residual_layer.h"
 #include "codec/tiling.h"
 #include "diffusion/sampler.h"
 #include "common/error.h"
@@ -104,17 +105,12 @@ void decode_tiles(const Model& model, const torch::Tensor& y_hat, const TilePlan
                 static_cast<size_t>(out.width) * out.channels);
 }
 
-}  // namespace
-
-
-void decode_image(const Model& model, const uint8_t* data, size_t size,
-                  const MutableImageView& out, const CodecSettings& settings,
-                  const ProgressFn& progress) {
-  const bitstream::Limits limits = stream_limits(model.config(), settings.max_pixels);
-  const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
+// The stream's latents -> the image they decode to (the whole decode of a
+// stream without a residual layer; the base image of one with it).
+void decode_latents(const Model& model, const bitstream::ParsedStream& parsed,
+                    const MutableImageView& out, const CodecSettings& settings,
+                    const ProgressFn& progress) {
   const bitstream::StreamHeader& header = parsed.header;
-  check_stream_model(header, model.id(), model.id_hex(), model.config());
-  CDC_CHECK(out.width == header.width && out.height == header.height);
   set_compute_threads(settings.threads);
   c10::InferenceMode inference;
 
@@ -170,6 +166,29 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
     decode_tiles(model, y_hat, plan, decoding, progress, out);
   }
   if (out.channels == 4 && header.has_alpha) insert_alpha(alpha, out);
+}
+
+}  // namespace
+
+void decode_image(const Model& model, const uint8_t* data, size_t size,
+                  const MutableImageView& out, const CodecSettings& settings,
+                  const ProgressFn& progress) {
+  const bitstream::Limits limits = stream_limits(model.config(), settings.max_pixels);
+  const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
+  check_stream_model(parsed.header, model.id(), model.id_hex(), model.config());
+  CDC_CHECK(out.width == parsed.header.width && out.height == parsed.header.height);
+  if (parsed.residual_size == 0) {
+    decode_latents(model, parsed, out, settings, progress);
+    return;
+  }
+  decode_with_residual(
+      parsed, out, settings,
+      [&](const MutableImageView& base, const CodecSettings& s) {
+        decode_latents(model, parsed, base, s, progress);
+      },
+      [&](uint32_t done, uint32_t total) {
+        report_progress(progress, CDC_STAGE_RESIDUAL, done, total);
+      });
 }
 
 }  // namespace cdc

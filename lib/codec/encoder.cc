@@ -9,6 +9,7 @@
 #include "codec/latent_refinement.h"
 #include "codec/latent_symbols.h"
 #include "codec/progress.h"
+#include "codec/residual_layer.h"
 #include "codec/tiling.h"
 #include "common/error.h"
 #include "common/memory.h"
@@ -107,7 +108,17 @@ std::vector<uint8_t> encode_image(const Model& model, const ImageView& image,
   if (header.has_alpha) alpha_stream = compress_alpha(image);
   report_progress(progress, CDC_STAGE_ENTROPY_ENCODE, 2, 2);
 
-  return bitstream::write_stream(header, z_stream, y_stream, alpha_stream, limits);
+  std::vector<uint8_t> stream =
+      bitstream::write_stream(header, z_stream, y_stream, alpha_stream, limits);
+  add_residual_layer(
+      stream, image, settings, model.decoding_settings(CodecSettings{}).steps, limits,
+      [&](const MutableImageView& base, const CodecSettings& s) {
+        decode_image(model, stream.data(), stream.size(), base, s, progress);
+      },
+      [&](uint32_t done, uint32_t total) {
+        report_progress(progress, CDC_STAGE_RESIDUAL, done, total);
+      });
+  return stream;
 }
 
 }  // namespace cdc

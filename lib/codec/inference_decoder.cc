@@ -13,6 +13,7 @@
 #include "bitstream/format.h"
 #include "bitstream/latent_coding.h"
 #include "codec/geometry.h"
+#include "codec/residual_layer.h"
 #include "codec/tiling.h"
 #include "common/error.h"
 #include "common/hex.h"
@@ -152,17 +153,15 @@ std::string core_decode_unsupported(const CodecSettings& settings) {
   return "";
 }
 
-void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t size,
-                       const MutableImageView& out, const CodecSettings& settings,
-                       const CoreProgressFn& progress) {
-  const std::string why = core_decode_unsupported(settings);
-  if (!why.empty()) fail(CDC_STATUS_INTERNAL_ERROR, "the inference core does not decode {}", why);
+namespace {
+
+// The stream's latents -> the image they decode to (the whole decode of a
+// stream without a residual layer; the base image of one with it).
+void decode_latents_core(const InferenceModel& model, const bitstream::ParsedStream& parsed,
+                         const MutableImageView& out, const CodecSettings& settings,
+                         const CoreProgressFn& progress) {
   const ModelConfig& config = model.config();
-  const bitstream::Limits limits = stream_limits(config, settings.max_pixels);
-  const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
   const bitstream::StreamHeader& header = parsed.header;
-  check_stream_model(header, model.id(), model.id_hex(), config);
-  CDC_CHECK(out.width == header.width && out.height == header.height);
   set_openmp_threads(settings.threads);
   const CodecSettings decoding = model.decoding_settings(settings);  // checks the steps
   const onednn::PrecisionScope precision(settings.precision == 1 ? onednn::Precision::kBfloat16
@@ -304,6 +303,32 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
                 staging.data() + static_cast<size_t>(yy) * out.stride,
                 static_cast<size_t>(out.width) * out.channels);
   if (out.channels == 4 && header.has_alpha) insert_alpha(alpha, out);
+}
+
+}  // namespace
+
+void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t size,
+                       const MutableImageView& out, const CodecSettings& settings,
+                       const CoreProgressFn& progress) {
+  const std::string why = core_decode_unsupported(settings);
+  if (!why.empty()) fail(CDC_STATUS_INTERNAL_ERROR, "the inference core does not decode {}", why);
+  const ModelConfig& config = model.config();
+  const bitstream::Limits limits = stream_limits(config, settings.max_pixels);
+  const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
+  check_stream_model(parsed.header, model.id(), model.id_hex(), config);
+  CDC_CHECK(out.width == parsed.header.width && out.height == parsed.header.height);
+  if (parsed.residual_size == 0) {
+    decode_latents_core(model, parsed, out, settings, progress);
+    return;
+  }
+  decode_with_residual(
+      parsed, out, settings,
+      [&](const MutableImageView& base, const CodecSettings& s) {
+        decode_latents_core(model, parsed, base, s, progress);
+      },
+      [&](uint32_t done, uint32_t total) {
+        report_core_progress(progress, CDC_STAGE_RESIDUAL, done, total);
+      });
 }
 
 }  // namespace cdc

@@ -11,6 +11,7 @@
 #include "bitstream/format.h"
 #include "bitstream/latent_coding.h"
 #include "codec/geometry.h"
+#include "codec/residual_layer.h"
 #include "codec/tiling.h"
 #include "common/error.h"
 #include "common/memory.h"
@@ -168,7 +169,17 @@ std::vector<uint8_t> encode_image_core(const InferenceModel& model, const ImageV
   std::vector<uint8_t> alpha_stream;
   if (header.has_alpha) alpha_stream = compress_alpha(image);
   report_core_progress(progress, CDC_STAGE_ENTROPY_ENCODE, 2, 2);
-  return bitstream::write_stream(header, z_stream, y_stream, alpha_stream, limits);
+  std::vector<uint8_t> stream =
+      bitstream::write_stream(header, z_stream, y_stream, alpha_stream, limits);
+  add_residual_layer(
+      stream, image, settings, model.decoding_settings(CodecSettings{}).steps, limits,
+      [&](const MutableImageView& base, const CodecSettings& s) {
+        decode_image_core(model, stream.data(), stream.size(), base, s, progress);
+      },
+      [&](uint32_t done, uint32_t total) {
+        report_core_progress(progress, CDC_STAGE_RESIDUAL, done, total);
+      });
+  return stream;
 }
 
 }  // namespace cdc

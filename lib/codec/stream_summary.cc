@@ -19,7 +19,12 @@ StreamSummary read_stream_summary(const uint8_t* data, size_t size, int64_t max_
   s.model_id = parsed.header.model_id;
   s.header_size = parsed.header_size;
   s.payload_size = parsed.payload_size;
-  s.stream_size = parsed.header_size + parsed.payload_size + parsed.metadata_size;
+  s.residual_size = parsed.residual_size;
+  s.metadata_size = parsed.metadata_size;
+  s.residual_step = parsed.residual.luma_step / 16.0;
+  s.residual_base_steps = parsed.residual.base_steps;
+  s.stream_size =
+      parsed.header_size + parsed.payload_size + parsed.residual_size + parsed.metadata_size;
   s.estimated_bits = parsed.header.estimated_bits;
   return s;
 }

@@ -15,6 +15,12 @@ bool bf16_allowed() {
   return allow != nullptr && std::strcmp(allow, "1") == 0;
 }
 
+double residual_step_for_quality(int quality) {
+  if (quality <= kLastBaseQuality) return 0;
+  const double step = 128.0 * std::exp2(-(quality - kLastBaseQuality) / 18.0);
+  return std::round(step * 16.0) / 16.0;  // as the stream stores it
+}
+
 bool option_spec(cdc_option option, OptionSpec* spec) {
   const CodecSettings def;
   switch (option) {
@@ -30,6 +36,8 @@ bool option_spec(cdc_option option, OptionSpec* spec) {
     case CDC_OPTION_EFFORT: *spec = {0, kMaxEffort, double(def.effort), true}; return true;
     case CDC_OPTION_PRECISION: *spec = {0, 1, double(def.precision), true}; return true;
     case CDC_OPTION_DEVICE: *spec = {kDeviceCpu, kDeviceCuda, double(def.device), true}; return true;
+    case CDC_OPTION_RESIDUAL: *spec = {0, kMaxResidualStep, def.residual, false}; return true;
+    case CDC_OPTION_TARGET_BPP: *spec = {0, 64, def.target_bpp, false}; return true;
   }
   return false;
 }
@@ -73,6 +81,14 @@ void set_option(CodecSettings& settings, cdc_option option, double value) {
       settings.precision = static_cast<int>(value);
       break;
     case CDC_OPTION_DEVICE: settings.device = static_cast<int>(value); break;
+    case CDC_OPTION_RESIDUAL:
+      if (value > 0 && value < kMinResidualStep)
+        fail(CDC_STATUS_INVALID_ARGUMENT,
+             "option {}: a residual step must be at least {} (0: no residual layer), got {}",
+             static_cast<int>(option), kMinResidualStep, value);
+      settings.residual = value;
+      break;
+    case CDC_OPTION_TARGET_BPP: settings.target_bpp = value; break;
   }
 }
 
@@ -89,6 +105,8 @@ double get_option(const CodecSettings& settings, cdc_option option) {
     case CDC_OPTION_EFFORT: return settings.effort;
     case CDC_OPTION_PRECISION: return settings.precision;
     case CDC_OPTION_DEVICE: return settings.device;
+    case CDC_OPTION_RESIDUAL: return settings.residual;
+    case CDC_OPTION_TARGET_BPP: return settings.target_bpp;
   }
   return 0;
 }

@@ -18,6 +18,10 @@ inline constexpr int kMaxEffort = 4;
 // CDC_OPTION_DEVICE values.
 inline constexpr int kDeviceCpu = 0;
 inline constexpr int kDeviceCuda = 1;
+// CDC_OPTION_RESIDUAL's bounds: the quantizer step of the residual layer in
+// 8-bit levels (stored in the stream in 1/16 of a level).
+inline constexpr double kMinResidualStep = 0.25;
+inline constexpr double kMaxResidualStep = 255;
 
 struct CodecSettings {
   int threads = 0;        // computation threads; 0: all cores
@@ -30,12 +34,19 @@ struct CodecSettings {
   int effort = 0;         // encoder effort: 0 = the encoder network alone, 1..kMaxEffort refine
   int precision = 0;      // decoding arithmetic: 0 = float32, 1 = bfloat16 (CDC_OPTION_PRECISION)
   int device = kDeviceCpu;  // where the networks run (CDC_OPTION_DEVICE)
+  double residual = 0;    // residual layer quantizer step in levels; 0: none (CDC_OPTION_RESIDUAL)
+  double target_bpp = 0;  // encode to this rate with the residual layer; 0: off (CDC_OPTION_TARGET_BPP)
 };
 
 // Allows CDC_OPTION_PRECISION = 1 on CPUs without native bfloat16 when the
 // environment variable CDC_ALLOW_EMULATED_BF16 is 1 (for measuring bfloat16's
 // effect on quality on any machine; it is slow there).
 bool bf16_allowed();
+
+// The residual step of a quality 1..100 (cdc_quality_settings): 0 up to
+// kLastBaseQuality, then 128 levels halving every 18 qualities.
+inline constexpr int kLastBaseQuality = 10;
+double residual_step_for_quality(int quality);
 
 // The bounds and default of a cdc_option (the default is CodecSettings{}'s).
 struct OptionSpec {

@@ -96,8 +96,30 @@ static void test_model_loading_errors(void) {
       previous = name;
     }
     CHECK(steps >= 1 && steps <= count);
+    /* cdc_quality_settings: the base model, then residual steps falling
+       (more bits) as the quality grows. */
+    double last_step = 0;
+    for (int q = 1; q <= 100; ++q) {
+      const char *name = NULL;
+      double step = -1;
+      CHECK_STATUS(cdc_quality_settings(q, &name, &step), CDC_STATUS_OK);
+      CHECK(name != NULL && strcmp(name, cdc_builtin_model_for_quality(q)) == 0);
+      CHECK(step == 0 || (step >= 0.25 && step <= 255));
+      if (last_step > 0) CHECK(step > 0 && step < last_step);
+      last_step = step;
+    }
+    CHECK(last_step > 0);
+    CHECK_STATUS(cdc_quality_settings(1, NULL, NULL), CDC_STATUS_OK);
   } else {
     CHECK(cdc_builtin_model_for_quality(50) == NULL);
+    CHECK_STATUS(cdc_quality_settings(50, NULL, NULL), CDC_STATUS_NOT_FOUND);
+  }
+  {
+    const char *name = "x";
+    double step = -1;
+    CHECK_STATUS(cdc_quality_settings(0, &name, &step), CDC_STATUS_INVALID_ARGUMENT);
+    CHECK(name == NULL && step == 0);
+    CHECK_STATUS(cdc_quality_settings(101, NULL, NULL), CDC_STATUS_INVALID_ARGUMENT);
   }
   if (count == 0) {
     CHECK_STATUS(cdc_model_load_default(&model), CDC_STATUS_NOT_FOUND);
@@ -169,6 +191,18 @@ static void test_context_and_options(void) {
     CHECK(value == hi);
     CHECK_STATUS(cdc_context_set_option(ctx, opt, def), CDC_STATUS_OK);
   }
+  /* The residual step: 0 (none) or 0.25..255, fractional values kept. */
+  CHECK_STATUS(cdc_option_bounds(CDC_OPTION_RESIDUAL, &lo, &hi, &def), CDC_STATUS_OK);
+  CHECK(lo == 0 && hi == 255 && def == 0);
+  CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_RESIDUAL, 0.1), CDC_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_RESIDUAL, 12.5), CDC_STATUS_OK);
+  CHECK_STATUS(cdc_context_get_option(ctx, CDC_OPTION_RESIDUAL, &value), CDC_STATUS_OK);
+  CHECK(value == 12.5);
+  CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_RESIDUAL, 0), CDC_STATUS_OK);
+  CHECK_STATUS(cdc_option_bounds(CDC_OPTION_TARGET_BPP, &lo, &hi, &def), CDC_STATUS_OK);
+  CHECK(lo == 0 && hi == 64 && def == 0);
+  CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_TARGET_BPP, 0.37), CDC_STATUS_OK);
+  CHECK_STATUS(cdc_context_set_option(ctx, CDC_OPTION_TARGET_BPP, 0), CDC_STATUS_OK);
   /* The device: the CPU always; CUDA where the engine has it, else
    * UNSUPPORTED with a message naming CUDA and the option unchanged. */
   CHECK_STATUS(cdc_option_bounds(CDC_OPTION_DEVICE, &lo, &hi, &def), CDC_STATUS_OK);

@@ -50,7 +50,7 @@ static void test_arguments(void) {
 
   CHECK(CDC_METADATA_ICC == 1 && CDC_METADATA_EXIF == 2 && CDC_METADATA_XMP == 3);
   CHECK(CDC_METADATA_MAX_SIZE == 16777216u);
-  CHECK(cdc_format_version() == 2);
+  CHECK(cdc_format_version() == 3);
   CHECK_STATUS(cdc_stream_get_metadata(NULL, 0, CDC_METADATA_ICC, &block, &block_size),
                CDC_STATUS_TRUNCATED_STREAM);
   CHECK(block == NULL && block_size == 0);

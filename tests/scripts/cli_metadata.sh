@@ -55,7 +55,11 @@ if [ -z "$model" ] && ! "$cdc" models --json | grep -q '"name"'; then
   echo "SKIPPED: no model (no test model file, no built-in model)"
   exit 0
 fi
-enc() { "$cdc" encode --quiet "${model_args[@]}" "$@"; }
+# Without a model file the built-in default model, with no residual layer
+# (plain encodes use the default quality, whose residual layer makes version 3).
+enc_args=()
+[ -z "$model" ] && enc_args=(--residual 0)
+enc() { "$cdc" encode --quiet "${model_args[@]}" "${enc_args[@]}" "$@"; }
 dec() { "$cdc" decode --quiet --steps 2 "${model_args[@]}" "$@"; }
 
 # --- PNG in, PNG and JPEG out --------------------------------------------
@@ -129,8 +133,19 @@ for path in sys.argv[1:]:
   fail "Pillow does not read orientation 6 from the decoded images"
 fi
 
+if "$cdc" models --json | grep -q '"name"'; then
+  # A residual layer and metadata together: version 3, both listed, the
+  # metadata written back.
+  expect 0 "encode with metadata and a residual layer" -- "$cdc" encode --quiet --quality 60 "$img/meta.png" "$tmp/q.cdc"
+  expect 0 "info of a stream with both" -- "$cdc" info "$tmp/q.cdc"
+  grep -q "format version:  3" "$tmp/out.txt" || fail "info: a residual stream is not version 3"
+  grep -q "residual layer:  step" "$tmp/out.txt" || fail "info: no residual layer"
+  grep -q "metadata:        ICC profile $(stat -c %s "$img/icc.bin") bytes" "$tmp/out.txt" || fail "info: the residual stream lost its metadata"
+  expect 0 "decode a stream with both" -- "$cdc" decode --quiet "$tmp/q.cdc" "$tmp/q.png"
+fi
+
 # --- 16-bit PNG: scaled to 8 bits, with a note -----------------------------
-"$cdc" encode "${model_args[@]}" "$img/rgb16.png" "$tmp/rgb16.cdc" > "$tmp/out.txt" 2> "$tmp/err.txt" ||
+"$cdc" encode "${model_args[@]}" "${enc_args[@]}" "$img/rgb16.png" "$tmp/rgb16.cdc" > "$tmp/out.txt" 2> "$tmp/err.txt" ||
   fail "encode a 16-bit PNG: exit $?"
 grep -q "note: .*16 bits per sample: scaled to 8 bits" "$tmp/err.txt" || fail "no note about the 16-bit input: $(cat "$tmp/err.txt")"
 expect 0 "encode the same pixels in 8 bits" -- enc "$img/rgb8.png" "$tmp/rgb8.cdc"

@@ -131,7 +131,7 @@ TEST_CASE("format: specific errors") {
   }
   {  // newer version
     auto s = good;
-    s[8] = 3;
+    s[8] = 4;
     CHECK(status_of(s) == CDC_STATUS_UNSUPPORTED);
     s[8] = 0;
     CHECK(status_of(s) == CDC_STATUS_CORRUPT_STREAM);
@@ -433,4 +433,92 @@ TEST_CASE("format: corrupt and truncated metadata sections") {
       CHECK(p.block(MetadataKind::kXmp).size == xmp.size());
     }
   }
+}
+
+TEST_CASE("format: residual section round trip, with and without metadata") {
+  const StreamHeader hd = sample_header(100, 70, 4, true);
+  const auto z = bytes_of(10, 1), y = bytes_of(300, 2), a = bytes_of(17, 3);
+  const auto v1 = write_stream(hd, z, y, a);
+  const auto code = bytes_of(999, 8);
+  ResidualParameters r;
+  r.luma_step = 400;
+  r.chroma_step = 401;
+  r.base_steps = 3;
+  auto s = v1;
+  attach_residual(s, r, code);
+  ParsedStream p = parse_stream(s.data(), s.size());
+  CHECK(p.header.format_version == 3);
+  CHECK(cdc::load_u32(s.data() + 12) == (kFlagAlpha | kFlagResidual));
+  CHECK(std::equal(v1.begin() + kHeaderSize, v1.end(), s.begin() + kHeaderSize));
+  CHECK(p.residual_size == code.size() + kResidualSectionOverhead);
+  CHECK(p.header_size + p.payload_size + p.residual_size == s.size());
+  CHECK(span_bytes(p.residual_code) == code);
+  CHECK(p.residual.luma_step == 400);
+  CHECK(p.residual.chroma_step == 401);
+  CHECK(p.residual.base_steps == 3);
+  CHECK(span_bytes(p.alpha) == a);
+  // A second residual section is refused; bad parameters too.
+  auto twice = s;
+  CHECK_THROWS_AS(attach_residual(twice, r, code), cdc::Error);
+  ResidualParameters bad = r;
+  bad.base_steps = 0;
+  auto t = v1;
+  CHECK_THROWS_AS(attach_residual(t, bad, code), cdc::Error);
+  CHECK(t == v1);
+  // Metadata after the residual section: version 3 stays, both parse.
+  const auto icc = bytes_of(70, 4);
+  attach_metadata(s, blocks_of(icc, {}, {}));
+  p = parse_stream(s.data(), s.size());
+  CHECK(p.header.format_version == 3);
+  CHECK(span_bytes(p.residual_code) == code);
+  CHECK(span_bytes(p.block(MetadataKind::kIcc)) == icc);
+  CHECK(p.header_size + p.payload_size + p.residual_size + p.metadata_size == s.size());
+  CHECK_NOTHROW(parse_header(s.data(), s.size()));
+  // The residual flag is unknown to version 2.
+  auto v2 = s;
+  cdc::store_u16(v2.data() + 8, 2);
+  fix_header_crc(v2);
+  CHECK(status_of(v2) == CDC_STATUS_CORRUPT_STREAM);
+}
+
+TEST_CASE("format: corrupt and truncated residual sections") {
+  const StreamHeader hd = sample_header(130, 66, 3, false);
+  const auto v1 = write_stream(hd, bytes_of(12, 1), bytes_of(50, 2), {});
+  ResidualParameters r;
+  r.luma_step = 16;
+  r.chroma_step = 16;
+  r.base_steps = 1;
+  auto good = v1;
+  attach_residual(good, r, bytes_of(40, 5));
+  attach_metadata(good, blocks_of(bytes_of(9, 4), {}, {}));
+  REQUIRE(status_of(good) == CDC_STATUS_OK);
+  for (size_t len = 0; len < good.size(); ++len) {
+    std::vector<uint8_t> s(good.begin(), good.begin() + static_cast<long>(len));
+    REQUIRE(status_of(s) == CDC_STATUS_TRUNCATED_STREAM);
+  }
+  for (size_t bit = 0; bit < good.size() * 8; ++bit) {
+    auto s = good;
+    s[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    const cdc_status st = status_of(s);
+    REQUIRE((st == CDC_STATUS_CORRUPT_STREAM || st == CDC_STATUS_UNSUPPORTED ||
+             st == CDC_STATUS_TRUNCATED_STREAM));
+  }
+  // Fields with a valid CRC: zero steps, unknown transform, tiny size.
+  const size_t section = v1.size();
+  auto field_edit = [&](size_t off, uint16_t value) {
+    auto s = good;
+    cdc::store_u16(s.data() + section + off, value);
+    const uint32_t size = cdc::load_u32(s.data() + section);
+    cdc::store_u32(s.data() + section + size - 4,
+                   static_cast<uint32_t>(crc32_z(0, s.data() + section, size - 4)));
+    return status_of(s);
+  };
+  CHECK(field_edit(4, 0) == CDC_STATUS_CORRUPT_STREAM);
+  CHECK(field_edit(6, 0) == CDC_STATUS_CORRUPT_STREAM);
+  CHECK(field_edit(8, 0) == CDC_STATUS_CORRUPT_STREAM);
+  CHECK(field_edit(10, 2) == CDC_STATUS_CORRUPT_STREAM);
+  CHECK(field_edit(4, 1) == CDC_STATUS_OK);
+  auto tiny = good;
+  cdc::store_u32(tiny.data() + section, 15);
+  CHECK(status_of(tiny) == CDC_STATUS_CORRUPT_STREAM);
 }

@@ -329,6 +329,8 @@ _OPTIONS = {
     "effort": _pycdc.OPTION_EFFORT,
     "precision": _pycdc.OPTION_PRECISION,
     "device": _pycdc.OPTION_DEVICE,
+    "residual": _pycdc.OPTION_RESIDUAL,
+    "target_bpp": _pycdc.OPTION_TARGET_BPP,
 }
 _PRECISIONS = {"fp32": 0, "bf16": 1}
 _DEVICES = {"cpu": 0, "cuda": 1}
@@ -363,6 +365,12 @@ def _option_value(name, value):
         if isinstance(value, bool) or not isinstance(value, (int, float, _np.integer, _np.floating)):
             raise TypeError(f"gamma must be a number or None, not {type(value).__name__}")
         return float(value)
+    if name in ("residual", "target_bpp"):
+        if value is None:
+            return 0.0
+        if isinstance(value, bool) or not isinstance(value, (int, float, _np.integer, _np.floating)):
+            raise TypeError(f"{name} must be a number or None, not {type(value).__name__}")
+        return float(value)
     if name == "steps" and value is None:
         return 0.0
     if name == "threads" and value is None:
@@ -391,6 +399,12 @@ class Context:
         effort: encoder effort 0..4 (default 0): higher levels refine the
             latents of each image through the decoder (slower encoding, better
             rate-distortion; any decoder reads the result).
+        residual: the residual layer's quantizer step in 8-bit levels
+            (0.25..255; 0/None = none, default): the encoder also codes what
+            the model's decoded image misses of the original, so the stream
+            decodes closer to it at more bits (smaller = more bits).
+        target_bpp: encode each image as close to this rate (bits per pixel)
+            as the residual layer's step allows (0/None = off, default).
         precision: decoding arithmetic, "fp32" (default) or "bf16" (only on
             CPUs with native bfloat16; elsewhere UnsupportedError).
         device: where the networks run, "cpu" (default) or "cuda" (where
@@ -406,7 +420,8 @@ class Context:
     """
 
     def __init__(self, threads=0, steps=0, gamma=None, seed=0, max_pixels=None, progress=None,
-                 tile=None, tile_overlap=None, effort=0, precision="fp32", device="cpu"):
+                 tile=None, tile_overlap=None, effort=0, precision="fp32", device="cpu",
+                 residual=0, target_bpp=0):
         self._ctx = _pycdc.Context()
         self.threads = threads
         self.steps = steps
@@ -417,6 +432,8 @@ class Context:
         self.tile = tile
         self.tile_overlap = tile_overlap
         self.effort = effort
+        self.residual = residual
+        self.target_bpp = target_bpp
         if precision != "fp32":
             self.precision = precision
         if device != "cpu":
@@ -441,6 +458,12 @@ class Context:
         lambda self: self._get("tile_overlap"), lambda self, v: self._set("tile_overlap", v)
     )
     effort = property(lambda self: self._get("effort"), lambda self, v: self._set("effort", v))
+    residual = property(
+        lambda self: self._get("residual"), lambda self, v: self._set("residual", v)
+    )
+    target_bpp = property(
+        lambda self: self._get("target_bpp"), lambda self, v: self._set("target_bpp", v)
+    )
 
     @property
     def precision(self):
@@ -673,7 +696,8 @@ def encode(array, model=None, icc=None, exif=None, xmp=None, **options):
         packet (bytes or str). Each at most :data:`METADATA_MAX_SIZE` bytes.
         With any of them the stream is format version 2, else version 1.
     options: threads, steps, gamma, seed, max_pixels, tile, tile_overlap,
-        effort, precision, device, progress (see :class:`Context`).
+        effort, residual, target_bpp, precision, device, progress (see
+        :class:`Context`).
 
     Returns the stream as bytes.
     """
@@ -698,7 +722,8 @@ def info(data):
     """Reads the header of a .cdc stream without decoding it.
 
     Returns a dict: width, height, channels, format_version, model_id,
-    stream_size, header_size, payload_size, metadata_size, estimated_bits,
+    stream_size, header_size, payload_size, metadata_size, residual_size,
+    residual_step, residual_base_steps, estimated_bits,
     bpp (bits per pixel of the whole stream) and metadata (as
     :func:`metadata` returns it).
     """

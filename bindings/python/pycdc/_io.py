@@ -36,9 +36,9 @@ def _quality_models():
     return tuple(tuple(r) for r in ranges)
 
 
-#: QUALITY_MODELS: quality= (0..100, Pillow's convention) -> built-in model. A
-#: rate point is a model, so quality picks one of the library's quality ladder,
-#: lowest rate first (the same mapping as ``cdc encode --quality``). Computed on
+#: QUALITY_MODELS: quality= (0..100, Pillow's convention) -> built-in model
+#: (the base model of ``cdc encode --quality``; the quality also sets the
+#: residual layer's step: :func:`quality_settings`). Computed on
 #: first use (the module's __getattr__): asking the library for its models
 #: loads its engine and libtorch, which ``import pycdc`` should not.
 def __getattr__(name):
@@ -62,14 +62,34 @@ def model_for_quality(quality):
     raise ValueError(f"quality must be 0..100, not {quality}")
 
 
+def quality_settings(quality):
+    """(model name, residual step) of a quality 0..100 (0 is taken as 1), as
+    ``cdc encode --quality`` and cdc_quality_settings map it: the built-in
+    base model alone at the lowest qualities, then with a residual layer
+    whose step halves every 18 qualities."""
+    from . import _pycdc
+
+    name = model_for_quality(quality)
+    settings = _pycdc.quality_settings(max(1, int(quality)))
+    return name, (settings[1] if settings is not None else 0.0)
+
+
 def choose_model(model=None, quality=None):
     """The model spec for ``model=`` and ``quality=`` (at most one of them)."""
     if quality is None:
         return model
     if model is not None:
-        raise ValueError("pass either model= or quality= (which only picks a built-in model), "
-                         "not both")
+        raise ValueError("pass either model= or quality= (which picks a built-in model and a "
+                         "residual step), not both")
     return model_for_quality(quality)
+
+
+def quality_options(quality, options):
+    """options with the residual step of ``quality`` (None: unchanged); an
+    explicit residual= or target_bpp= wins."""
+    if quality is None or "residual" in options or "target_bpp" in options:
+        return options
+    return dict(options, residual=quality_settings(quality)[1])
 
 
 def cached_model(spec):
@@ -239,9 +259,10 @@ def imwrite(path, array, model=None, quality=None, **options):
     """Writes a uint8 numpy array (HxW, HxWx1, HxWx3, HxWx4) to an image file.
 
     A path ending in ``.cdc`` (any case) is encoded by libcdc: model (a
-    built-in name, a model file or a Model) or quality (0..100, picks a
-    built-in model: see :data:`QUALITY_MODELS`), and the options (threads,
-    max_pixels, progress) of :func:`pycdc.encode`. The file is replaced
+    built-in name, a model file or a Model) or quality (0..100: a built-in
+    model and a residual step, :func:`quality_settings`), and the options
+    (threads, max_pixels, residual, target_bpp, progress) of
+    :func:`pycdc.encode`. The file is replaced
     atomically. Any other suffix is written by Pillow, which takes the
     options (e.g. ``quality=90`` for JPEG).
     """
@@ -250,7 +271,7 @@ def imwrite(path, array, model=None, quality=None, **options):
     path = os.fspath(path)
     if os.fsdecode(path).lower().endswith(".cdc"):
         spec = choose_model(model, quality)
-        data = pycdc.encode(array, cached_model(spec), **options)
+        data = pycdc.encode(array, cached_model(spec), **quality_options(quality, options))
         atomic_write(path, data)
         return
     if model is not None:

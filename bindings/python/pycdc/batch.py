@@ -183,6 +183,7 @@ def run_batch(mode, in_dir, out_dir, *, model=None, quality=None, options=None, 
     options = dict(options or {})
     if mode == "compress":
         spec = _io.choose_model(model, quality)
+        options = _io.quality_options(quality, options)
         suffixes, out_suffix = IMAGE_SUFFIXES, ".cdc"
         _io.cached_model(spec)  # fail early on a bad --model
         settings = {"model": _spec_label(spec), **options}

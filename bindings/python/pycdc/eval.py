@@ -275,6 +275,7 @@ class EvalConfig:
     steps: list = field(default_factory=lambda: [None])
     gammas: list = field(default_factory=lambda: [None])
     efforts: list = field(default_factory=lambda: [0])  # encoder effort levels, a curve each
+    residuals: list = field(default_factory=lambda: [0])  # residual steps (0: none), points each
     seed: int = 0
     threads: int = 0
     baselines: list = field(default_factory=lambda: list(BASELINES))
@@ -308,8 +309,10 @@ def evaluate_image(payload, model_specs, baselines, config):
                         metrics.bpp(size, (h, w)), psnr, msssim, enc_s, dec_s))
 
     ctx = pycdc.Context(threads=config.threads, seed=config.seed)
-    for label, spec in model_specs:
+    for (label, spec), residual in itertools.product(model_specs, config.residuals):
         model = _io.cached_model(spec)
+        point = label if not residual else f"{label}+r{residual:g}"
+        ctx.residual = residual
         for effort in config.efforts:
             ctx.effort = effort
             t0 = time.perf_counter()
@@ -321,7 +324,7 @@ def evaluate_image(payload, model_specs, baselines, config):
                 t0 = time.perf_counter()
                 decoded = ctx.decode(data, model, format="rgb")
                 dec_s = time.perf_counter() - t0
-                add("cdc", _setting_label(steps, gamma, effort), label, len(data), decoded, enc_s,
+                add("cdc", _setting_label(steps, gamma, effort), point, len(data), decoded, enc_s,
                     dec_s)
     with tempfile.TemporaryDirectory(prefix="pycdc-eval-") as work:
         for codec in baselines:
@@ -412,7 +415,8 @@ def evaluate(folder, config, log=print, out_dir=None, jobs=1, scheduler=None, re
                 f"skipping {codec}")
     params = {"jpeg": config.jpeg_qualities, "webp": config.webp_qualities,
               "avif": config.avif_quantizers, "jxl": config.jxl_distances}
-    per_image = (len(model_specs) * len(config.efforts) * len(config.steps) * len(config.gammas)
+    per_image = (len(model_specs) * len(config.residuals) * len(config.efforts)
+                 * len(config.steps) * len(config.gammas)
                  + sum(len(params[c]) for c in baselines))
 
     names = [os.path.basename(p) for p in paths]
@@ -426,6 +430,7 @@ def evaluate(folder, config, log=print, out_dir=None, jobs=1, scheduler=None, re
                        for (label, spec), mid in zip(model_specs, model_ids)],
             "steps": list(config.steps), "gammas": list(config.gammas), "seed": config.seed,
             "efforts": list(config.efforts),
+            **({"residuals": list(config.residuals)} if config.residuals != [0] else {}),
             "baselines": {c: list(params[c]) for c in baselines}, "crop": config.crop,
         }
         os.makedirs(out_dir, exist_ok=True)
@@ -663,6 +668,9 @@ def build_parser():
                    help="gamma values, one curve each ('default' = the model's)")
     p.add_argument("--effort", nargs="+", type=int, default=[0], metavar="E",
                    help="encoder effort levels (0-4), one curve each")
+    p.add_argument("--residual", nargs="+", type=float, default=[0], metavar="STEP",
+                   help="residual layer steps (0 = none), a point each with every model "
+                        "(labelled MODEL+rSTEP)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="libcdc threads (0 = all cores)")
     p.add_argument("--codecs", default=",".join(BASELINES),
@@ -701,7 +709,8 @@ def main(argv=None):
         if c not in BASELINES:
             raise SystemExit(f"unknown codec {c!r}; choose from {', '.join(BASELINES)}")
     config = EvalConfig(
-        models=args.model, steps=args.steps, gammas=args.gamma, efforts=args.effort, seed=args.seed,
+        models=args.model, steps=args.steps, gammas=args.gamma, efforts=args.effort,
+        residuals=args.residual, seed=args.seed,
         threads=args.threads, baselines=codecs, jpeg_qualities=args.jpeg_qualities,
         webp_qualities=args.webp_qualities, avif_quantizers=args.avif_quantizers,
         jxl_distances=args.jxl_distances, crop=args.crop, limit=args.limit, use_cdc=not args.no_cdc,

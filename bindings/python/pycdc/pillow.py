@@ -26,7 +26,7 @@ Writing::
 
     im.save("photo.cdc")                        # the built-in default model
     im.save("photo.cdc", model="default-low")   # a built-in name or a model file
-    im.save("photo.cdc", quality=30)            # picks a built-in model (below)
+    im.save("photo.cdc", quality=30)            # a built-in model and residual step (below)
     im.save("photo.cdc", threads=2)
 
 The ICC profile, EXIF and XMP of the image are stored in the stream: the
@@ -37,10 +37,11 @@ Save options: "model", "quality", "threads", "max_pixels", "progress",
 "icc_profile", "exif", "xmp", "strip";
 "steps", "gamma" and "seed" are accepted (so that one options dict serves
 reading and writing) but do not change the stream: they are decoding
-options. :data:`encode_options` holds module-level defaults. libcdc has no
-rate parameter: ``quality`` (0..100) only chooses a built-in model, 0..49
-"default-low" and 50..100 "default-mid" (:data:`pycdc._io.QUALITY_MODELS`);
-giving both quality and model is an error. Modes L, RGB and RGBA are stored
+options. :data:`encode_options` holds module-level defaults. ``quality``
+(0..100) chooses the built-in base model and the residual layer's step as
+``cdc encode --quality`` does (:func:`pycdc._io.quality_settings`);
+"residual" and "target_bpp" set the step or a rate directly; giving both
+quality and model is an error. Modes L, RGB and RGBA are stored
 as they are; 1 becomes L, P/PA/LA become RGB or RGBA (keeping
 transparency), other 8-bit modes RGB; 16-bit and float modes raise OSError.
 """
@@ -63,7 +64,8 @@ encode_options = {}
 
 _DECODE_KEYS = ("model", "threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap",
                 "progress")
-_ENCODE_KEYS = ("threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap", "progress")
+_ENCODE_KEYS = ("threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap", "progress",
+                "residual", "target_bpp")
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 _FORMATS = {"L": "gray", "RGB": "rgb", "RGBA": "rgba"}
 
@@ -138,6 +140,7 @@ def _save(im, fp, filename):
     for key in ("steps", "gamma", "seed"):  # decoding options: no effect on the stream
         options.pop(key, None)
     spec = _io.choose_model(params.get("model"), params.get("quality"))
+    options = _io.quality_options(params.get("quality"), options)
     try:
         array = _io.pil_to_array(im)
     except ValueError as e:

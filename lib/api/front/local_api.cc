@@ -42,6 +42,7 @@ const char* cdc_stage_string(cdc_stage stage) {
     case CDC_STAGE_CONTEXT: return "context";
     case CDC_STAGE_DIFFUSION: return "diffusion";
     case CDC_STAGE_REFINE: return "refine";
+    case CDC_STAGE_RESIDUAL: return "residual";
   }
   return "unknown stage";
 }

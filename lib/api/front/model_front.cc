@@ -6,6 +6,7 @@
 
 #include "api/api_guard.h"
 #include "api/front/front.h"
+#include "common/codec_settings.h"
 #include "model/builtin/builtin_models.h"
 
 namespace {
@@ -98,7 +99,21 @@ const char* cdc_builtin_model_for_quality(int quality) {
   size_t count = 0;
   const char* const* ladder = cdc::builtin_quality_ladder(&count);
   if (count == 0 || quality < 1 || quality > 100) return nullptr;
-  return ladder[std::min(count - 1, static_cast<size_t>(quality - 1) * count / 100)];
+  return ladder[0];
+}
+
+cdc_status cdc_quality_settings(int quality, const char** model_name, double* residual) {
+  if (model_name != nullptr) *model_name = nullptr;
+  if (residual != nullptr) *residual = 0;
+  return guarded(nullptr, [&] {
+    if (quality < 1 || quality > 100)
+      cdc::fail(CDC_STATUS_INVALID_ARGUMENT, "quality {} is outside 1..100", quality);
+    const char* name = cdc_builtin_model_for_quality(quality);
+    if (name == nullptr)
+      cdc::fail(CDC_STATUS_NOT_FOUND, "this library has no built-in models");
+    if (model_name != nullptr) *model_name = name;
+    if (residual != nullptr) *residual = cdc::residual_step_for_quality(quality);
+  });
 }
 
 void cdc_model_free(cdc_model* model) { delete model; }
