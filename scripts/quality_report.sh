@@ -8,7 +8,8 @@
 #              downscaled by 2 to PNG)
 #   OUT_DIR    where the results go (default: quality-report)
 #
-# Runs `python3 -m pycdc.eval` with every built-in model (default decoding steps) and quality
+# Runs `python3 -m pycdc.eval` with the quality scale of `cdc encode --quality` (the base
+# built-in model and the residual steps of qualities 10, 20, ..., 100) and quality
 # sweeps of cjpeg, cwebp, avifenc and cjxl (Debian: libjpeg-turbo-progs, webp, libavif-bin,
 # libjxl-tools) that cover about 0.1-1.0 bpp, and writes into OUT_DIR:
 #   results.csv   one row per photo and point (bpp, PSNR, MS-SSIM, encode/decode seconds)
@@ -42,9 +43,18 @@ PYTHONPATH="$build/python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONPATH
 
 # The sweeps reach a little below 0.1 and above 1.0 bpp on the validation photos (cjxl's
-# distance: 25 at most, lower = better).
+# distance: 25 at most, lower = better). libcdc: the quality scale of `cdc encode --quality`,
+# the base model with the residual steps of qualities 10, 20, ..., 100 (cdc_quality_settings).
+read -r base steps <<STEPS
+$("$PYTHON" -c '
+import pycdc
+from pycdc import _pycdc
+print(_pycdc.quality_settings(10)[0], " ".join(f"{_pycdc.quality_settings(q)[1]:g}" for q in range(10, 101, 10)))
+')
+STEPS
 # shellcheck disable=SC2086
 "$PYTHON" -m pycdc.eval "$photos" --threads "$threads" --effort ${EFFORTS:-0 1} \
+    --model "$base" --residual $steps \
     --jpeg-qualities 5,10,20,30,40,50,60,70,80 \
     --webp-qualities 1,5,15,25,40,55,70,80,85 \
     --avif-quantizers 60,54,48,42,36,30,24,18 \

@@ -173,12 +173,16 @@ void parse_metadata(const uint8_t* p, uint64_t size, ParsedStream& ps) {
 }
 
 // The residual section: u32 size, u16 luma step, u16 chroma step, u16 base
-// steps, u16 transform, the code, then the CRC-32 of everything before it.
+// steps, u16 transform, u16 band tilt, u16 reserved (0), the code, then the
+// CRC-32 of everything before it.
 void check_residual_parameters(const ResidualParameters& r) {
   if (r.luma_step == 0 || r.chroma_step == 0)
     fail(CDC_STATUS_CORRUPT_STREAM, "residual section: a quantizer step of 0");
   if (r.base_steps == 0)
     fail(CDC_STATUS_CORRUPT_STREAM, "residual section: 0 decoding steps for the base image");
+  if (r.band_tilt > kMaxBandTilt)
+    fail(CDC_STATUS_CORRUPT_STREAM, "residual section: band tilt {} exceeds {}", r.band_tilt,
+         kMaxBandTilt);
 }
 
 void parse_residual(const uint8_t* p, uint64_t size, bool check_crc, ParsedStream& ps) {
@@ -191,8 +195,11 @@ void parse_residual(const uint8_t* p, uint64_t size, bool check_crc, ParsedStrea
   const uint32_t transform = load_u16(p + 10);
   if (transform != kResidualTransformDct8)
     fail(CDC_STATUS_CORRUPT_STREAM, "residual section: unknown transform {}", transform);
+  r.band_tilt = load_u16(p + 12);
+  if (load_u16(p + 14) != 0)
+    fail(CDC_STATUS_CORRUPT_STREAM, "residual section: reserved field is not zero");
   check_residual_parameters(r);
-  ps.residual_code = {p + 12, static_cast<size_t>(size - kResidualSectionOverhead)};
+  ps.residual_code = {p + 16, static_cast<size_t>(size - kResidualSectionOverhead)};
 }
 
 void put_shape(std::vector<uint8_t>& out, const LatentShape& s) {
@@ -440,6 +447,8 @@ void attach_residual(std::vector<uint8_t>& stream, const ResidualParameters& par
   put_u16(section, parameters.chroma_step);
   put_u16(section, parameters.base_steps);
   put_u16(section, kResidualTransformDct8);
+  put_u16(section, parameters.band_tilt);
+  put_u16(section, 0);  // reserved
   section.insert(section.end(), code.begin(), code.end());
   put_u32(section, crc32_of(section.data(), section.size()));
   store_u16(stream.data() + kOffVersion, static_cast<uint16_t>(kFormatVersionResidual));

@@ -93,9 +93,11 @@ struct ResidualParameters {
   uint16_t luma_step = 0;    // quantizer steps in 1/16 of an 8-bit level, >= 1
   uint16_t chroma_step = 0;
   uint16_t base_steps = 0;   // decoding steps of the base image (deterministic), >= 1
+  uint16_t band_tilt = 0;    // frequency weighting of the steps, in 1/1024 (residual_coding.h)
 };
 inline constexpr uint16_t kResidualTransformDct8 = 1;
-inline constexpr uint64_t kResidualSectionOverhead = 16;  // size, parameters, CRC
+inline constexpr uint16_t kMaxBandTilt = 1024;  // 1.0
+inline constexpr uint64_t kResidualSectionOverhead = 20;  // size, parameters, CRC
 
 struct ParsedStream {
   StreamHeader header;

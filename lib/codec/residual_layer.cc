@@ -86,12 +86,13 @@ void add_residual_layer(std::vector<uint8_t>& stream, const ImageView& image,
         if (progress && i > 0) progress(static_cast<uint32_t>(i), total);
         const double mid = 0.5 * (lo + hi);
         const uint16_t units = step_units(std::exp2(mid));
-        std::vector<uint8_t> trial =
-            residual::encode_residual(image, base_view, residual::Steps{units, units});
-        const double bits = (stream.size() + bitstream::kResidualSectionOverhead + trial.size()) * 8.0;
+        const residual::Steps candidate{units, units, residual::kDefaultTilt};
+        std::vector<uint8_t> trial = residual::encode_residual(image, base_view, candidate);
+        const double bits =
+            (stream.size() + bitstream::kResidualSectionOverhead + trial.size()) * 8.0;
         if (distance(bits) < best) {
           best = distance(bits);
-          steps = residual::Steps{units, units};
+          steps = candidate;
           code = std::move(trial);
         }
         (bits > target ? lo : hi) = mid;
@@ -102,12 +103,14 @@ void add_residual_layer(std::vector<uint8_t>& stream, const ImageView& image,
       return;
     }
   } else {
-    steps = residual::Steps{step_units(settings.residual), step_units(settings.residual)};
+    steps = residual::Steps{step_units(settings.residual), step_units(settings.residual),
+                            residual::kDefaultTilt};
     code = residual::encode_residual(image, base_view, steps);
   }
   bitstream::ResidualParameters parameters;
   parameters.luma_step = steps.luma;
   parameters.chroma_step = steps.chroma;
+  parameters.band_tilt = steps.tilt;
   parameters.base_steps = static_cast<uint16_t>(default_steps);
   bitstream::attach_residual(stream, parameters, code, limits);
   if (progress) progress(total, total);
@@ -125,7 +128,9 @@ void decode_with_residual(const bitstream::ParsedStream& parsed, const MutableIm
   decode_base(base, base_settings(settings, parsed.residual.base_steps));
   if (progress) progress(0, 1);
   residual::decode_residual(parsed.residual_code.data, parsed.residual_code.size,
-                            {parsed.residual.luma_step, parsed.residual.chroma_step}, base);
+                            {parsed.residual.luma_step, parsed.residual.chroma_step,
+                             parsed.residual.band_tilt},
+                            base);
   if (progress) progress(1, 1);
   convert_pixels(ImageView{base.pixels, base.width, base.height, base.channels, base.stride},
                  out);

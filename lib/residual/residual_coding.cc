@@ -271,10 +271,18 @@ struct CoefficientRows {
 void check_steps(const Steps& steps) {
   if (steps.luma == 0 || steps.chroma == 0)
     fail(CDC_STATUS_INVALID_ARGUMENT, "residual layer: a quantizer step of 0");
+  if (steps.tilt > 1024)
+    fail(CDC_STATUS_INVALID_ARGUMENT, "residual layer: a band tilt of {} (at most 1024)", steps.tilt);
 }
 
-float step_of(const Steps& steps, int plane) {
-  return (plane == 0 ? steps.luma : steps.chroma) / 16.0f;
+// The steps of the 64 coefficients of a plane, in zigzag order.
+std::array<float, kCoefficients> steps_of(const Steps& steps, int plane) {
+  const float base = (plane == 0 ? steps.luma : steps.chroma) / 16.0f;
+  const float tilt = steps.tilt / 1024.0f;
+  std::array<float, kCoefficients> s{};
+  for (int i = 0; i < kCoefficients; ++i)
+    s[i] = base * std::max(1.0f / 16, 1.0f + tilt * (tables().band[i] - kTiltPivot));
+  return s;
 }
 
 }  // namespace
@@ -311,7 +319,7 @@ std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& b
       }
     }
     for (int c = 0; c < planes; ++c) {
-      const float step = step_of(steps, c);
+      const std::array<float, kCoefficients> step = steps_of(steps, c);
       for (size_t bx = 0; bx < blocks; ++bx) {
         float in[kN][kN], out[kN][kN];
         for (int i = 0; i < kN; ++i)
@@ -319,7 +327,7 @@ std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& b
         forward_dct(in, out);
         int32_t* q = coefficients.block(c, bx);
         for (int i = 0; i < kCoefficients; ++i) {
-          const float v = out[t.zigzag[i] / kN][t.zigzag[i] % kN] / step;
+          const float v = out[t.zigzag[i] / kN][t.zigzag[i] % kN] / step[i];
           const float m = std::floor(std::fabs(v) + kRoundingOffset);
           q[i] = static_cast<int32_t>(v < 0 ? -m : m);
         }
@@ -347,13 +355,13 @@ void decode_residual(const uint8_t* data, size_t size, const Steps& steps,
   float v[3];
   for (uint32_t top = 0; top < image.height; top += kN) {
     for (int c = 0; c < planes; ++c) {
-      const float step = step_of(steps, c);
+      const std::array<float, kCoefficients> step = steps_of(steps, c);
       for (size_t bx = 0; bx < blocks; ++bx) {
         int32_t* q = coefficients.block(c, bx);
         decode_block(rc, cx, c == 0 ? 0 : 1, q, coefficients.neighbours(c, bx));
         float in[kN][kN] = {}, out[kN][kN];
         for (int i = 0; i < kCoefficients; ++i)
-          in[t.zigzag[i] / kN][t.zigzag[i] % kN] = static_cast<float>(q[i]) * step;
+          in[t.zigzag[i] / kN][t.zigzag[i] % kN] = static_cast<float>(q[i]) * step[i];
         inverse_dct(in, out);
         for (int i = 0; i < kN; ++i)
           for (int j = 0; j < kN; ++j) rows[(c * kN + i) * padded + bx * kN + j] = out[i][j];

@@ -21,11 +21,19 @@
 
 namespace cdc::residual {
 
-// Quantizer steps in 1/16 of an 8-bit level (the section stores them so).
+// Quantizer steps in 1/16 of an 8-bit level (the section stores them so),
+// and their frequency weighting: the coefficient at row i, column j of a
+// block (its band b = min(i + j, 9)) is quantized with
+// step * max(1/16, 1 + tilt / 1024 * (b - kTiltPivot)): finer at low
+// frequencies, coarser at high ones (tilt 0: one step for all).
 struct Steps {
   uint16_t luma = 0;    // 1 .. 65535
   uint16_t chroma = 0;  // 1 .. 65535
+  uint16_t tilt = 0;    // 0 .. 1024
 };
+inline constexpr int kTiltPivot = 3;
+// The encoder's default tilt (measured: docs/quality.md, "The residual layer").
+inline constexpr uint16_t kDefaultTilt = 154;  // 0.15
 
 // The planes coded for an image of `channels` channels: 1 for gray, 3 for RGB
 // and RGBA (alpha is coded losslessly elsewhere).

@@ -148,7 +148,12 @@ def test_context_options_round_trip():
     assert ctx.steps == 0
     opts = ctx.options()
     assert set(opts) == {"threads", "steps", "gamma", "seed", "max_pixels", "tile", "tile_overlap",
-                         "effort", "precision", "device"}
+                         "effort", "precision", "device", "residual", "target_bpp"}
+    assert opts["residual"] == 0.0 and opts["target_bpp"] == 0.0
+    ctx.residual = 7.5
+    assert ctx.residual == 7.5
+    ctx.residual = None
+    assert ctx.residual == 0.0
     assert opts["device"] == "cpu"
     assert "Context(" in repr(ctx)
     assert ctx.last_error == ""

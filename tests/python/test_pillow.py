@@ -65,19 +65,25 @@ def test_open_file_object_and_formats(builtins):
     assert buf.getvalue()[:8] == b"\x89CDC\r\n\x1a\n"
 
 
-def test_quality_picks_a_builtin_model(tmp_path, builtins):
+def test_quality_picks_a_builtin_model_and_residual_step(tmp_path, builtins):
     array = make_image(32, 48, 3, seed=5)
     ladder = pycdc._io.QUALITY_MODELS
-    assert len(ladder) >= 2 and ladder[0][0] == 0 and ladder[-1][1] == 100
+    assert len(ladder) >= 1 and ladder[0][0] == 0 and ladder[-1][1] == 100
     for (_, high, _), (low, _, _) in zip(ladder, ladder[1:]):
         assert low == high + 1  # every quality picks exactly one model
-    for quality in sorted({0, 100} | {r[0] for r in ladder} | {r[1] for r in ladder}):
-        model = pycdc.Model(next(name for lo, hi, name in ladder if lo <= quality <= hi))
+    sizes = []
+    for quality in (0, 10, 11, 50, 100):
+        name, step = pycdc._io.quality_settings(quality)
+        model = pycdc.Model(name)
         path = tmp_path / f"q{quality}.cdc"
         Image.fromarray(array).save(path, quality=quality)
-        assert pycdc.info(path.read_bytes())["model_id"] == model.id
+        info = pycdc.info(path.read_bytes())
+        assert info["model_id"] == model.id
+        assert info["residual_step"] == step and (step == 0) == (quality <= 10)
+        sizes.append(len(path.read_bytes()))
         with Image.open(path) as im:  # the stream's built-in model is found
             assert np.array_equal(np.asarray(im), pycdc.decode(path.read_bytes(), model, threads=1))
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
     with pytest.raises(ValueError, match="0..100"):
         Image.fromarray(array).save(tmp_path / "bad.cdc", quality=101)
     with pytest.raises(ValueError, match="not both"):

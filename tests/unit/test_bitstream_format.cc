@@ -444,6 +444,7 @@ TEST_CASE("format: residual section round trip, with and without metadata") {
   r.luma_step = 400;
   r.chroma_step = 401;
   r.base_steps = 3;
+  r.band_tilt = 154;
   auto s = v1;
   attach_residual(s, r, code);
   ParsedStream p = parse_stream(s.data(), s.size());
@@ -456,6 +457,7 @@ TEST_CASE("format: residual section round trip, with and without metadata") {
   CHECK(p.residual.luma_step == 400);
   CHECK(p.residual.chroma_step == 401);
   CHECK(p.residual.base_steps == 3);
+  CHECK(p.residual.band_tilt == 154);
   CHECK(span_bytes(p.alpha) == a);
   // A second residual section is refused; bad parameters too.
   auto twice = s;
@@ -517,8 +519,11 @@ TEST_CASE("format: corrupt and truncated residual sections") {
   CHECK(field_edit(6, 0) == CDC_STATUS_CORRUPT_STREAM);
   CHECK(field_edit(8, 0) == CDC_STATUS_CORRUPT_STREAM);
   CHECK(field_edit(10, 2) == CDC_STATUS_CORRUPT_STREAM);
+  CHECK(field_edit(12, 1025) == CDC_STATUS_CORRUPT_STREAM);  // band tilt above 1
+  CHECK(field_edit(14, 1) == CDC_STATUS_CORRUPT_STREAM);     // reserved
   CHECK(field_edit(4, 1) == CDC_STATUS_OK);
+  CHECK(field_edit(12, 1024) == CDC_STATUS_OK);
   auto tiny = good;
-  cdc::store_u32(tiny.data() + section, 15);
+  cdc::store_u32(tiny.data() + section, 19);
   CHECK(status_of(tiny) == CDC_STATUS_CORRUPT_STREAM);
 }

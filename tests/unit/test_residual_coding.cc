@@ -95,7 +95,8 @@ TEST_CASE("residual: round trips of gray, RGB and RGBA images of odd sizes") {
       Image source(w, h, channels, 3), base(w, h, channels, 1);
       make_pair(source, base, w * 31 + h);
       for (uint16_t step : {16, 64, 400}) {  // 1, 4 and 25 levels
-        const Steps steps{step, step};
+        // Flat steps, and the encoder's frequency weighting.
+        const Steps steps{step, step, static_cast<uint16_t>(step == 64 ? kDefaultTilt : 0)};
         const std::vector<uint8_t> code = encode_residual(source.view(), base.view(), steps);
         Image out = base;
         decode_residual(code.data(), code.size(), steps, out.mutable_view());
