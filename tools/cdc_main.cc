@@ -1048,9 +1048,9 @@ int run(int argc, char** argv) {
                  "(default: the built-in default model)");
   o.threads_opt = app.add_option("--threads", o.threads, "Computation threads (0 = all cores)");
   o.steps_opt = app.add_option("--steps", o.steps,
-                               "Diffusion decoding steps (0 = model default; default-low, -mid "
-                               "and -high are tuned for their default of 1, and more steps lower "
-                               "their quality)");
+                               "Diffusion decoding steps (0 = model default; the built-in models "
+                               "are tuned for their default of 1, and more steps lower their "
+                               "quality; streams with a residual layer use their own)");
   o.gamma_opt =
       app.add_option("--gamma", o.gamma, "Decoding noise scale (0 = deterministic; -1 = default)");
   o.seed_opt = app.add_option("--seed", o.seed, "Seed of the decoding noise");

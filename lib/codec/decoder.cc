@@ -176,13 +176,8 @@ void decode_image(const Model& model, const uint8_t* data, size_t size,
   const bitstream::Limits limits = stream_limits(model.config(), settings.max_pixels);
   const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
   check_stream_model(parsed.header, model.id(), model.id_hex(), model.config());
-  CDC_CHECK(out.width == parsed.header.width && out.height == parsed.header.height);
-  if (parsed.residual_size == 0) {
-    decode_latents(model, parsed, out, settings, progress);
-    return;
-  }
   decode_with_residual(
-      parsed, out, settings,
+      parsed, out, settings, model.decoding_settings(CodecSettings{}).steps,
       [&](const MutableImageView& base, const CodecSettings& s) {
         decode_latents(model, parsed, base, s, progress);
       },

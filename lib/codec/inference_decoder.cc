@@ -316,13 +316,8 @@ void decode_image_core(const InferenceModel& model, const uint8_t* data, size_t 
   const bitstream::Limits limits = stream_limits(config, settings.max_pixels);
   const bitstream::ParsedStream parsed = bitstream::parse_stream(data, size, limits);
   check_stream_model(parsed.header, model.id(), model.id_hex(), config);
-  CDC_CHECK(out.width == parsed.header.width && out.height == parsed.header.height);
-  if (parsed.residual_size == 0) {
-    decode_latents_core(model, parsed, out, settings, progress);
-    return;
-  }
   decode_with_residual(
-      parsed, out, settings,
+      parsed, out, settings, model.decoding_settings(CodecSettings{}).steps,
       [&](const MutableImageView& base, const CodecSettings& s) {
         decode_latents_core(model, parsed, base, s, progress);
       },

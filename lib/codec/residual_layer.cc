@@ -117,10 +117,18 @@ void add_residual_layer(std::vector<uint8_t>& stream, const ImageView& image,
 }
 
 void decode_with_residual(const bitstream::ParsedStream& parsed, const MutableImageView& out,
-                          const CodecSettings& settings, const BaseDecoder& decode_base,
-                          const ResidualProgress& progress) {
+                          const CodecSettings& settings, int default_steps,
+                          const BaseDecoder& decode_base, const ResidualProgress& progress) {
   const bitstream::StreamHeader& h = parsed.header;
-  CDC_CHECK(parsed.residual_size != 0 && out.width == h.width && out.height == h.height);
+  CDC_CHECK(out.width == h.width && out.height == h.height);
+  if (parsed.residual_size == 0) {
+    decode_base(out, settings);
+    return;
+  }
+  if (parsed.residual.base_steps != default_steps)
+    fail(CDC_STATUS_CORRUPT_STREAM,
+         "residual section: the base image is decoded in {} steps, the model's default is {}",
+         parsed.residual.base_steps, default_steps);
   const int channels = static_cast<int>(h.channels);
   std::vector<uint8_t> pixels(static_cast<size_t>(h.width) * h.height * channels);
   const MutableImageView base{pixels.data(), h.width, h.height, channels,

@@ -39,12 +39,16 @@ void add_residual_layer(std::vector<uint8_t>& stream, const ImageView& image,
                         const bitstream::Limits& limits, const BaseDecoder& decode_base,
                         const ResidualProgress& progress);
 
-// Decodes a parsed stream that has a residual layer into out (any pixel
-// format): the base in the stream's own channels with decode_base, the
-// residual added, then converted to out's format. out is written only when
-// everything succeeded.
+// Decodes a parsed stream into out. Without a residual layer that is
+// decode_base(out, settings). With one: the base in the stream's own channels
+// with decode_base (at the stream's base steps, deterministic), the residual
+// added, then converted to out's format (any pixel format); out is written
+// only when everything succeeded. The stream's base steps must be the
+// model's default steps (`default_steps`, what every encoder writes; the
+// stream's model id fixes the model), else CDC_STATUS_CORRUPT_STREAM: a
+// stream cannot make the decoder run more steps than the model's default.
 void decode_with_residual(const bitstream::ParsedStream& parsed, const MutableImageView& out,
-                          const CodecSettings& settings, const BaseDecoder& decode_base,
-                          const ResidualProgress& progress);
+                          const CodecSettings& settings, int default_steps,
+                          const BaseDecoder& decode_base, const ResidualProgress& progress);
 
 }  // namespace cdc

@@ -181,38 +181,23 @@ void decode_block(RangeDecoder& rc, Contexts& cx, int kind, int32_t* q, const Ne
   }
 }
 
-// in[i][j] (rows i) -> out[k][l] = sum_ij dct[k][i] in[i][j] dct[l][j].
-void forward_dct(const float in[kN][kN], float out[kN][kN]) {
+// The separable 2-D DCT: out = A in A^T, with A the DCT-II matrix (forward)
+// or its transpose (inverse).
+void dct_2d(const float in[kN][kN], float out[kN][kN], bool inverse) {
   const Tables& t = tables();
+  const auto a = [&](int r, int c) { return inverse ? t.dct[c][r] : t.dct[r][c]; };
   float tmp[kN][kN];
   for (int k = 0; k < kN; ++k)
     for (int j = 0; j < kN; ++j) {
       float s = 0;
-      for (int i = 0; i < kN; ++i) s += t.dct[k][i] * in[i][j];
+      for (int i = 0; i < kN; ++i) s += a(k, i) * in[i][j];
       tmp[k][j] = s;
     }
   for (int k = 0; k < kN; ++k)
     for (int l = 0; l < kN; ++l) {
       float s = 0;
-      for (int j = 0; j < kN; ++j) s += tmp[k][j] * t.dct[l][j];
+      for (int j = 0; j < kN; ++j) s += tmp[k][j] * a(l, j);
       out[k][l] = s;
-    }
-}
-
-void inverse_dct(const float in[kN][kN], float out[kN][kN]) {
-  const Tables& t = tables();
-  float tmp[kN][kN];
-  for (int i = 0; i < kN; ++i)
-    for (int l = 0; l < kN; ++l) {
-      float s = 0;
-      for (int k = 0; k < kN; ++k) s += t.dct[k][i] * in[k][l];
-      tmp[i][l] = s;
-    }
-  for (int i = 0; i < kN; ++i)
-    for (int j = 0; j < kN; ++j) {
-      float s = 0;
-      for (int l = 0; l < kN; ++l) s += tmp[i][l] * t.dct[l][j];
-      out[i][j] = s;
     }
 }
 
@@ -324,7 +309,7 @@ std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& b
         float in[kN][kN], out[kN][kN];
         for (int i = 0; i < kN; ++i)
           for (int j = 0; j < kN; ++j) in[i][j] = rows[(c * kN + i) * padded + bx * kN + j];
-        forward_dct(in, out);
+        dct_2d(in, out, /*inverse=*/false);
         int32_t* q = coefficients.block(c, bx);
         for (int i = 0; i < kCoefficients; ++i) {
           const float v = out[t.zigzag[i] / kN][t.zigzag[i] % kN] / step[i];
@@ -362,7 +347,7 @@ void decode_residual(const uint8_t* data, size_t size, const Steps& steps,
         float in[kN][kN] = {}, out[kN][kN];
         for (int i = 0; i < kCoefficients; ++i)
           in[t.zigzag[i] / kN][t.zigzag[i] % kN] = static_cast<float>(q[i]) * step[i];
-        inverse_dct(in, out);
+        dct_2d(in, out, /*inverse=*/true);
         for (int i = 0; i < kN; ++i)
           for (int j = 0; j < kN; ++j) rows[(c * kN + i) * padded + bx * kN + j] = out[i][j];
       }

@@ -94,3 +94,19 @@ def test_bad_residual_options(model, photo):
         pycdc.encode(photo, model, residual=300)
     with pytest.raises(TypeError):
         pycdc.encode(photo, model, residual="fine")
+
+
+def test_residual_base_steps_must_be_the_models(model, photo):
+    import struct
+    import zlib
+
+    s = bytearray(pycdc.encode(photo, model, threads=1, residual=6))
+    info = pycdc.info(bytes(s))
+    start = info["header_size"] + info["payload_size"]
+    size = info["residual_size"]
+    # A stream asking for more base steps than the model's default (a decoder
+    # must not run what a hostile stream asks): rewritten with a valid CRC.
+    struct.pack_into("<H", s, start + 8, model.default_steps + 1)
+    struct.pack_into("<I", s, start + size - 4, zlib.crc32(bytes(s[start:start + size - 4])))
+    with pytest.raises(pycdc.CorruptStreamError, match="steps"):
+        pycdc.decode(bytes(s), model, threads=1)

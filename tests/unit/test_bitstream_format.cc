@@ -45,6 +45,22 @@ cdc_status status_of(const std::vector<uint8_t>& s, const Limits& l = Limits()) 
   }
 }
 
+// Every truncation of a good stream is TRUNCATED_STREAM; every bit flip an
+// error (a CRC or a field catches it).
+void check_every_cut_and_flip(const std::vector<uint8_t>& good) {
+  for (size_t len = 0; len < good.size(); ++len) {
+    std::vector<uint8_t> s(good.begin(), good.begin() + static_cast<long>(len));
+    REQUIRE(status_of(s) == CDC_STATUS_TRUNCATED_STREAM);
+  }
+  for (size_t bit = 0; bit < good.size() * 8; ++bit) {
+    auto s = good;
+    s[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    const cdc_status st = status_of(s);
+    REQUIRE((st == CDC_STATUS_CORRUPT_STREAM || st == CDC_STATUS_UNSUPPORTED ||
+             st == CDC_STATUS_TRUNCATED_STREAM));
+  }
+}
+
 // Rewrites the header CRC after an edit of the header fields.
 void fix_header_crc(std::vector<uint8_t>& s) {
   cdc::store_u32(s.data() + 116,
@@ -340,18 +356,7 @@ TEST_CASE("format: corrupt and truncated metadata sections") {
   REQUIRE(good.size() == section + 4 + 3 * 8 + 69 + 4);
   REQUIRE(status_of(good) == CDC_STATUS_OK);
 
-  // Every truncation is TRUNCATED_STREAM; every bit flip an error.
-  for (size_t len = 0; len < good.size(); ++len) {
-    std::vector<uint8_t> s(good.begin(), good.begin() + static_cast<long>(len));
-    REQUIRE(status_of(s) == CDC_STATUS_TRUNCATED_STREAM);
-  }
-  for (size_t bit = 0; bit < good.size() * 8; ++bit) {
-    auto s = good;
-    s[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    const cdc_status st = status_of(s);
-    REQUIRE((st == CDC_STATUS_CORRUPT_STREAM || st == CDC_STATUS_UNSUPPORTED ||
-             st == CDC_STATUS_TRUNCATED_STREAM));
-  }
+  check_every_cut_and_flip(good);
   // A trailing byte; the section's size and flag.
   {
     auto s = good;
@@ -494,17 +499,7 @@ TEST_CASE("format: corrupt and truncated residual sections") {
   attach_residual(good, r, bytes_of(40, 5));
   attach_metadata(good, blocks_of(bytes_of(9, 4), {}, {}));
   REQUIRE(status_of(good) == CDC_STATUS_OK);
-  for (size_t len = 0; len < good.size(); ++len) {
-    std::vector<uint8_t> s(good.begin(), good.begin() + static_cast<long>(len));
-    REQUIRE(status_of(s) == CDC_STATUS_TRUNCATED_STREAM);
-  }
-  for (size_t bit = 0; bit < good.size() * 8; ++bit) {
-    auto s = good;
-    s[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    const cdc_status st = status_of(s);
-    REQUIRE((st == CDC_STATUS_CORRUPT_STREAM || st == CDC_STATUS_UNSUPPORTED ||
-             st == CDC_STATUS_TRUNCATED_STREAM));
-  }
+  check_every_cut_and_flip(good);
   // Fields with a valid CRC: zero steps, unknown transform, tiny size.
   const size_t section = v1.size();
   auto field_edit = [&](size_t off, uint16_t value) {
