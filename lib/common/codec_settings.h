@@ -18,6 +18,9 @@ inline constexpr int kMaxEffort = 4;
 // CDC_OPTION_DEVICE values.
 inline constexpr int kDeviceCpu = 0;
 inline constexpr int kDeviceCuda = 1;
+// The highest cdc_option value (options are numbered from CDC_OPTION_THREADS
+// without gaps): loops over every option end here.
+inline constexpr cdc_option kLastOption = CDC_OPTION_TARGET_BPP;
 // CDC_OPTION_RESIDUAL's bounds: the quantizer step of the residual layer in
 // 8-bit levels (stored in the stream in 1/16 of a level).
 inline constexpr double kMinResidualStep = 0.25;

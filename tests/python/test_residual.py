@@ -13,6 +13,12 @@ def photo():
     return make_image(72, 96, 3, seed=5)
 
 
+@pytest.fixture(scope="module")
+def builtins():
+    if "default-xlow" not in pycdc.models():
+        pytest.skip("this libcdc lacks the built-in model default-xlow")
+
+
 def psnr(a, b):
     return pycdc.metrics.psnr(a, b)
 
@@ -36,7 +42,7 @@ def test_residual_brings_the_image_closer_at_more_bits(model, photo):
     dbs = [r[1] for r in results]
     assert len(plain) < sizes[0] < sizes[1] < sizes[2]
     assert psnr(photo, base) < dbs[0] < dbs[1] < dbs[2]
-    assert dbs[2] > 42  # a step of 3 levels: close to the original
+    assert dbs[2] > 38  # a step of 3 levels (coarser at high frequencies): close to the original
 
 
 def test_residual_streams_decode_with_their_own_steps(model, photo):
@@ -55,9 +61,9 @@ def test_residual_layouts_and_formats(model):
         assert out.shape == img.shape
         if c == 4:
             assert np.array_equal(out[..., 3], img[..., 3])
-            assert psnr(img[..., :3], out[..., :3]) > 38
+            assert psnr(img[..., :3], out[..., :3]) > 35
         else:
-            assert psnr(img, out) > 38
+            assert psnr(img, out) > 35
         # Other output layouts: gray <-> colour conversions of the result.
         for fmt in ("gray", "rgb", "rgba"):
             assert pycdc.decode(s, model, format=fmt, threads=1).dtype == np.uint8
@@ -110,3 +116,15 @@ def test_residual_base_steps_must_be_the_models(model, photo):
     struct.pack_into("<I", s, start + size - 4, zlib.crc32(bytes(s[start:start + size - 4])))
     with pytest.raises(pycdc.CorruptStreamError, match="steps"):
         pycdc.decode(bytes(s), model, threads=1)
+
+
+def test_effort_keeps_the_residual_layer(photo, builtins):
+    # Effort runs in the engine (libtorch): the residual options reach it too.
+    plain = pycdc.encode(photo, "default-xlow", threads=2, effort=1)
+    s = pycdc.encode(photo, "default-xlow", threads=2, effort=1, residual=8)
+    info = pycdc.info(s)
+    assert info["residual_size"] > 0 and info["residual_step"] == 8
+    out = pycdc.decode(s, "default-xlow", threads=2)
+    assert psnr(photo, out) > psnr(photo, pycdc.decode(plain, "default-xlow", threads=2)) + 3
+    t = pycdc.encode(photo, "default-xlow", threads=2, effort=1, target_bpp=2.0)
+    assert pycdc.info(t)["residual_size"] > 0

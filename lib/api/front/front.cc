@@ -160,7 +160,7 @@ cdc_context* engine_context(cdc_context* context) {
     const cdc_status status = e.cdc_context_create(&context->engine);
     if (status != CDC_STATUS_OK) throw_engine_error(status, nullptr);
   }
-  for (int option = CDC_OPTION_THREADS; option <= CDC_OPTION_DEVICE; ++option) {
+  for (int option = CDC_OPTION_THREADS; option <= kLastOption; ++option) {
     const auto o = static_cast<cdc_option>(option);
     const cdc_status status =
         e.cdc_context_set_option(context->engine, o, get_option(context->settings, o));
