@@ -13,11 +13,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/build-fuzz}
 CXX=${CXX:-clang++-14}
 mkdir -p "$out/include" "$out/corpus_stream" "$out/corpus_tables"
+format_version=$(sed -n 's/^set(CDC_FORMAT_VERSION \([0-9]*\))$/\1/p' "$root/CMakeLists.txt")
 # The version header that CMake would generate (only the format version matters here).
 sed -e 's/@PROJECT_VERSION_MAJOR@/0/;s/@PROJECT_VERSION_MINOR@/0/;s/@PROJECT_VERSION_PATCH@/0/' \
-    -e 's/@PROJECT_VERSION@/0.0.0/;s/@CDC_ABI_VERSION@/0/;s/@CDC_FORMAT_VERSION@/2/' \
+    -e 's/@PROJECT_VERSION@/0.0.0/;s/@CDC_ABI_VERSION@/0/;s/@CDC_FORMAT_VERSION@/'"$format_version"'/' \
     "$root/cmake/cdc_version.h.in" > "$out/include/cdc_version.h"
-common="-std=c++17 -g -O1 -I$root/lib -I$root/include -I$out/include -DCDC_FORMAT_VERSION_VALUE=2"
+common="-std=c++17 -g -O1 -I$root/lib -I$root/include -I$out/include -DCDC_FORMAT_VERSION_VALUE=$format_version"
 srcs="$root/lib/entropy/cdf.cc $root/lib/entropy/entropy_tables.cc $root/lib/entropy/rans.cc \
       $root/lib/bitstream/format.cc $root/lib/bitstream/latent_coding.cc"
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \

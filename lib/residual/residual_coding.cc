@@ -274,21 +274,35 @@ std::array<float, kCoefficients> steps_of(const Steps& steps, int plane) {
 
 int plane_count(int channels) { return channels == 1 ? 1 : 3; }
 
+namespace {
+
+// What the encoder and the decoder keep while they walk an image's block
+// rows: one block row of the residual (plane by plane, padded to whole
+// blocks), the quantized coefficients of it and of the row above, and the
+// contexts.
+struct BlockRows {
+  int channels, planes;
+  size_t blocks, padded;
+  std::vector<float> rows;
+  CoefficientRows coefficients;
+  Contexts contexts;
+  BlockRows(uint32_t width, int c)
+      : channels(c), planes(plane_count(c)), blocks((width + kN - 1) / kN), padded(blocks * kN),
+        rows(static_cast<size_t>(planes) * kN * padded), coefficients(planes, blocks) {}
+  float& at(int plane, int r, size_t x) { return rows[(plane * kN + r) * padded + x]; }
+};
+
+}  // namespace
+
 std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& base,
                                      const Steps& steps) {
   check_steps(steps);
   CDC_CHECK(source.width == base.width && source.height == base.height &&
             source.channels == base.channels && source.width > 0 && source.height > 0);
   const Tables& t = tables();
-  const int channels = source.channels;
-  const int planes = plane_count(channels);
-  const size_t blocks = (source.width + kN - 1) / kN;
-  const size_t padded = blocks * kN;
-  // The residual of one block row, plane by plane, edge-replicated to the
-  // padded width and height.
-  std::vector<float> rows(static_cast<size_t>(planes) * kN * padded);
-  CoefficientRows coefficients(planes, blocks);
-  Contexts cx;
+  BlockRows w(source.width, source.channels);
+  const int channels = w.channels, planes = w.planes;
+  const size_t blocks = w.blocks, padded = w.padded;
   RangeEncoder rc;
   float s[3], b[3];
   for (uint32_t top = 0; top < source.height; top += kN) {
@@ -300,7 +314,8 @@ std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& b
         const size_t xc = std::min<size_t>(x, source.width - 1) * channels;
         to_planes(sp + xc, channels, s);
         to_planes(bp + xc, channels, b);
-        for (int c = 0; c < planes; ++c) rows[(c * kN + r) * padded + x] = s[c] - b[c];
+        // Edge-replicated to the padded width and height.
+        for (int c = 0; c < planes; ++c) w.at(c, r, x) = s[c] - b[c];
       }
     }
     for (int c = 0; c < planes; ++c) {
@@ -308,18 +323,18 @@ std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& b
       for (size_t bx = 0; bx < blocks; ++bx) {
         float in[kN][kN], out[kN][kN];
         for (int i = 0; i < kN; ++i)
-          for (int j = 0; j < kN; ++j) in[i][j] = rows[(c * kN + i) * padded + bx * kN + j];
+          for (int j = 0; j < kN; ++j) in[i][j] = w.at(c, i, bx * kN + j);
         dct_2d(in, out, /*inverse=*/false);
-        int32_t* q = coefficients.block(c, bx);
+        int32_t* q = w.coefficients.block(c, bx);
         for (int i = 0; i < kCoefficients; ++i) {
           const float v = out[t.zigzag[i] / kN][t.zigzag[i] % kN] / step[i];
           const float m = std::floor(std::fabs(v) + kRoundingOffset);
           q[i] = static_cast<int32_t>(v < 0 ? -m : m);
         }
-        encode_block(rc, cx, c == 0 ? 0 : 1, q, coefficients.neighbours(c, bx));
+        encode_block(rc, w.contexts, c == 0 ? 0 : 1, q, w.coefficients.neighbours(c, bx));
       }
     }
-    coefficients.next_row();
+    w.coefficients.next_row();
   }
   return rc.finish();
 }
@@ -329,27 +344,23 @@ void decode_residual(const uint8_t* data, size_t size, const Steps& steps,
   check_steps(steps);
   CDC_CHECK(image.width > 0 && image.height > 0);
   const Tables& t = tables();
-  const int channels = image.channels;
-  const int planes = plane_count(channels);
-  const size_t blocks = (image.width + kN - 1) / kN;
-  const size_t padded = blocks * kN;
-  std::vector<float> rows(static_cast<size_t>(planes) * kN * padded);
-  CoefficientRows coefficients(planes, blocks);
-  Contexts cx;
+  BlockRows w(image.width, image.channels);
+  const int channels = w.channels, planes = w.planes;
+  const size_t blocks = w.blocks;
   RangeDecoder rc(data, size);
   float v[3];
   for (uint32_t top = 0; top < image.height; top += kN) {
     for (int c = 0; c < planes; ++c) {
       const std::array<float, kCoefficients> step = steps_of(steps, c);
       for (size_t bx = 0; bx < blocks; ++bx) {
-        int32_t* q = coefficients.block(c, bx);
-        decode_block(rc, cx, c == 0 ? 0 : 1, q, coefficients.neighbours(c, bx));
+        int32_t* q = w.coefficients.block(c, bx);
+        decode_block(rc, w.contexts, c == 0 ? 0 : 1, q, w.coefficients.neighbours(c, bx));
         float in[kN][kN] = {}, out[kN][kN];
         for (int i = 0; i < kCoefficients; ++i)
           in[t.zigzag[i] / kN][t.zigzag[i] % kN] = static_cast<float>(q[i]) * step[i];
         dct_2d(in, out, /*inverse=*/true);
         for (int i = 0; i < kN; ++i)
-          for (int j = 0; j < kN; ++j) rows[(c * kN + i) * padded + bx * kN + j] = out[i][j];
+          for (int j = 0; j < kN; ++j) w.at(c, i, bx * kN + j) = out[i][j];
       }
     }
     if (rc.overrun())
@@ -361,11 +372,11 @@ void decode_residual(const uint8_t* data, size_t size, const Steps& steps,
       for (uint32_t x = 0; x < image.width; ++x) {
         uint8_t* px = p + static_cast<size_t>(x) * channels;
         to_planes(px, channels, v);
-        for (int c = 0; c < planes; ++c) v[c] += rows[(c * kN + r) * padded + x];
+        for (int c = 0; c < planes; ++c) v[c] += w.at(c, r, x);
         from_planes(v, channels, px);
       }
     }
-    coefficients.next_row();
+    w.coefficients.next_row();
   }
 }
 

@@ -6,7 +6,12 @@
 set -euo pipefail
 src=${1:?usage: exported_symbols.sh SOURCE_DIR BUILD_DIR}
 build=${2:?usage: exported_symbols.sh SOURCE_DIR BUILD_DIR}
-lib=$(find "$build" -name 'libcdc.so' \( -type l -o -type f \) -not -path '*/CMakeFiles/*' | head -n 1)
+# The build's own library first: other configurations (sanitizers, TSan) may be built inside it.
+if [ -e "$build/lib/libcdc.so" ]; then
+  lib=$build/lib/libcdc.so
+else
+  lib=$(find "$build" -name 'libcdc.so' \( -type l -o -type f \) -not -path '*/CMakeFiles/*' | sort | head -n 1)
+fi
 if [ -z "$lib" ]; then
   echo "FAILED: libcdc.so not found under $build" >&2
   exit 1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # sanitizers.sh SOURCE_DIR BUILD_DIR - the robustness checks of the entropy
-# coder and the .cdc parser (lib/entropy, lib/bitstream; no libtorch):
+# coders and the .cdc parser (lib/entropy, lib/bitstream, lib/residual; no
+# libtorch):
 #   1. their doctest unit tests built with g++ -fsanitize=address,undefined;
 #   2. a short libFuzzer run (clang-14, ASan + UBSan) of each fuzz target.
 # The long fuzzing runs are not part of the suite: see fuzz/build.sh.
@@ -14,15 +15,16 @@ out=$build/sanitizers
 mkdir -p "$out"
 seconds=${CDC_FUZZ_SECONDS:-20}
 
-lib_sources=$(ls "$src"/lib/entropy/*.cc "$src"/lib/bitstream/*.cc)
+lib_sources=$(ls "$src"/lib/entropy/*.cc "$src"/lib/bitstream/*.cc "$src"/lib/residual/*.cc)
 test_sources=$(ls "$src"/tests/unit/main.cc "$src"/tests/unit/test_entropy_*.cc \
-                  "$src"/tests/unit/test_bitstream_*.cc)
+                  "$src"/tests/unit/test_bitstream_*.cc "$src"/tests/unit/test_residual_*.cc)
+format_version=$(sed -n 's/^set(CDC_FORMAT_VERSION \([0-9]*\))$/\1/p' "$src/CMakeLists.txt")
 
-echo "== unit tests of lib/entropy and lib/bitstream under ASan + UBSan"
+echo "== unit tests of lib/entropy, lib/bitstream and lib/residual under ASan + UBSan"
 # shellcheck disable=SC2086
 g++ -std=c++17 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
     -fno-omit-frame-pointer -I"$src/lib" -I"$src/include" -I"$build/include" \
-    -DCDC_FORMAT_VERSION_VALUE=2 $lib_sources $test_sources -lfmt -lz \
+    -DCDC_FORMAT_VERSION_VALUE="$format_version" $lib_sources $test_sources -lfmt -lz \
     -o "$out/entropy_unit_tests_asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   "$out/entropy_unit_tests_asan"

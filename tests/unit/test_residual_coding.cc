@@ -3,6 +3,7 @@
 // error bound of the quantizer, and corrupt or cut data.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
