@@ -5,18 +5,14 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "image/pixel_rows.h"
 #include "residual/residual_coding.h"
 
 namespace cdc {
 namespace {
 
-uint8_t luma_of(const uint8_t* p) {
-  const float v = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
-  return static_cast<uint8_t>(std::clamp(std::floor(v + 0.5f), 0.0f, 255.0f));
-}
-
 // Copies `from` (1, 3 or 4 channels) into `to` (any of those), converting
-// gray <-> colour (BT.601 luma) and adding or dropping alpha (255 when added).
+// gray <-> colour (bt601_luma, as the decoders' gray output) and adding or dropping alpha (255 when added).
 void convert_pixels(const ImageView& from, const MutableImageView& to) {
   CDC_CHECK(from.width == to.width && from.height == to.height);
   for (uint32_t y = 0; y < from.height; ++y) {
@@ -28,7 +24,7 @@ void convert_pixels(const ImageView& from, const MutableImageView& to) {
     }
     for (uint32_t x = 0; x < from.width; ++x, s += from.channels, d += to.channels) {
       if (to.channels == 1) {
-        d[0] = from.channels == 1 ? s[0] : luma_of(s);
+        d[0] = from.channels == 1 ? s[0] : bt601_luma(s[0], s[1], s[2]);
         continue;
       }
       for (int c = 0; c < 3; ++c) d[c] = from.channels == 1 ? s[0] : s[c];

@@ -26,7 +26,7 @@ void rgb_rows_to_image(const float* x, int64_t rows, int64_t x_width, const Muta
       const uint8_t r = level(src[3 * xx]), g = level(src[3 * xx + 1]), b = level(src[3 * xx + 2]);
       uint8_t* p = row + static_cast<size_t>(xx) * out.channels;
       if (out.channels == 1) {
-        p[0] = static_cast<uint8_t>((299 * r + 587 * g + 114 * b + 500) / 1000);
+        p[0] = bt601_luma(r, g, b);
       } else {
         p[0] = r;
         p[1] = g;

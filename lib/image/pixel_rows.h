@@ -11,6 +11,12 @@
 
 namespace cdc {
 
+// The BT.601 luma of an 8-bit RGB pixel, rounded half up: the gray value of
+// every colour-to-gray conversion of the decoders.
+inline uint8_t bt601_luma(uint8_t r, uint8_t g, uint8_t b) {
+  return static_cast<uint8_t>((299 * r + 587 * g + 114 * b + 500) / 1000);
+}
+
 // x: rows of `x_width` pixels of 3 floats (RGB, interleaved) holding image
 // rows [top, top + rows); those inside out are written (columns
 // [0, out.width)). Each value is clamped to [-1, 1], mapped to [0, 255] and

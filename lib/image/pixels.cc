@@ -82,7 +82,7 @@ void tensor_to_image_rows(const torch::Tensor& x_in, const MutableImageView& out
       const int64_t i = yy * w + xx;
       uint8_t* p = row + xx * out.channels;
       if (out.channels == 1) {
-        p[0] = static_cast<uint8_t>((299 * r[i] + 587 * g[i] + 114 * b[i] + 500) / 1000);
+        p[0] = bt601_luma(r[i], g[i], b[i]);
       } else {
         p[0] = r[i];
         p[1] = g[i];
