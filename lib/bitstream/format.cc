@@ -193,7 +193,7 @@ void parse_residual(const uint8_t* p, uint64_t size, bool check_crc, ParsedStrea
   r.chroma_step = load_u16(p + 6);
   r.base_steps = load_u16(p + 8);
   const uint32_t transform = load_u16(p + 10);
-  if (transform != kResidualTransformDct8)
+  if (transform != kResidualTransform)
     fail(CDC_STATUS_CORRUPT_STREAM, "residual section: unknown transform {}", transform);
   r.band_tilt = load_u16(p + 12);
   if (load_u16(p + 14) != 0)
@@ -446,7 +446,7 @@ void attach_residual(std::vector<uint8_t>& stream, const ResidualParameters& par
   put_u16(section, parameters.luma_step);
   put_u16(section, parameters.chroma_step);
   put_u16(section, parameters.base_steps);
-  put_u16(section, kResidualTransformDct8);
+  put_u16(section, kResidualTransform);
   put_u16(section, parameters.band_tilt);
   put_u16(section, 0);  // reserved
   section.insert(section.end(), code.begin(), code.end());

@@ -11,10 +11,11 @@
 namespace cdc::residual {
 namespace {
 
-constexpr int kN = 8;             // block side
-constexpr int kCoefficients = 64;
+constexpr int kMacro = 16;        // macroblock side: one 16x16 block or four 8x8 ones
+constexpr int kClasses = 64;      // position classes: the zigzag positions of an 8x8 block
 constexpr int kKinds = 2;         // luma (or gray), chroma
-constexpr int kBands = 10;        // row + column of a coefficient, capped
+constexpr int kSizes = 2;         // block sizes: 8x8 (0), 16x16 (1)
+constexpr int kBands = 10;        // frequency band of a coefficient (8x8 row + column), capped
 constexpr int kNeighbourClasses = 5;
 constexpr int kCountClasses = 4;
 constexpr int kActivityClasses = 5;
@@ -22,182 +23,235 @@ constexpr int kMaxPrefix = 24;    // Exp-Golomb prefix bits of a magnitude remai
 // Quantization: |c| / step rounded with this offset (a dead zone: values a
 // little above a half step go to zero, which costs less than they give).
 constexpr float kRoundingOffset = 0.38f;
+// The encoder's block size choice: squared error + this * step^2 * bits
+// (measured: docs/quality.md, "The residual layer").
+constexpr float kModeLambda = 0.06f;
 
-struct Tables {
-  std::array<uint8_t, kCoefficients> zigzag{};  // zigzag position -> raster index
-  std::array<uint8_t, kCoefficients> band{};    // zigzag position -> band
-  float dct[kN][kN]{};                          // dct[k][i]: basis k at sample i
-  Tables() {
-    int n = 0;
-    for (int s = 0; s < 2 * kN - 1; ++s) {
-      // Odd anti-diagonals run down-left, even ones up-right (JPEG's order).
-      for (int t = 0; t <= s; ++t) {
-        const int row = (s % 2 == 1) ? t : s - t;
-        const int col = s - row;
-        if (row >= kN || col >= kN) continue;
-        zigzag[n] = static_cast<uint8_t>(row * kN + col);
-        band[n] = static_cast<uint8_t>(std::min(row + col, kBands - 1));
-        ++n;
-      }
+// The zigzag order of an n x n block (JPEG's: odd anti-diagonals run
+// down-left, even ones up-right), as raster indices.
+std::vector<int> zigzag_order(int n) {
+  std::vector<int> order;
+  for (int s = 0; s < 2 * n - 1; ++s)
+    for (int t = 0; t <= s; ++t) {
+      const int row = (s % 2 == 1) ? t : s - t;
+      const int col = s - row;
+      if (row < n && col < n) order.push_back(row * n + col);
+    }
+  return order;
+}
+
+// The tables of an N x N block. A coefficient's band and position class are
+// those of the 8x8 coefficient of the same frequency (row and column scaled
+// by 8 / N), so that both block sizes share the frequency weighting.
+template <int N>
+struct Shape {
+  static constexpr int kCount = N * N;
+  std::array<uint16_t, kCount> zigzag{};  // zigzag position -> raster index
+  std::array<uint8_t, kCount> band{};     // zigzag position -> band
+  std::array<uint8_t, kCount> cls{};      // zigzag position -> position class
+  float dct[N][N]{};                      // dct[k][i]: basis k at sample i
+  Shape() {
+    const std::vector<int> order = zigzag_order(N), order8 = zigzag_order(8);
+    std::array<uint8_t, 64> position8{};
+    for (int i = 0; i < 64; ++i) position8[order8[i]] = static_cast<uint8_t>(i);
+    for (int i = 0; i < kCount; ++i) {
+      const int row = order[i] / N * 8 / N, col = order[i] % N * 8 / N;
+      zigzag[i] = static_cast<uint16_t>(order[i]);
+      band[i] = static_cast<uint8_t>(std::min(row + col, kBands - 1));
+      cls[i] = position8[row * 8 + col];
     }
     const double pi = std::acos(-1.0);
-    for (int k = 0; k < kN; ++k)
-      for (int i = 0; i < kN; ++i)
-        dct[k][i] = static_cast<float>(std::sqrt((k == 0 ? 1.0 : 2.0) / kN) *
-                                       std::cos((2 * i + 1) * k * pi / (2 * kN)));
+    for (int k = 0; k < N; ++k)
+      for (int i = 0; i < N; ++i)
+        dct[k][i] = static_cast<float>(std::sqrt((k == 0 ? 1.0 : 2.0) / N) *
+                                       std::cos((2 * i + 1) * k * pi / (2 * N)));
   }
 };
 
-const Tables& tables() {
-  static const Tables t;
-  return t;
+template <int N>
+const Shape<N>& shape() {
+  static const Shape<N> s;
+  return s;
 }
+
+constexpr int size_index(int n) { return n == 8 ? 0 : 1; }
 
 // The adaptive contexts of one image's code.
 struct Contexts {
-  std::vector<BitContext> coded, significant, last, greater1, greater2, prefix;
+  std::vector<BitContext> mode, coded, significant, last, greater1, greater2, prefix;
   Contexts()
-      : coded(kKinds * 3),
-        significant(kKinds * kCoefficients * kNeighbourClasses * kCountClasses * kActivityClasses),
-        last(kKinds * kCoefficients * kCountClasses),
-        greater1(kKinds * kBands * kNeighbourClasses),
-        greater2(kKinds * kBands * kNeighbourClasses),
+      : mode(kKinds * 3),
+        coded(kSizes * kKinds * 3),
+        significant(kSizes * kKinds * kClasses * kNeighbourClasses * kCountClasses *
+                    kActivityClasses),
+        last(kSizes * kKinds * kClasses * kCountClasses),
+        greater1(kSizes * kKinds * kBands * kNeighbourClasses),
+        greater2(kSizes * kKinds * kBands * kNeighbourClasses),
         prefix(kKinds * (kMaxPrefix + 1)) {}
 };
 
-// What the contexts of a block read from its coded neighbours (left and
-// above, zero outside the image).
-struct Neighbours {
-  const int32_t* left = nullptr;   // 64 quantized coefficients (zigzag) or null
-  const int32_t* above = nullptr;
-  bool left_coded = false, above_coded = false;
-  int activity = 0;  // class of the number of nonzero coefficients in both
+// What a coded block tells the contexts of its right and lower neighbours:
+// per position class the largest magnitude there (capped at 4), and how many
+// classes hold a nonzero coefficient.
+struct Summary {
+  std::array<uint8_t, kClasses> magnitude{};
+  int nonzero = 0;
 };
 
-int nonzeros(const int32_t* q) {
-  if (q == nullptr) return 0;
-  int n = 0;
-  for (int i = 0; i < kCoefficients; ++i) n += q[i] != 0;
-  return n;
-}
-
-Neighbours neighbours_of(const int32_t* left, const int32_t* above) {
-  Neighbours n;
-  n.left = left;
-  n.above = above;
-  const int nl = nonzeros(left), na = nonzeros(above);
-  n.left_coded = nl > 0;
-  n.above_coded = na > 0;
-  n.activity = std::min(nl + na, 12) / 3;
-  return n;
-}
-
-int neighbour_class(const Neighbours& n, int pos) {
-  const int v = (n.left ? std::abs(n.left[pos]) : 0) + (n.above ? std::abs(n.above[pos]) : 0);
-  return std::min(v, kNeighbourClasses - 1);
-}
-
-size_t significant_index(int kind, int pos, int neighbour, int count, int activity) {
-  return (((static_cast<size_t>(kind) * kCoefficients + pos) * kNeighbourClasses + neighbour) *
-              kCountClasses + std::min(count, kCountClasses - 1)) * kActivityClasses + activity;
-}
-
-size_t magnitude_index(int kind, int pos, int neighbour) {
-  return (static_cast<size_t>(kind) * kBands + tables().band[pos]) * kNeighbourClasses + neighbour;
-}
-
-void encode_block(RangeEncoder& rc, Contexts& cx, int kind, const int32_t* q,
-                  const Neighbours& n) {
-  int last = -1;
-  for (int i = 0; i < kCoefficients; ++i)
-    if (q[i] != 0) last = i;
-  rc.encode(cx.coded[kind * 3 + n.left_coded + n.above_coded], last >= 0);
-  if (last < 0) return;
-  int count = 0;
-  for (int pos = 0; pos <= last; ++pos) {
-    const int nb = neighbour_class(n, pos);
-    const int32_t v = q[pos];
-    // The last position of a coded block with nothing before it must be nonzero.
-    if (!(pos == kCoefficients - 1 && count == 0))
-      rc.encode(cx.significant[significant_index(kind, pos, nb, count, n.activity)], v != 0);
-    if (v == 0) continue;
-    const uint32_t a = static_cast<uint32_t>(std::abs(v));
-    const size_t m = magnitude_index(kind, pos, nb);
-    rc.encode(cx.greater1[m], a > 1);
-    if (a > 1) {
-      rc.encode(cx.greater2[m], a > 2);
-      if (a > 2) {
-        // Exp-Golomb of a - 3: the prefix adaptive, the suffix bypass.
-        const uint32_t r = a - 3 + 1;
-        int bits = 0;
-        while ((r >> (bits + 1)) != 0) ++bits;
-        for (int b = 0; b < bits; ++b) rc.encode(cx.prefix[kind * (kMaxPrefix + 1) + b], 1);
-        rc.encode(cx.prefix[kind * (kMaxPrefix + 1) + bits], 0);
-        for (int b = bits - 1; b >= 0; --b) rc.encode_bypass((r >> b) & 1);
-      }
+template <int N>
+Summary summarize(const int32_t* q) {
+  const Shape<N>& s = shape<N>();
+  Summary r;
+  for (int i = 0; i < Shape<N>::kCount; ++i)
+    if (q[i] != 0) {
+      uint8_t& m = r.magnitude[s.cls[i]];
+      m = static_cast<uint8_t>(std::max<int>(m, std::min(std::abs(q[i]), 4)));
     }
-    rc.encode_bypass(v < 0);
-    if (pos < kCoefficients - 1)
-      rc.encode(cx.last[(static_cast<size_t>(kind) * kCoefficients + pos) * kCountClasses +
-                        std::min(count, kCountClasses - 1)],
-                pos == last);
-    ++count;
-  }
+  for (uint8_t m : r.magnitude) r.nonzero += m != 0;
+  return r;
 }
 
-void decode_block(RangeDecoder& rc, Contexts& cx, int kind, int32_t* q, const Neighbours& n) {
-  std::fill(q, q + kCoefficients, 0);
-  if (!rc.decode(cx.coded[kind * 3 + n.left_coded + n.above_coded])) return;
+// The contexts' view of a block's left and upper neighbours (null: outside
+// the image).
+struct Neighbours {
+  const Summary* left = nullptr;
+  const Summary* above = nullptr;
+  int coded = 0;     // how many of the two have a nonzero coefficient
+  int activity = 0;  // class of their nonzero counts
+  Neighbours(const Summary* l, const Summary* a) : left(l), above(a) {
+    const int nl = l ? l->nonzero : 0, na = a ? a->nonzero : 0;
+    coded = (nl > 0) + (na > 0);
+    activity = std::min(nl + na, 12) / 3;
+  }
+  int at(int cls) const {
+    const int v = (left ? left->magnitude[cls] : 0) + (above ? above->magnitude[cls] : 0);
+    return std::min(v, kNeighbourClasses - 1);
+  }
+};
+
+// The three ways of running the code: writing symbols, reading them, and
+// estimating what writing them would cost under the contexts' present state
+// (the encoder's block size choice). bit() and bypass() take the value to
+// write (ignored when reading) and return the value coded.
+float bit_cost(const BitContext& c, int bit) {
+  static const std::array<float, 4097> table = [] {
+    std::array<float, 4097> t{};
+    t[0] = 24.0f;
+    for (int i = 1; i <= 4096; ++i) t[i] = static_cast<float>(-std::log2(i / 4096.0));
+    return t;
+  }();
+  const uint32_t p = c.probability();  // of a 0, in 1/65536
+  return table[(bit ? 65536 - p : p) >> 4];
+}
+
+struct Writer {
+  RangeEncoder& rc;
+  int bit(BitContext& c, int v) {
+    rc.encode(c, v);
+    return v;
+  }
+  int bypass(int v) {
+    rc.encode_bypass(v);
+    return v;
+  }
+};
+
+struct Reader {
+  RangeDecoder& rc;
+  int bit(BitContext& c, int) { return rc.decode(c); }
+  int bypass(int) { return rc.decode_bypass(); }
+};
+
+struct Estimator {
+  float bits = 0;
+  int bit(const BitContext& c, int v) {
+    bits += bit_cost(c, v);
+    return v;
+  }
+  int bypass(int v) {
+    bits += 1;
+    return v;
+  }
+};
+
+// One block's code: a coded-block flag; for a coded block, per position up to
+// the last nonzero coefficient a significance flag, and per nonzero one its
+// magnitude (greater-than-1, greater-than-2, Exp-Golomb remainder), its sign
+// and a last flag. q: the quantized coefficients in zigzag order (read when
+// writing or estimating; when reading all zero on entry and filled).
+template <int N, class Coder>
+void code_block(Coder& coder, Contexts& cx, int kind, int32_t* q, const Neighbours& n) {
+  constexpr int kCount = Shape<N>::kCount;
+  const Shape<N>& s = shape<N>();
+  const size_t size_kind = static_cast<size_t>(size_index(N)) * kKinds + kind;
+  int last = -1;
+  for (int i = 0; i < kCount; ++i)
+    if (q[i] != 0) last = i;
+  if (!coder.bit(cx.coded[size_kind * 3 + n.coded], last >= 0)) return;
   int count = 0;
-  for (int pos = 0; pos < kCoefficients; ++pos) {
-    const int nb = neighbour_class(n, pos);
+  for (int pos = 0; pos < kCount; ++pos) {
+    const int cls = s.cls[pos], nb = n.at(cls);
+    const int count_class = std::min(count, kCountClasses - 1);
+    // The last position of a coded block with nothing before it must be nonzero.
     const bool nonzero =
-        (pos == kCoefficients - 1 && count == 0) ||
-        rc.decode(cx.significant[significant_index(kind, pos, nb, count, n.activity)]) != 0;
+        (pos == kCount - 1 && count == 0) ||
+        coder.bit(cx.significant[(((size_kind * kClasses + cls) * kNeighbourClasses + nb) *
+                                      kCountClasses + count_class) * kActivityClasses +
+                                 n.activity],
+                  q[pos] != 0) != 0;
     if (!nonzero) continue;
-    const size_t m = magnitude_index(kind, pos, nb);
+    const uint32_t value = static_cast<uint32_t>(std::abs(q[pos]));
+    const size_t m = (size_kind * kBands + s.band[pos]) * kNeighbourClasses + nb;
     uint32_t a = 1;
-    if (rc.decode(cx.greater1[m])) {
+    if (coder.bit(cx.greater1[m], value > 1)) {
       a = 2;
-      if (rc.decode(cx.greater2[m])) {
+      if (coder.bit(cx.greater2[m], value > 2)) {
+        // Exp-Golomb of a - 3: the prefix adaptive, the suffix bypass.
+        // (When reading, value is 0: r and bits are unused.)
+        const uint32_t r = value > 2 ? value - 3 + 1 : 1;
         int bits = 0;
-        while (rc.decode(cx.prefix[kind * (kMaxPrefix + 1) + bits])) {
-          if (++bits > kMaxPrefix - 1)
+        while (bits < 31 && (r >> (bits + 1)) != 0) ++bits;
+        int b = 0;
+        while (coder.bit(cx.prefix[kind * (kMaxPrefix + 1) + b], b < bits)) {
+          if (++b > kMaxPrefix - 1)
             fail(CDC_STATUS_CORRUPT_STREAM, "residual section: a magnitude is too large");
         }
-        uint32_t r = 1;
-        for (int b = 0; b < bits; ++b) r = (r << 1) | static_cast<uint32_t>(rc.decode_bypass());
-        a = r - 1 + 3;
+        uint32_t coded = 1;
+        for (int k = b - 1; k >= 0; --k)
+          coded = (coded << 1) | static_cast<uint32_t>(coder.bypass((r >> k) & 1));
+        a = coded - 1 + 3;
       }
     }
-    const bool negative = rc.decode_bypass() != 0;
+    const bool negative = coder.bypass(q[pos] < 0) != 0;
     q[pos] = negative ? -static_cast<int32_t>(a) : static_cast<int32_t>(a);
     const bool is_last =
-        pos == kCoefficients - 1 ||
-        rc.decode(cx.last[(static_cast<size_t>(kind) * kCoefficients + pos) * kCountClasses +
-                          std::min(count, kCountClasses - 1)]) != 0;
+        pos == kCount - 1 ||
+        coder.bit(cx.last[(size_kind * kClasses + cls) * kCountClasses + count_class],
+                  pos == last) != 0;
     ++count;
     if (is_last) return;
   }
 }
 
-// The separable 2-D DCT: out = A in A^T, with A the DCT-II matrix (forward)
-// or its transpose (inverse).
-void dct_2d(const float in[kN][kN], float out[kN][kN], bool inverse) {
-  const Tables& t = tables();
+// The separable 2-D DCT of an N x N block: out = A in A^T, with A the DCT-II
+// matrix (forward) or its transpose (inverse). Rows of `in` and `out` are
+// `stride` floats apart.
+template <int N>
+void dct_2d(const float* in, size_t in_stride, float* out, size_t out_stride, bool inverse) {
+  const Shape<N>& t = shape<N>();
   const auto a = [&](int r, int c) { return inverse ? t.dct[c][r] : t.dct[r][c]; };
-  float tmp[kN][kN];
-  for (int k = 0; k < kN; ++k)
-    for (int j = 0; j < kN; ++j) {
+  float tmp[N][N];
+  for (int k = 0; k < N; ++k)
+    for (int j = 0; j < N; ++j) {
       float s = 0;
-      for (int i = 0; i < kN; ++i) s += a(k, i) * in[i][j];
+      for (int i = 0; i < N; ++i) s += a(k, i) * in[i * in_stride + j];
       tmp[k][j] = s;
     }
-  for (int k = 0; k < kN; ++k)
-    for (int l = 0; l < kN; ++l) {
+  for (int k = 0; k < N; ++k)
+    for (int l = 0; l < N; ++l) {
       float s = 0;
-      for (int j = 0; j < kN; ++j) s += tmp[k][j] * a(l, j);
-      out[k][l] = s;
+      for (int j = 0; j < N; ++j) s += tmp[k][j] * a(l, j);
+      out[k * out_stride + l] = s;
     }
 }
 
@@ -227,32 +281,6 @@ void from_planes(const float* v, int channels, uint8_t* p) {
   p[2] = to_level(v[0] + 1.772f * v[1]);
 }
 
-// The per-plane coefficient rows of two block rows (the current one and the
-// one above, for the contexts).
-struct CoefficientRows {
-  int planes;
-  size_t blocks;
-  std::vector<int32_t> current, above;
-  bool has_above = false;
-  CoefficientRows(int p, size_t b)
-      : planes(p), blocks(b), current(static_cast<size_t>(p) * b * kCoefficients),
-        above(current.size()) {}
-  int32_t* block(int plane, size_t bx) {
-    return current.data() + (static_cast<size_t>(plane) * blocks + bx) * kCoefficients;
-  }
-  Neighbours neighbours(int plane, size_t bx) {
-    const int32_t* left = bx > 0 ? block(plane, bx - 1) : nullptr;
-    const int32_t* up =
-        has_above ? above.data() + (static_cast<size_t>(plane) * blocks + bx) * kCoefficients
-                  : nullptr;
-    return neighbours_of(left, up);
-  }
-  void next_row() {
-    current.swap(above);
-    has_above = true;
-  }
-};
-
 void check_steps(const Steps& steps) {
   if (steps.luma == 0 || steps.chroma == 0)
     fail(CDC_STATUS_INVALID_ARGUMENT, "residual layer: a quantizer step of 0");
@@ -260,81 +288,170 @@ void check_steps(const Steps& steps) {
     fail(CDC_STATUS_INVALID_ARGUMENT, "residual layer: a band tilt of {} (at most 1024)", steps.tilt);
 }
 
-// The steps of the 64 coefficients of a plane, in zigzag order.
-std::array<float, kCoefficients> steps_of(const Steps& steps, int plane) {
-  const float base = (plane == 0 ? steps.luma : steps.chroma) / 16.0f;
+// A plane's base step in levels, and the steps of an N x N block's
+// coefficients in zigzag order.
+float plane_step(const Steps& steps, int plane) {
+  return (plane == 0 ? steps.luma : steps.chroma) / 16.0f;
+}
+
+template <int N>
+std::array<float, N * N> steps_of(const Steps& steps, int plane) {
+  const float base = plane_step(steps, plane);
   const float tilt = steps.tilt / 1024.0f;
-  std::array<float, kCoefficients> s{};
-  for (int i = 0; i < kCoefficients; ++i)
-    s[i] = base * std::max(1.0f / 16, 1.0f + tilt * (tables().band[i] - kTiltPivot));
+  std::array<float, N * N> s{};
+  for (int i = 0; i < N * N; ++i)
+    s[i] = base * std::max(1.0f / 16, 1.0f + tilt * (shape<N>().band[i] - kTiltPivot));
   return s;
 }
+
+// The quantized block (zigzag order) of the N x N residual at `in`, and its
+// squared error.
+template <int N>
+float quantize(const float* in, size_t stride, const std::array<float, N * N>& step, int32_t* q) {
+  const Shape<N>& t = shape<N>();
+  float c[N * N];
+  dct_2d<N>(in, stride, c, N, /*inverse=*/false);
+  float error = 0;
+  for (int i = 0; i < N * N; ++i) {
+    const float v = c[t.zigzag[i]] / step[i];
+    const float m = std::floor(std::fabs(v) + kRoundingOffset);
+    q[i] = static_cast<int32_t>(v < 0 ? -m : m);
+    const float e = c[t.zigzag[i]] - static_cast<float>(q[i]) * step[i];
+    error += e * e;
+  }
+  return error;
+}
+
+template <int N>
+void reconstruct(const int32_t* q, const std::array<float, N * N>& step, float* out,
+                 size_t stride) {
+  const Shape<N>& t = shape<N>();
+  float c[N * N] = {};
+  for (int i = 0; i < N * N; ++i) c[t.zigzag[i]] = static_cast<float>(q[i]) * step[i];
+  dct_2d<N>(c, N, out, stride, /*inverse=*/true);
+}
+
+// What the encoder and the decoder keep while they walk an image's
+// macroblock rows: one macroblock row of the residual (plane by plane,
+// padded to whole macroblocks), the block summaries of its two 8-pixel rows
+// and of the row above it, the macroblocks' sizes in it and in the row above,
+// and the contexts.
+struct MacroblockRows {
+  int channels, planes;
+  size_t macroblocks, columns, padded;  // columns: of 8x8 blocks
+  std::vector<float> rows;
+  std::vector<Summary> summaries;       // per plane: above, row 0, row 1; per column
+  std::vector<uint8_t> large, large_above;  // per plane and macroblock: 16x16
+  bool has_above = false;
+  Contexts contexts;
+  // The blocks of one macroblock of one plane.
+  struct Blocks {
+    bool large = false;
+    int32_t q16[256];
+    int32_t q8[4][64];
+  };
+
+  MacroblockRows(uint32_t width, int c)
+      : channels(c), planes(plane_count(c)), macroblocks((width + kMacro - 1) / kMacro),
+        columns(2 * macroblocks), padded(macroblocks * kMacro),
+        rows(static_cast<size_t>(planes) * kMacro * padded),
+        summaries(static_cast<size_t>(planes) * 3 * columns),
+        large(static_cast<size_t>(planes) * macroblocks),
+        large_above(large.size()) {}
+  float* at(int plane, int r, size_t x) { return &rows[(plane * kMacro + r) * padded + x]; }
+  // row: -1 (the row above), 0, 1.
+  Summary* summary(int plane, int row, size_t column) {
+    if (row < 0 && !has_above) return nullptr;
+    return &summaries[(static_cast<size_t>(plane) * 3 + row + 1) * columns + column];
+  }
+  void next_row() {
+    for (int p = 0; p < planes; ++p)
+      std::copy_n(summary(p, 1, 0), columns, &summaries[static_cast<size_t>(p) * 3 * columns]);
+    large_above = large;
+    has_above = true;
+  }
+
+  // Codes a macroblock's size flag (context: plane kind, how many of the left
+  // and upper macroblocks are 16x16) and its blocks: one 16x16, or four 8x8
+  // ones in the order top left, top right, bottom left, bottom right.
+  template <class Coder>
+  void code(Coder& coder, int plane, size_t mx, Blocks& b) {
+    const int kind = plane == 0 ? 0 : 1;
+    const size_t index = static_cast<size_t>(plane) * macroblocks + mx;
+    const int neighbours = (mx > 0 ? large[index - 1] : 0) + (has_above ? large_above[index] : 0);
+    b.large = coder.bit(contexts.mode[kind * 3 + neighbours], b.large) != 0;
+    large[index] = b.large;
+    const size_t column = 2 * mx;
+    if (b.large) {
+      const Neighbours n(mx > 0 ? summary(plane, 0, column - 1) : nullptr,
+                         summary(plane, -1, column));
+      code_block<16>(coder, contexts, kind, b.q16, n);
+      const Summary s = summarize<16>(b.q16);
+      for (int r = 0; r < 2; ++r)
+        for (int c = 0; c < 2; ++c) *summary(plane, r, column + c) = s;
+      return;
+    }
+    for (int k = 0; k < 4; ++k) {
+      const int r = k / 2;
+      const size_t c = column + k % 2;
+      const Neighbours n(c > 0 ? summary(plane, r, c - 1) : nullptr, summary(plane, r - 1, c));
+      code_block<8>(coder, contexts, kind, b.q8[k], n);
+      *summary(plane, r, c) = summarize<8>(b.q8[k]);
+    }
+  }
+};
 
 }  // namespace
 
 int plane_count(int channels) { return channels == 1 ? 1 : 3; }
 
-namespace {
-
-// What the encoder and the decoder keep while they walk an image's block
-// rows: one block row of the residual (plane by plane, padded to whole
-// blocks), the quantized coefficients of it and of the row above, and the
-// contexts.
-struct BlockRows {
-  int channels, planes;
-  size_t blocks, padded;
-  std::vector<float> rows;
-  CoefficientRows coefficients;
-  Contexts contexts;
-  BlockRows(uint32_t width, int c)
-      : channels(c), planes(plane_count(c)), blocks((width + kN - 1) / kN), padded(blocks * kN),
-        rows(static_cast<size_t>(planes) * kN * padded), coefficients(planes, blocks) {}
-  float& at(int plane, int r, size_t x) { return rows[(plane * kN + r) * padded + x]; }
-};
-
-}  // namespace
-
 std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& base,
-                                     const Steps& steps) {
+                                     const Steps& steps, BlockSizes sizes) {
   check_steps(steps);
   CDC_CHECK(source.width == base.width && source.height == base.height &&
             source.channels == base.channels && source.width > 0 && source.height > 0);
-  const Tables& t = tables();
-  BlockRows w(source.width, source.channels);
+  MacroblockRows w(source.width, source.channels);
   const int channels = w.channels, planes = w.planes;
-  const size_t blocks = w.blocks, padded = w.padded;
   RangeEncoder rc;
+  Writer writer{rc};
   float s[3], b[3];
-  for (uint32_t top = 0; top < source.height; top += kN) {
-    for (int r = 0; r < kN; ++r) {
+  for (uint32_t top = 0; top < source.height; top += kMacro) {
+    for (int r = 0; r < kMacro; ++r) {
       const uint32_t y = std::min<uint32_t>(top + r, source.height - 1);
       const uint8_t* sp = source.pixels + y * source.stride;
       const uint8_t* bp = base.pixels + y * base.stride;
-      for (size_t x = 0; x < padded; ++x) {
+      for (size_t x = 0; x < w.padded; ++x) {
         const size_t xc = std::min<size_t>(x, source.width - 1) * channels;
         to_planes(sp + xc, channels, s);
         to_planes(bp + xc, channels, b);
         // Edge-replicated to the padded width and height.
-        for (int c = 0; c < planes; ++c) w.at(c, r, x) = s[c] - b[c];
+        for (int c = 0; c < planes; ++c) *w.at(c, r, x) = s[c] - b[c];
       }
     }
     for (int c = 0; c < planes; ++c) {
-      const std::array<float, kCoefficients> step = steps_of(steps, c);
-      for (size_t bx = 0; bx < blocks; ++bx) {
-        float in[kN][kN], out[kN][kN];
-        for (int i = 0; i < kN; ++i)
-          for (int j = 0; j < kN; ++j) in[i][j] = w.at(c, i, bx * kN + j);
-        dct_2d(in, out, /*inverse=*/false);
-        int32_t* q = w.coefficients.block(c, bx);
-        for (int i = 0; i < kCoefficients; ++i) {
-          const float v = out[t.zigzag[i] / kN][t.zigzag[i] % kN] / step[i];
-          const float m = std::floor(std::fabs(v) + kRoundingOffset);
-          q[i] = static_cast<int32_t>(v < 0 ? -m : m);
-        }
-        encode_block(rc, w.contexts, c == 0 ? 0 : 1, q, w.coefficients.neighbours(c, bx));
+      const std::array<float, 64> step8 = steps_of<8>(steps, c);
+      const std::array<float, 256> step16 = steps_of<16>(steps, c);
+      const float lambda = kModeLambda * plane_step(steps, c) * plane_step(steps, c);
+      for (size_t mx = 0; mx < w.macroblocks; ++mx) {
+        // Both block sizes, then the one of least squared error + lambda * bits.
+        MacroblockRows::Blocks blocks;
+        float error8 = 0;
+        for (int k = 0; k < 4; ++k)
+          error8 += quantize<8>(w.at(c, k / 2 * 8, mx * kMacro + k % 2 * 8), w.padded, step8,
+                                blocks.q8[k]);
+        const float error16 = quantize<16>(w.at(c, 0, mx * kMacro), w.padded, step16, blocks.q16);
+        Estimator small, large;
+        blocks.large = false;
+        w.code(small, c, mx, blocks);
+        blocks.large = true;
+        w.code(large, c, mx, blocks);
+        blocks.large = sizes == BlockSizes::kChoose
+                           ? error16 + lambda * large.bits < error8 + lambda * small.bits
+                           : sizes == BlockSizes::kOnly16x16;
+        w.code(writer, c, mx, blocks);
       }
     }
-    w.coefficients.next_row();
+    w.next_row();
   }
   return rc.finish();
 }
@@ -343,40 +460,41 @@ void decode_residual(const uint8_t* data, size_t size, const Steps& steps,
                      const MutableImageView& image) {
   check_steps(steps);
   CDC_CHECK(image.width > 0 && image.height > 0);
-  const Tables& t = tables();
-  BlockRows w(image.width, image.channels);
+  MacroblockRows w(image.width, image.channels);
   const int channels = w.channels, planes = w.planes;
-  const size_t blocks = w.blocks;
   RangeDecoder rc(data, size);
+  Reader reader{rc};
   float v[3];
-  for (uint32_t top = 0; top < image.height; top += kN) {
+  for (uint32_t top = 0; top < image.height; top += kMacro) {
     for (int c = 0; c < planes; ++c) {
-      const std::array<float, kCoefficients> step = steps_of(steps, c);
-      for (size_t bx = 0; bx < blocks; ++bx) {
-        int32_t* q = w.coefficients.block(c, bx);
-        decode_block(rc, w.contexts, c == 0 ? 0 : 1, q, w.coefficients.neighbours(c, bx));
-        float in[kN][kN] = {}, out[kN][kN];
-        for (int i = 0; i < kCoefficients; ++i)
-          in[t.zigzag[i] / kN][t.zigzag[i] % kN] = static_cast<float>(q[i]) * step[i];
-        dct_2d(in, out, /*inverse=*/true);
-        for (int i = 0; i < kN; ++i)
-          for (int j = 0; j < kN; ++j) w.at(c, i, bx * kN + j) = out[i][j];
+      const std::array<float, 64> step8 = steps_of<8>(steps, c);
+      const std::array<float, 256> step16 = steps_of<16>(steps, c);
+      for (size_t mx = 0; mx < w.macroblocks; ++mx) {
+        MacroblockRows::Blocks blocks{};
+        w.code(reader, c, mx, blocks);
+        if (blocks.large) {
+          reconstruct<16>(blocks.q16, step16, w.at(c, 0, mx * kMacro), w.padded);
+        } else {
+          for (int k = 0; k < 4; ++k)
+            reconstruct<8>(blocks.q8[k], step8, w.at(c, k / 2 * 8, mx * kMacro + k % 2 * 8),
+                           w.padded);
+        }
       }
     }
     if (rc.overrun())
       fail(CDC_STATUS_CORRUPT_STREAM, "residual section: the code ends early");
-    const uint32_t end = std::min<uint32_t>(top + kN, image.height);
+    const uint32_t end = std::min<uint32_t>(top + kMacro, image.height);
     for (uint32_t y = top; y < end; ++y) {
       uint8_t* p = image.pixels + y * image.stride;
       const int r = static_cast<int>(y - top);
       for (uint32_t x = 0; x < image.width; ++x) {
         uint8_t* px = p + static_cast<size_t>(x) * channels;
         to_planes(px, channels, v);
-        for (int c = 0; c < planes; ++c) v[c] += w.at(c, r, x);
+        for (int c = 0; c < planes; ++c) v[c] += *w.at(c, r, x);
         from_planes(v, channels, px);
       }
     }
-    w.coefficients.next_row();
+    w.next_row();
   }
 }
 

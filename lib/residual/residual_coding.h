@@ -1,16 +1,18 @@
 // The residual layer (docs/format.md, "Residual section"): what the diffusion
 // decoder's image misses of the original, coded as a transform code. The
 // difference source - base (base: the image the stream's latents decode to)
-// is taken to YCbCr (JPEG's full-range matrix; gray images: one plane),
-// cut into 8x8 blocks, transformed by the orthonormal 2-D DCT-II, quantized
-// with one uniform step per plane kind (luma, chroma) and coded with the
-// adaptive binary range coder (binary_coder.h) in block-row order: per block
-// and plane a coded-block flag, then per coefficient in zigzag order a
-// significance flag, for nonzero ones the magnitude (greater-than-1,
-// greater-than-2, an Exp-Golomb remainder) and the sign, and a last flag;
-// contexts depend only on symbols already coded (the neighbours' quantized
-// coefficients), never on the base image, so any decoder reads the code
-// whatever its base image's floating-point details.
+// is taken to YCbCr (JPEG's full-range matrix; gray images: one plane) and
+// cut into 16x16 macroblocks, each coded as one 16x16 block or four 8x8
+// blocks (the encoder picks the size of least squared error + lambda * bits),
+// transformed by the orthonormal 2-D DCT-II, quantized with one step per
+// plane kind (luma, chroma) weighted by frequency, and coded with the
+// adaptive binary range coder (binary_coder.h) in macroblock-row order: per
+// macroblock and plane a size flag, per block a coded-block flag, then per
+// coefficient in zigzag order a significance flag, for nonzero ones the
+// magnitude (greater-than-1, greater-than-2, an Exp-Golomb remainder) and the
+// sign, and a last flag; contexts depend only on symbols already coded (the
+// neighbours' quantized coefficients), never on the base image, so any
+// decoder reads the code whatever its base image's floating-point details.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +25,8 @@ namespace cdc::residual {
 
 // Quantizer steps in 1/16 of an 8-bit level (the section stores them so),
 // and their frequency weighting: the coefficient at row i, column j of a
-// block (its band b = min(i + j, 9)) is quantized with
+// block (its band b = min(i + j, 9); in a 16x16 block, the band of the 8x8
+// coefficient of the same frequency, min(i / 2 + j / 2, 9)) is quantized with
 // step * max(1/16, 1 + tilt / 1024 * (b - kTiltPivot)): finer at low
 // frequencies, coarser at high ones (tilt 0: one step for all).
 struct Steps {
@@ -39,9 +42,14 @@ inline constexpr uint16_t kDefaultTilt = 154;  // 0.15
 // and RGBA (alpha is coded losslessly elsewhere).
 int plane_count(int channels);
 
+// The block sizes the encoder may use: its choice per macroblock, or one
+// size everywhere (tests and measurements; any decoder reads all three).
+enum class BlockSizes { kChoose, kOnly8x8, kOnly16x16 };
+
 // Codes source - base (the same size; channels 1, 3 or 4, the same for both).
 std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& base,
-                                     const Steps& steps);
+                                     const Steps& steps,
+                                     BlockSizes sizes = BlockSizes::kChoose);
 
 // Adds the residual coded in data[0, size) to image (the base, overwritten
 // with the result: rounded to the nearest level and clamped to 0..255).

@@ -513,7 +513,8 @@ TEST_CASE("format: corrupt and truncated residual sections") {
   CHECK(field_edit(4, 0) == CDC_STATUS_CORRUPT_STREAM);
   CHECK(field_edit(6, 0) == CDC_STATUS_CORRUPT_STREAM);
   CHECK(field_edit(8, 0) == CDC_STATUS_CORRUPT_STREAM);
-  CHECK(field_edit(10, 2) == CDC_STATUS_CORRUPT_STREAM);
+  CHECK(field_edit(10, 1) == CDC_STATUS_CORRUPT_STREAM);  // transform 1: 8x8 blocks only
+  CHECK(field_edit(10, 3) == CDC_STATUS_CORRUPT_STREAM);
   CHECK(field_edit(12, 1025) == CDC_STATUS_CORRUPT_STREAM);  // band tilt above 1
   CHECK(field_edit(14, 1) == CDC_STATUS_CORRUPT_STREAM);     // reserved
   CHECK(field_edit(4, 1) == CDC_STATUS_OK);

@@ -131,6 +131,38 @@ TEST_CASE("residual: rate falls and error grows with the step") {
   }
 }
 
+TEST_CASE("residual: the encoder's block sizes beat either size alone") {
+  // Left half: a smooth residual (16x16 blocks code it cheaper); right half:
+  // fine texture (8x8 blocks).
+  Image source(256, 128, 3), base(256, 128, 3);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> noise(0.0f, 10.0f);
+  for (uint32_t y = 0; y < 128; ++y)
+    for (uint32_t x = 0; x < 256; ++x)
+      for (int c = 0; c < 3; ++c) {
+        const float b = 100 + 0.2f * x + 0.1f * y;
+        const float r = x < 128 ? 12 * std::sin(0.15f * x + 0.2f * c) * std::cos(0.1f * y)
+                                : ((x / 2 + y / 2) % 2 ? 14.0f : -14.0f) + noise(rng);
+        base.at(x, y, c) = static_cast<uint8_t>(b);
+        source.at(x, y, c) = static_cast<uint8_t>(std::clamp(b + r, 0.0f, 255.0f));
+      }
+  const Steps steps{16 * 8, 16 * 8, kDefaultTilt};
+  const double lambda = 0.06 * 8 * 8;  // the encoder's weight of a bit
+  std::vector<double> cost;
+  for (BlockSizes sizes : {BlockSizes::kChoose, BlockSizes::kOnly8x8, BlockSizes::kOnly16x16}) {
+    const std::vector<uint8_t> code = encode_residual(source.view(), base.view(), steps, sizes);
+    Image out = base;
+    decode_residual(code.data(), code.size(), steps, out.mutable_view());
+    const double error = mse(source, out) * 256 * 128, bits = code.size() * 8.0;
+    CHECK(mse(source, out) < mse(source, base));
+    cost.push_back(error + lambda * bits);
+    MESSAGE("block sizes " << static_cast<int>(sizes) << ": " << code.size() << " bytes, MSE "
+                           << mse(source, out));
+  }
+  CHECK(cost[0] < cost[1]);
+  CHECK(cost[0] < cost[2]);
+}
+
 TEST_CASE("residual: cut or corrupt code fails cleanly or decodes to some image") {
   Image source(80, 40, 3), base(80, 40, 3);
   make_pair(source, base, 9);
