@@ -95,8 +95,8 @@ struct ResidualParameters {
   uint16_t base_steps = 0;   // decoding steps of the base image (deterministic), >= 1
   uint16_t band_tilt = 0;    // frequency weighting of the steps, in 1/1024 (residual_coding.h)
 };
-// The residual code's transform: 8x8 and 16x16 DCT blocks chosen per 16x16
-// macroblock (value 1, 8x8 blocks only, was a development version's and is
+// The residual code's transform: 8x8, 16x16 and 32x32 DCT blocks chosen per
+// 32x32 macroblock (value 1, 8x8 blocks only, was a development version's and is
 // refused).
 inline constexpr uint16_t kResidualTransform = 2;
 inline constexpr uint16_t kMaxBandTilt = 1024;  // 1.0

@@ -11,10 +11,10 @@
 namespace cdc::residual {
 namespace {
 
-constexpr int kMacro = 16;        // macroblock side: one 16x16 block or four 8x8 ones
+constexpr int kMacro = 32;        // macroblock side: one 32x32 block or four 16x16 quarters
 constexpr int kClasses = 64;      // position classes: the zigzag positions of an 8x8 block
 constexpr int kKinds = 2;         // luma (or gray), chroma
-constexpr int kSizes = 2;         // block sizes: 8x8 (0), 16x16 (1)
+constexpr int kSizes = 3;         // block sizes: 8x8 (0), 16x16 (1), 32x32 (2)
 constexpr int kBands = 10;        // frequency band of a coefficient (8x8 row + column), capped
 constexpr int kNeighbourClasses = 5;
 constexpr int kCountClasses = 4;
@@ -74,13 +74,13 @@ const Shape<N>& shape() {
   return s;
 }
 
-constexpr int size_index(int n) { return n == 8 ? 0 : 1; }
+constexpr int size_index(int n) { return n == 8 ? 0 : n == 16 ? 1 : 2; }
 
 // The adaptive contexts of one image's code.
 struct Contexts {
   std::vector<BitContext> mode, coded, significant, last, greater1, greater2, prefix;
   Contexts()
-      : mode(kKinds * 3),
+      : mode(2 * kKinds * 3),
         coded(kSizes * kKinds * 3),
         significant(kSizes * kKinds * kClasses * kNeighbourClasses * kCountClasses *
                     kActivityClasses),
@@ -333,71 +333,130 @@ void reconstruct(const int32_t* q, const std::array<float, N * N>& step, float* 
 
 // What the encoder and the decoder keep while they walk an image's
 // macroblock rows: one macroblock row of the residual (plane by plane,
-// padded to whole macroblocks), the block summaries of its two 8-pixel rows
-// and of the row above it, the macroblocks' sizes in it and in the row above,
-// and the contexts.
+// padded to whole macroblocks), the block summaries of its four 8-pixel rows
+// and of the row above it, the block sizes of its 16x16 cells and of the row
+// above, and the contexts. Blocks wholly outside the image are not coded.
 struct MacroblockRows {
+  uint32_t width, height, top = 0;  // the image's size; the row's first pixel row
   int channels, planes;
-  size_t macroblocks, columns, padded;  // columns: of 8x8 blocks
+  size_t macroblocks, columns, cells, padded;  // columns: of 8x8 blocks; cells: of 16x16
   std::vector<float> rows;
-  std::vector<Summary> summaries;       // per plane: above, row 0, row 1; per column
-  std::vector<uint8_t> large, large_above;  // per plane and macroblock: 16x16
+  std::vector<Summary> summaries;  // per plane: rows -1 .. 3; per column
+  std::vector<uint8_t> sizes;      // per plane: rows -1 .. 1 of cells: 0 (8x8), 1 (16x16), 2 (32x32)
   bool has_above = false;
   Contexts contexts;
   // The blocks of one macroblock of one plane.
   struct Blocks {
-    bool large = false;
-    int32_t q16[256];
-    int32_t q8[4][64];
+    bool whole = false;        // one 32x32 block
+    bool large[4] = {};        // per 16x16 quarter: one 16x16 block
+    int32_t q32[1024];
+    int32_t q16[4][256];
+    int32_t q8[4][4][64];
   };
 
-  MacroblockRows(uint32_t width, int c)
-      : channels(c), planes(plane_count(c)), macroblocks((width + kMacro - 1) / kMacro),
-        columns(2 * macroblocks), padded(macroblocks * kMacro),
+  MacroblockRows(uint32_t w, uint32_t h, int c)
+      : width(w), height(h), channels(c), planes(plane_count(c)), macroblocks((w + kMacro - 1) / kMacro),
+        columns(4 * macroblocks), cells(2 * macroblocks), padded(macroblocks * kMacro),
         rows(static_cast<size_t>(planes) * kMacro * padded),
-        summaries(static_cast<size_t>(planes) * 3 * columns),
-        large(static_cast<size_t>(planes) * macroblocks),
-        large_above(large.size()) {}
+        summaries(static_cast<size_t>(planes) * 5 * columns),
+        sizes(static_cast<size_t>(planes) * 3 * cells) {}
+  // Whether the 8x8 block at 8-pixel row `row` of this macroblock row and
+  // column `column` has pixels in the image (blocks wholly in the padding are
+  // not coded: zero).
+  bool inside(int row, size_t column) const {
+    return column * 8 < width && top + static_cast<uint32_t>(row) * 8 < height;
+  }
   float* at(int plane, int r, size_t x) { return &rows[(plane * kMacro + r) * padded + x]; }
-  // row: -1 (the row above), 0, 1.
+  // row: -1 (the row above) .. 3.
   Summary* summary(int plane, int row, size_t column) {
     if (row < 0 && !has_above) return nullptr;
-    return &summaries[(static_cast<size_t>(plane) * 3 + row + 1) * columns + column];
+    return &summaries[(static_cast<size_t>(plane) * 5 + row + 1) * columns + column];
+  }
+  // row: -1 .. 1; 0 outside the image.
+  int size_at(int plane, int row, long cell) {
+    if (cell < 0 || (row < 0 && !has_above)) return 0;
+    return sizes[(static_cast<size_t>(plane) * 3 + row + 1) * cells + cell];
+  }
+  void set_size(int plane, int row, size_t cell, int size) {
+    sizes[(static_cast<size_t>(plane) * 3 + row + 1) * cells + cell] = static_cast<uint8_t>(size);
+  }
+  void set_summaries(int plane, int row, size_t column, int n, const Summary& s) {
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < n; ++c) *summary(plane, row + r, column + c) = s;
   }
   void next_row() {
-    for (int p = 0; p < planes; ++p)
-      std::copy_n(summary(p, 1, 0), columns, &summaries[static_cast<size_t>(p) * 3 * columns]);
-    large_above = large;
+    top += kMacro;
+    for (int p = 0; p < planes; ++p) {
+      std::copy_n(summary(p, 3, 0), columns, &summaries[static_cast<size_t>(p) * 5 * columns]);
+      std::copy_n(&sizes[(static_cast<size_t>(p) * 3 + 2) * cells], cells,
+                  &sizes[static_cast<size_t>(p) * 3 * cells]);
+    }
     has_above = true;
   }
 
-  // Codes a macroblock's size flag (context: plane kind, how many of the left
-  // and upper macroblocks are 16x16) and its blocks: one 16x16, or four 8x8
-  // ones in the order top left, top right, bottom left, bottom right.
+  // Codes a 16x16 quarter's size flag (context: plane kind, how many of the
+  // cells left of and above it hold blocks of 16x16 or more) and its blocks:
+  // one 16x16, or four 8x8 ones (top left, top right, bottom left, bottom right).
+  template <class Coder>
+  void code_quarter(Coder& coder, int plane, size_t mx, int k, Blocks& b) {
+    const int kind = plane == 0 ? 0 : 1;
+    const int row = k / 2;
+    const size_t cell = 2 * mx + k % 2, column = 2 * cell;
+    if (!inside(2 * row, column)) {
+      b.large[k] = false;
+      std::fill_n(&b.q8[k][0][0], 4 * 64, 0);
+      set_size(plane, row, cell, 0);
+      for (int j = 0; j < 4; ++j) *summary(plane, 2 * row + j / 2, column + j % 2) = Summary{};
+      return;
+    }
+    const int neighbours = (size_at(plane, row, static_cast<long>(cell) - 1) > 0) +
+                           (size_at(plane, row - 1, static_cast<long>(cell)) > 0);
+    b.large[k] = coder.bit(contexts.mode[(0 * kKinds + kind) * 3 + neighbours], b.large[k]) != 0;
+    set_size(plane, row, cell, b.large[k] ? 1 : 0);
+    if (b.large[k]) {
+      const Neighbours n(column > 0 ? summary(plane, 2 * row, column - 1) : nullptr,
+                         summary(plane, 2 * row - 1, column));
+      code_block<16>(coder, contexts, kind, b.q16[k], n);
+      set_summaries(plane, 2 * row, column, 2, summarize<16>(b.q16[k]));
+      return;
+    }
+    for (int j = 0; j < 4; ++j) {
+      const int r = 2 * row + j / 2;
+      const size_t c = column + j % 2;
+      if (!inside(r, c)) {
+        std::fill_n(b.q8[k][j], 64, 0);
+        *summary(plane, r, c) = Summary{};
+        continue;
+      }
+      const Neighbours n(c > 0 ? summary(plane, r, c - 1) : nullptr, summary(plane, r - 1, c));
+      code_block<8>(coder, contexts, kind, b.q8[k][j], n);
+      *summary(plane, r, c) = summarize<8>(b.q8[k][j]);
+    }
+  }
+
+  // Codes a macroblock's size flag (context: plane kind, how many of the
+  // cells left of and above it hold 32x32 blocks) and its blocks: one 32x32,
+  // or its four 16x16 quarters.
+  BitContext& whole_context(int plane, size_t mx) {
+    const long cell = static_cast<long>(2 * mx);
+    const int neighbours = (size_at(plane, 0, cell - 1) == 2) + (size_at(plane, -1, cell) == 2);
+    return contexts.mode[(1 * kKinds + (plane == 0 ? 0 : 1)) * 3 + neighbours];
+  }
   template <class Coder>
   void code(Coder& coder, int plane, size_t mx, Blocks& b) {
     const int kind = plane == 0 ? 0 : 1;
-    const size_t index = static_cast<size_t>(plane) * macroblocks + mx;
-    const int neighbours = (mx > 0 ? large[index - 1] : 0) + (has_above ? large_above[index] : 0);
-    b.large = coder.bit(contexts.mode[kind * 3 + neighbours], b.large) != 0;
-    large[index] = b.large;
-    const size_t column = 2 * mx;
-    if (b.large) {
-      const Neighbours n(mx > 0 ? summary(plane, 0, column - 1) : nullptr,
-                         summary(plane, -1, column));
-      code_block<16>(coder, contexts, kind, b.q16, n);
-      const Summary s = summarize<16>(b.q16);
-      for (int r = 0; r < 2; ++r)
-        for (int c = 0; c < 2; ++c) *summary(plane, r, column + c) = s;
+    const size_t cell = 2 * mx, column = 2 * cell;
+    b.whole = coder.bit(whole_context(plane, mx), b.whole) != 0;
+    if (!b.whole) {
+      for (int k = 0; k < 4; ++k) code_quarter(coder, plane, mx, k, b);
       return;
     }
-    for (int k = 0; k < 4; ++k) {
-      const int r = k / 2;
-      const size_t c = column + k % 2;
-      const Neighbours n(c > 0 ? summary(plane, r, c - 1) : nullptr, summary(plane, r - 1, c));
-      code_block<8>(coder, contexts, kind, b.q8[k], n);
-      *summary(plane, r, c) = summarize<8>(b.q8[k]);
-    }
+    for (int r = 0; r < 2; ++r)
+      for (int c = 0; c < 2; ++c) set_size(plane, r, cell + c, 2);
+    const Neighbours n(column > 0 ? summary(plane, 0, column - 1) : nullptr,
+                       summary(plane, -1, column));
+    code_block<32>(coder, contexts, kind, b.q32, n);
+    set_summaries(plane, 0, column, 4, summarize<32>(b.q32));
   }
 };
 
@@ -410,7 +469,7 @@ std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& b
   check_steps(steps);
   CDC_CHECK(source.width == base.width && source.height == base.height &&
             source.channels == base.channels && source.width > 0 && source.height > 0);
-  MacroblockRows w(source.width, source.channels);
+  MacroblockRows w(source.width, source.height, source.channels);
   const int channels = w.channels, planes = w.planes;
   RangeEncoder rc;
   Writer writer{rc};
@@ -431,23 +490,47 @@ std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& b
     for (int c = 0; c < planes; ++c) {
       const std::array<float, 64> step8 = steps_of<8>(steps, c);
       const std::array<float, 256> step16 = steps_of<16>(steps, c);
+      const std::array<float, 1024> step32 = steps_of<32>(steps, c);
       const float lambda = kModeLambda * plane_step(steps, c) * plane_step(steps, c);
       for (size_t mx = 0; mx < w.macroblocks; ++mx) {
-        // Both block sizes, then the one of least squared error + lambda * bits.
+        // Bottom up: each quarter's better size, then one 32x32 block against
+        // the quarters, by squared error + lambda * bits.
         MacroblockRows::Blocks blocks;
-        float error8 = 0;
-        for (int k = 0; k < 4; ++k)
-          error8 += quantize<8>(w.at(c, k / 2 * 8, mx * kMacro + k % 2 * 8), w.padded, step8,
-                                blocks.q8[k]);
-        const float error16 = quantize<16>(w.at(c, 0, mx * kMacro), w.padded, step16, blocks.q16);
-        Estimator small, large;
-        blocks.large = false;
-        w.code(small, c, mx, blocks);
-        blocks.large = true;
-        w.code(large, c, mx, blocks);
-        blocks.large = sizes == BlockSizes::kChoose
-                           ? error16 + lambda * large.bits < error8 + lambda * small.bits
-                           : sizes == BlockSizes::kOnly16x16;
+        const size_t x0 = mx * kMacro;
+        float split_error = 0, split_bits = 0;
+        for (int k = 0; k < 4; ++k) {
+          const int y = k / 2 * 16;
+          const size_t x = x0 + k % 2 * 16;
+          float error8 = 0;
+          for (int j = 0; j < 4; ++j)
+            error8 += quantize<8>(w.at(c, y + j / 2 * 8, x + j % 2 * 8), w.padded, step8,
+                                  blocks.q8[k][j]);
+          const float error16 = quantize<16>(w.at(c, y, x), w.padded, step16, blocks.q16[k]);
+          Estimator small, large;
+          blocks.large[k] = false;
+          w.code_quarter(small, c, mx, k, blocks);
+          blocks.large[k] = true;
+          w.code_quarter(large, c, mx, k, blocks);
+          const bool choose16 = sizes == BlockSizes::kChoose
+                                    ? error16 + lambda * large.bits < error8 + lambda * small.bits
+                                    : sizes != BlockSizes::kOnly8x8;
+          blocks.large[k] = choose16;
+          if (!choose16) {  // its summaries and sizes, for the next quarter's contexts
+            Estimator again;
+            w.code_quarter(again, c, mx, k, blocks);
+          }
+          split_error += choose16 ? error16 : error8;
+          split_bits += choose16 ? large.bits : small.bits;
+        }
+        const float error32 = quantize<32>(w.at(c, 0, x0), w.padded, step32, blocks.q32);
+        Estimator whole;
+        blocks.whole = true;
+        w.code(whole, c, mx, blocks);
+        const float split_flag = bit_cost(w.whole_context(c, mx), 0);
+        blocks.whole = sizes == BlockSizes::kChoose
+                           ? error32 + lambda * whole.bits <
+                                 split_error + lambda * (split_bits + split_flag)
+                           : sizes == BlockSizes::kOnly32x32;
         w.code(writer, c, mx, blocks);
       }
     }
@@ -460,7 +543,7 @@ void decode_residual(const uint8_t* data, size_t size, const Steps& steps,
                      const MutableImageView& image) {
   check_steps(steps);
   CDC_CHECK(image.width > 0 && image.height > 0);
-  MacroblockRows w(image.width, image.channels);
+  MacroblockRows w(image.width, image.height, image.channels);
   const int channels = w.channels, planes = w.planes;
   RangeDecoder rc(data, size);
   Reader reader{rc};
@@ -469,14 +552,24 @@ void decode_residual(const uint8_t* data, size_t size, const Steps& steps,
     for (int c = 0; c < planes; ++c) {
       const std::array<float, 64> step8 = steps_of<8>(steps, c);
       const std::array<float, 256> step16 = steps_of<16>(steps, c);
+      const std::array<float, 1024> step32 = steps_of<32>(steps, c);
       for (size_t mx = 0; mx < w.macroblocks; ++mx) {
         MacroblockRows::Blocks blocks{};
         w.code(reader, c, mx, blocks);
-        if (blocks.large) {
-          reconstruct<16>(blocks.q16, step16, w.at(c, 0, mx * kMacro), w.padded);
-        } else {
-          for (int k = 0; k < 4; ++k)
-            reconstruct<8>(blocks.q8[k], step8, w.at(c, k / 2 * 8, mx * kMacro + k % 2 * 8),
+        const size_t x0 = mx * kMacro;
+        if (blocks.whole) {
+          reconstruct<32>(blocks.q32, step32, w.at(c, 0, x0), w.padded);
+          continue;
+        }
+        for (int k = 0; k < 4; ++k) {
+          const int y = k / 2 * 16;
+          const size_t x = x0 + k % 2 * 16;
+          if (blocks.large[k]) {
+            reconstruct<16>(blocks.q16[k], step16, w.at(c, y, x), w.padded);
+            continue;
+          }
+          for (int j = 0; j < 4; ++j)
+            reconstruct<8>(blocks.q8[k][j], step8, w.at(c, y + j / 2 * 8, x + j % 2 * 8),
                            w.padded);
         }
       }

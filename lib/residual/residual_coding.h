@@ -2,12 +2,13 @@
 // decoder's image misses of the original, coded as a transform code. The
 // difference source - base (base: the image the stream's latents decode to)
 // is taken to YCbCr (JPEG's full-range matrix; gray images: one plane) and
-// cut into 16x16 macroblocks, each coded as one 16x16 block or four 8x8
-// blocks (the encoder picks the size of least squared error + lambda * bits),
+// cut into 32x32 macroblocks, each coded as one 32x32 block or as four 16x16
+// quarters, each of those one 16x16 block or four 8x8 blocks (a quadtree:
+// the encoder picks the sizes of least squared error + lambda * bits),
 // transformed by the orthonormal 2-D DCT-II, quantized with one step per
 // plane kind (luma, chroma) weighted by frequency, and coded with the
 // adaptive binary range coder (binary_coder.h) in macroblock-row order: per
-// macroblock and plane a size flag, per block a coded-block flag, then per
+// macroblock and plane its size flags, per block a coded-block flag, then per
 // coefficient in zigzag order a significance flag, for nonzero ones the
 // magnitude (greater-than-1, greater-than-2, an Exp-Golomb remainder) and the
 // sign, and a last flag; contexts depend only on symbols already coded (the
@@ -25,8 +26,9 @@ namespace cdc::residual {
 
 // Quantizer steps in 1/16 of an 8-bit level (the section stores them so),
 // and their frequency weighting: the coefficient at row i, column j of a
-// block (its band b = min(i + j, 9); in a 16x16 block, the band of the 8x8
-// coefficient of the same frequency, min(i / 2 + j / 2, 9)) is quantized with
+// block (its band b = min(i + j, 9); in a larger block, the band of the 8x8
+// coefficient of the same frequency, e.g. min(i / 2 + j / 2, 9) in a 16x16
+// block) is quantized with
 // step * max(1/16, 1 + tilt / 1024 * (b - kTiltPivot)): finer at low
 // frequencies, coarser at high ones (tilt 0: one step for all).
 struct Steps {
@@ -44,7 +46,7 @@ int plane_count(int channels);
 
 // The block sizes the encoder may use: its choice per macroblock, or one
 // size everywhere (tests and measurements; any decoder reads all three).
-enum class BlockSizes { kChoose, kOnly8x8, kOnly16x16 };
+enum class BlockSizes { kChoose, kOnly8x8, kOnly16x16, kOnly32x32 };
 
 // Codes source - base (the same size; channels 1, 3 or 4, the same for both).
 std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& base,

@@ -131,8 +131,8 @@ TEST_CASE("residual: rate falls and error grows with the step") {
   }
 }
 
-TEST_CASE("residual: the encoder's block sizes beat either size alone") {
-  // Left half: a smooth residual (16x16 blocks code it cheaper); right half:
+TEST_CASE("residual: the encoder's block sizes beat every size alone") {
+  // Left half: a smooth residual (large blocks code it cheaper); right half:
   // fine texture (8x8 blocks).
   Image source(256, 128, 3), base(256, 128, 3);
   std::mt19937 rng(5);
@@ -149,7 +149,8 @@ TEST_CASE("residual: the encoder's block sizes beat either size alone") {
   const Steps steps{16 * 8, 16 * 8, kDefaultTilt};
   const double lambda = 0.06 * 8 * 8;  // the encoder's weight of a bit
   std::vector<double> cost;
-  for (BlockSizes sizes : {BlockSizes::kChoose, BlockSizes::kOnly8x8, BlockSizes::kOnly16x16}) {
+  for (BlockSizes sizes : {BlockSizes::kChoose, BlockSizes::kOnly8x8, BlockSizes::kOnly16x16,
+                           BlockSizes::kOnly32x32}) {
     const std::vector<uint8_t> code = encode_residual(source.view(), base.view(), steps, sizes);
     Image out = base;
     decode_residual(code.data(), code.size(), steps, out.mutable_view());
@@ -161,6 +162,7 @@ TEST_CASE("residual: the encoder's block sizes beat either size alone") {
   }
   CHECK(cost[0] < cost[1]);
   CHECK(cost[0] < cost[2]);
+  CHECK(cost[0] < cost[3]);
 }
 
 TEST_CASE("residual: cut or corrupt code fails cleanly or decodes to some image") {
