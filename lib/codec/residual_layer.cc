@@ -82,7 +82,7 @@ void add_residual_layer(std::vector<uint8_t>& stream, const ImageView& image,
         if (progress && i > 0) progress(static_cast<uint32_t>(i), total);
         const double mid = 0.5 * (lo + hi);
         const uint16_t units = step_units(std::exp2(mid));
-        const residual::Steps candidate{units, units, residual::kDefaultTilt};
+        const residual::Steps candidate = residual::encoder_steps(units);
         std::vector<uint8_t> trial = residual::encode_residual(image, base_view, candidate);
         const double bits =
             (stream.size() + bitstream::kResidualSectionOverhead + trial.size()) * 8.0;
@@ -99,8 +99,7 @@ void add_residual_layer(std::vector<uint8_t>& stream, const ImageView& image,
       return;
     }
   } else {
-    steps = residual::Steps{step_units(settings.residual), step_units(settings.residual),
-                            residual::kDefaultTilt};
+    steps = residual::encoder_steps(step_units(settings.residual));
     code = residual::encode_residual(image, base_view, steps);
   }
   bitstream::ResidualParameters parameters;

@@ -464,6 +464,11 @@ struct MacroblockRows {
 
 int plane_count(int channels) { return channels == 1 ? 1 : 3; }
 
+Steps encoder_steps(uint16_t luma) {
+  const long chroma = std::lround(luma * kChromaStepRatio);
+  return Steps{luma, static_cast<uint16_t>(std::clamp<long>(chroma, 1, 65535)), kDefaultTilt};
+}
+
 std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& base,
                                      const Steps& steps, BlockSizes sizes) {
   check_steps(steps);

@@ -37,8 +37,13 @@ struct Steps {
   uint16_t tilt = 0;    // 0 .. 1024
 };
 inline constexpr int kTiltPivot = 3;
-// The encoder's default tilt (measured: docs/quality.md, "The residual layer").
-inline constexpr uint16_t kDefaultTilt = 154;  // 0.15
+// The encoder's default tilt and chroma step (the luma step times
+// kChromaStepRatio), measured: docs/quality.md, "The residual layer".
+inline constexpr uint16_t kDefaultTilt = 170;  // 0.166
+inline constexpr double kChromaStepRatio = 1.4;
+
+// The encoder's steps for a luma step in 1/16 of a level (1 .. 65535).
+Steps encoder_steps(uint16_t luma);
 
 // The planes coded for an image of `channels` channels: 1 for gray, 3 for RGB
 // and RGBA (alpha is coded losslessly elsewhere).

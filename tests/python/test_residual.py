@@ -42,7 +42,7 @@ def test_residual_brings_the_image_closer_at_more_bits(model, photo):
     dbs = [r[1] for r in results]
     assert len(plain) < sizes[0] < sizes[1] < sizes[2]
     assert psnr(photo, base) < dbs[0] < dbs[1] < dbs[2]
-    assert dbs[2] > 38  # a step of 3 levels (coarser at high frequencies): close to the original
+    assert dbs[2] > 37  # a step of 3 levels (chroma and high frequencies coarser): close to the original
 
 
 def test_residual_streams_decode_with_their_own_steps(model, photo):
