@@ -50,6 +50,7 @@ struct Shape {
   std::array<uint8_t, kCount> band{};     // zigzag position -> band
   std::array<uint8_t, kCount> cls{};      // zigzag position -> position class
   float dct[N][N]{};                      // dct[k][i]: basis k at sample i
+  float dct_t[N][N]{};                    // its transpose
   Shape() {
     const std::vector<int> order = zigzag_order(N), order8 = zigzag_order(8);
     std::array<uint8_t, 64> position8{};
@@ -63,8 +64,8 @@ struct Shape {
     const double pi = std::acos(-1.0);
     for (int k = 0; k < N; ++k)
       for (int i = 0; i < N; ++i)
-        dct[k][i] = static_cast<float>(std::sqrt((k == 0 ? 1.0 : 2.0) / N) *
-                                       std::cos((2 * i + 1) * k * pi / (2 * N)));
+        dct[k][i] = dct_t[i][k] = static_cast<float>(std::sqrt((k == 0 ? 1.0 : 2.0) / N) *
+                                                     std::cos((2 * i + 1) * k * pi / (2 * N)));
   }
 };
 
@@ -239,20 +240,25 @@ void code_block(Coder& coder, Contexts& cx, int kind, int32_t* q, const Neighbou
 template <int N>
 void dct_2d(const float* in, size_t in_stride, float* out, size_t out_stride, bool inverse) {
   const Shape<N>& t = shape<N>();
-  const auto a = [&](int r, int c) { return inverse ? t.dct[c][r] : t.dct[r][c]; };
-  float tmp[N][N];
+  // m: the matrix applied on the left (A, or A^T for the inverse); mt: its
+  // transpose, applied on the right. Inner loops run along rows (vectorized).
+  const float(*m)[N] = inverse ? t.dct_t : t.dct;
+  const float(*mt)[N] = inverse ? t.dct : t.dct_t;
+  float tmp[N][N] = {};
   for (int k = 0; k < N; ++k)
+    for (int i = 0; i < N; ++i) {
+      const float w = m[k][i];
+      const float* row = in + i * in_stride;
+      for (int j = 0; j < N; ++j) tmp[k][j] += w * row[j];
+    }
+  for (int k = 0; k < N; ++k) {
+    float r[N] = {};
     for (int j = 0; j < N; ++j) {
-      float s = 0;
-      for (int i = 0; i < N; ++i) s += a(k, i) * in[i * in_stride + j];
-      tmp[k][j] = s;
+      const float w = tmp[k][j];
+      for (int l = 0; l < N; ++l) r[l] += w * mt[j][l];
     }
-  for (int k = 0; k < N; ++k)
-    for (int l = 0; l < N; ++l) {
-      float s = 0;
-      for (int j = 0; j < N; ++j) s += tmp[k][j] * a(l, j);
-      out[k * out_stride + l] = s;
-    }
+    std::copy_n(r, N, out + k * out_stride);
+  }
 }
 
 // Pixel -> planes (YCbCr for colour, the value for gray) and back.
