@@ -18,7 +18,10 @@ src=${1:?usage: lazy_engine.sh SOURCE_DIR BUILD_DIR}
 build=$(cd "${2:?usage: lazy_engine.sh SOURCE_DIR BUILD_DIR}" && pwd)
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
-lib=$(find "$build" -name 'libcdc.so' \( -type l -o -type f \) -not -path '*/CMakeFiles/*' -not -path '*/tsan/*' | head -n 1)
+# The build's own library first; else the first one found (-quit: no pipe
+# that could end find with SIGPIPE under pipefail).
+lib=$build/lib/libcdc.so
+[ -e "$lib" ] || lib=$(find "$build" -name 'libcdc.so' \( -type l -o -type f \) -not -path '*/CMakeFiles/*' -not -path '*/tsan/*' -print -quit)
 [ -n "$lib" ] || fail "libcdc.so not found under $build"
 lib=$(readlink -f "$lib")
 libdir=$(dirname "$lib")
