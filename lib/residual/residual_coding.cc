@@ -348,7 +348,8 @@ struct MacroblockRows {
   size_t macroblocks, columns, cells, padded;  // columns: of 8x8 blocks; cells: of 16x16
   std::vector<float> rows;
   std::vector<Summary> summaries;  // per plane: rows -1 .. 3; per column
-  std::vector<uint8_t> sizes;      // per plane: rows -1 .. 1 of cells: 0 (8x8), 1 (16x16), 2 (32x32)
+  std::vector<uint8_t> sizes;      // per plane: rows -1 .. 1 of cells: 0 (8x8), 1 (16x16),
+                                   // 2 (32x32)
   bool has_above = false;
   Contexts contexts;
   // The blocks of one macroblock of one plane.
@@ -361,7 +362,8 @@ struct MacroblockRows {
   };
 
   MacroblockRows(uint32_t w, uint32_t h, int c)
-      : width(w), height(h), channels(c), planes(plane_count(c)), macroblocks((w + kMacro - 1) / kMacro),
+      : width(w), height(h), channels(c), planes(plane_count(c)),
+        macroblocks((w + kMacro - 1) / kMacro),
         columns(4 * macroblocks), cells(2 * macroblocks), padded(macroblocks * kMacro),
         rows(static_cast<size_t>(planes) * kMacro * padded),
         summaries(static_cast<size_t>(planes) * 5 * columns),
