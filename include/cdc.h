@@ -429,8 +429,9 @@ typedef enum cdc_option {
   CDC_OPTION_DEVICE = 10,
   /** The residual layer (encoding): 0 (default) writes the model's stream
    *  alone; a value v in 0.25..255 also codes what the model's decoded
-   *  image misses of the original (the residual: YCbCr, 8x8 DCT, quantizer
-   *  step v in 8-bit levels, stored in 1/16 of a level) after it, so the
+   *  image misses of the original (the residual: YCbCr, 8x8 to 32x32 DCT
+   *  blocks, luma quantizer step v in 8-bit levels, stored in 1/16 of a
+   *  level; chroma 1.4 v) after it, so the
    *  stream decodes closer to the original at more bits: smaller steps give
    *  more bits and a closer image (README: bits per pixel and PSNR per step;
    *  cdc_quality_settings maps a quality 1..100 onto a model and a step).
