@@ -310,6 +310,21 @@ std::array<float, N * N> steps_of(const Steps& steps, int plane) {
   return s;
 }
 
+// The coefficient steps of each block size of one plane (computed once per
+// image, not per macroblock row).
+struct PlaneSteps {
+  std::array<float, 64> s8;
+  std::array<float, 256> s16;
+  std::array<float, 1024> s32;
+};
+
+std::vector<PlaneSteps> plane_steps(const Steps& steps, int planes) {
+  std::vector<PlaneSteps> r(static_cast<size_t>(planes));
+  for (int c = 0; c < planes; ++c)
+    r[c] = {steps_of<8>(steps, c), steps_of<16>(steps, c), steps_of<32>(steps, c)};
+  return r;
+}
+
 // The quantized block (zigzag order) of the N x N residual at `in`, and its
 // squared error.
 template <int N>
@@ -487,6 +502,7 @@ std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& b
   RangeEncoder rc;
   Writer writer{rc};
   float s[3], b[3];
+  const std::vector<PlaneSteps> per_plane = plane_steps(steps, planes);
   for (uint32_t top = 0; top < source.height; top += kMacro) {
     for (int r = 0; r < kMacro; ++r) {
       const uint32_t y = std::min<uint32_t>(top + r, source.height - 1);
@@ -501,9 +517,7 @@ std::vector<uint8_t> encode_residual(const ImageView& source, const ImageView& b
       }
     }
     for (int c = 0; c < planes; ++c) {
-      const std::array<float, 64> step8 = steps_of<8>(steps, c);
-      const std::array<float, 256> step16 = steps_of<16>(steps, c);
-      const std::array<float, 1024> step32 = steps_of<32>(steps, c);
+      const auto& [step8, step16, step32] = per_plane[c];
       const float lambda = kModeLambda * plane_step(steps, c) * plane_step(steps, c);
       for (size_t mx = 0; mx < w.macroblocks; ++mx) {
         // Bottom up: each quarter's better size, then one 32x32 block against
@@ -561,11 +575,10 @@ void decode_residual(const uint8_t* data, size_t size, const Steps& steps,
   RangeDecoder rc(data, size);
   Reader reader{rc};
   float v[3];
+  const std::vector<PlaneSteps> per_plane = plane_steps(steps, planes);
   for (uint32_t top = 0; top < image.height; top += kMacro) {
     for (int c = 0; c < planes; ++c) {
-      const std::array<float, 64> step8 = steps_of<8>(steps, c);
-      const std::array<float, 256> step16 = steps_of<16>(steps, c);
-      const std::array<float, 1024> step32 = steps_of<32>(steps, c);
+      const auto& [step8, step16, step32] = per_plane[c];
       for (size_t mx = 0; mx < w.macroblocks; ++mx) {
         MacroblockRows::Blocks blocks{};
         w.code(reader, c, mx, blocks);
